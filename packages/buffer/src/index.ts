@@ -1,0 +1,9 @@
+export {
+  defineLuaScript,
+  type LuaArgument,
+  type LuaArguments,
+  type LuaScript,
+  type RedisClient,
+  runLuaScript,
+  type Tuple,
+} from "./lua-script.js";

@@ -1,0 +1,247 @@
+/**
+ * The buffer's key builder: every Redis key and every composite member the
+ * buffer (and the gate, which shares the layout) uses comes from here.
+ *
+ * ## Key map
+ *
+ * Everything that belongs to one org lives in that org's shard, under one hash
+ * tag `{<prefix>:<shard>}` (written `T` below), so every script's keys fall in
+ * one cluster slot. `shard = fnv1a32(orgId) mod shardCount`. `<org>`, `<env>`,
+ * `<run>`, `<task>` and `<key>` are caller-supplied ids, each passed through
+ * {@link encodeSegment}, so they never contain `:`, `{`, `}` or non-ASCII bytes.
+ *
+ * | key                                   | type   | holds                                                                  |
+ * |---------------------------------------|--------|------------------------------------------------------------------------|
+ * | `T:orgs`                              | SET    | orgs of the shard with at least one entry ready to lease               |
+ * | `T:org-envs:<org>`                    | SET    | envs of the org with at least one entry ready to lease                 |
+ * | `T:queue:<org>:<env>`                 | LIST   | run ids ready to lease, oldest at the head                             |
+ * | `T:entries:<org>:<env>`               | HASH   | `<run>` → snapshot JSON; `<run>:<field>` → the entry's state fields    |
+ * | `T:leases`                            | ZSET   | `<org>:<env>:<run>` scored by lease deadline (ms, Redis `TIME`)        |
+ * | `T:retries`                           | ZSET   | `<org>:<env>:<run>` scored by the time the retry is due (ms)           |
+ * | `T:depth`                             | HASH   | `total`, `org:<org>`, `env:<org>:<env>` → entries buffered (any state) |
+ * | `T:failed:<org>:<env>:<run>`          | HASH   | a terminally failed entry, kept for inspection, with a TTL             |
+ * | `T:idem:<org>:<env>:<task>:<key>`     | STRING | run id of the buffered run holding this idempotency key                |
+ * | `T:claim:<org>:<env>:<task>:<key>`    | HASH   | an idempotency claim: owner token, state, run id; with a TTL           |
+ * | `T:gate:<org>:<env>`                  | —      | prefix of the gate's per-env trip-evaluator keys (owned by the gate)   |
+ * | `{<prefix>:global}:gate`              | —      | prefix of the gate's fleet-wide budget keys (owned by the gate)        |
+ *
+ * Composite members (`<org>:<env>:<run>`) are built and split only here.
+ */
+
+/** Default key prefix. */
+export const DEFAULT_KEY_PREFIX = "mollifier";
+/** Default number of shards; each shard is one hash slot. */
+export const DEFAULT_SHARD_COUNT = 16;
+/** Longest accepted id, in bytes of UTF-8, before encoding. */
+export const MAX_SEGMENT_BYTES = 512;
+
+const SAFE_BYTE = /^[A-Za-z0-9_.-]$/;
+
+/** Thrown (as a {@link TypeError}) for an id that cannot be used in a key. */
+export class InvalidKeySegmentError extends TypeError {
+  readonly code = "INVALID_KEY_SEGMENT";
+  constructor(
+    readonly segmentName: string,
+    reason: string,
+  ) {
+    super(`${segmentName} ${reason}`);
+    this.name = "InvalidKeySegmentError";
+  }
+}
+
+/**
+ * Encodes a caller-supplied id for use inside a key: bytes outside
+ * `[A-Za-z0-9_.-]` become `%XX` (UTF-8). Injective, so two ids never share a
+ * key, and the result holds no `:`, `{` or `}`, so it cannot split a key or
+ * move it to another slot.
+ */
+export function encodeSegment(value: string, segmentName = "id"): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new InvalidKeySegmentError(segmentName, "must be a non-empty string");
+  }
+  const bytes = new TextEncoder().encode(value);
+  if (bytes.length > MAX_SEGMENT_BYTES) {
+    throw new InvalidKeySegmentError(segmentName, `must be at most ${MAX_SEGMENT_BYTES} bytes`);
+  }
+  let encoded = "";
+  let plain = true;
+  for (const byte of bytes) {
+    const char = String.fromCharCode(byte);
+    if (byte < 0x80 && SAFE_BYTE.test(char)) {
+      encoded += char;
+    } else {
+      plain = false;
+      encoded += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    }
+  }
+  return plain ? value : encoded;
+}
+
+/** Inverse of {@link encodeSegment}. */
+export function decodeSegment(encoded: string): string {
+  return decodeURIComponent(encoded);
+}
+
+/** FNV-1a, 32 bit, over the UTF-8 bytes of `value`. */
+export function fnv1a32(value: string): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(value)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash >>> 0;
+}
+
+/** Options of {@link BufferKeys}. */
+export interface BufferKeysOptions {
+  /**
+   * Prefix of every key. Letters, digits, `_`, `.` and `-` only.
+   * @default "mollifier"
+   */
+  prefix?: string;
+  /**
+   * Number of shards (hash slots) orgs are spread over. Changing it moves orgs
+   * between shards, so drain the buffer before changing it.
+   * @default 16
+   */
+  shardCount?: number;
+}
+
+/** The keys of one shard. */
+export interface ShardKeys {
+  readonly shard: number;
+  /** The hash tag every key of this shard carries, `{prefix:shard}`. */
+  readonly tag: string;
+  readonly orgs: string;
+  readonly leases: string;
+  readonly retries: string;
+  readonly depth: string;
+}
+
+/** The keys and ids of one (org, env) pair. */
+export interface EnvKeys extends ShardKeys {
+  readonly org: string;
+  readonly env: string;
+  readonly orgEnvs: string;
+  readonly queue: string;
+  readonly entries: string;
+  /** Field of {@link ShardKeys.depth} counting the org's entries. */
+  readonly orgDepthField: string;
+  /** Field of {@link ShardKeys.depth} counting the env's entries. */
+  readonly envDepthField: string;
+  /** Prefix for the gate's per-env keys, inside the same slot. */
+  readonly gatePrefix: string;
+}
+
+/** A decoded `<org>:<env>:<run>` member of the lease or retry set. */
+export interface EntryAddress {
+  readonly orgId: string;
+  readonly envId: string;
+  readonly runId: string;
+}
+
+/**
+ * Builds every key of the buffer's data model. Pure and cheap; one instance
+ * per buffer configuration.
+ */
+export class BufferKeys {
+  readonly prefix: string;
+  readonly shardCount: number;
+
+  constructor(options: BufferKeysOptions = {}) {
+    const prefix = options.prefix ?? DEFAULT_KEY_PREFIX;
+    if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) {
+      throw new TypeError(`prefix must match [A-Za-z0-9_.-]+, got ${JSON.stringify(prefix)}`);
+    }
+    const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
+    if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 16_384) {
+      throw new TypeError(`shardCount must be an integer from 1 to 16384, got ${shardCount}`);
+    }
+    this.prefix = prefix;
+    this.shardCount = shardCount;
+  }
+
+  /** The shard an org lives in. */
+  shardOf(orgId: string): number {
+    encodeSegment(orgId, "orgId");
+    return fnv1a32(orgId) % this.shardCount;
+  }
+
+  /** All shard numbers, `0 … shardCount - 1`. */
+  shards(): number[] {
+    return Array.from({ length: this.shardCount }, (_, shard) => shard);
+  }
+
+  shard(shard: number): ShardKeys {
+    if (!Number.isInteger(shard) || shard < 0 || shard >= this.shardCount) {
+      throw new RangeError(`shard must be an integer from 0 to ${this.shardCount - 1}, got ${shard}`);
+    }
+    const tag = `{${this.prefix}:${shard}}`;
+    return {
+      shard,
+      tag,
+      orgs: `${tag}:orgs`,
+      leases: `${tag}:leases`,
+      retries: `${tag}:retries`,
+      depth: `${tag}:depth`,
+    };
+  }
+
+  /** Keys for an org's set of active envs. */
+  orgEnvs(orgId: string): string {
+    const shard = this.shard(this.shardOf(orgId));
+    return `${shard.tag}:org-envs:${encodeSegment(orgId, "orgId")}`;
+  }
+
+  env(orgId: string, envId: string): EnvKeys {
+    const shard = this.shard(this.shardOf(orgId));
+    const org = encodeSegment(orgId, "orgId");
+    const env = encodeSegment(envId, "envId");
+    return {
+      ...shard,
+      org,
+      env,
+      orgEnvs: `${shard.tag}:org-envs:${org}`,
+      queue: `${shard.tag}:queue:${org}:${env}`,
+      entries: `${shard.tag}:entries:${org}:${env}`,
+      orgDepthField: `org:${org}`,
+      envDepthField: `env:${org}:${env}`,
+      gatePrefix: `${shard.tag}:gate:${org}:${env}`,
+    };
+  }
+
+  /** `<org>:<env>:<run>`, the member of the lease and retry sets. */
+  entryMember(orgId: string, envId: string, runId: string): string {
+    return `${encodeSegment(orgId, "orgId")}:${encodeSegment(envId, "envId")}:${encodeSegment(runId, "runId")}`;
+  }
+
+  /** Splits a lease/retry member back into its ids. */
+  parseEntryMember(member: string): EntryAddress {
+    const parts = member.split(":");
+    const [org, env, run] = parts;
+    if (parts.length !== 3 || org === undefined || env === undefined || run === undefined) {
+      throw new TypeError(`not an entry member: ${JSON.stringify(member)}`);
+    }
+    return { orgId: decodeSegment(org), envId: decodeSegment(env), runId: decodeSegment(run) };
+  }
+
+  failed(orgId: string, envId: string, runId: string): string {
+    const keys = this.env(orgId, envId);
+    return `${keys.tag}:failed:${keys.org}:${keys.env}:${encodeSegment(runId, "runId")}`;
+  }
+
+  idempotency(orgId: string, envId: string, taskId: string, idempotencyKey: string): string {
+    const keys = this.env(orgId, envId);
+    return `${keys.tag}:idem:${keys.org}:${keys.env}:${encodeSegment(taskId, "taskId")}:${encodeSegment(idempotencyKey, "idempotencyKey")}`;
+  }
+
+  claim(orgId: string, envId: string, taskId: string, idempotencyKey: string): string {
+    const keys = this.env(orgId, envId);
+    return `${keys.tag}:claim:${keys.org}:${keys.env}:${encodeSegment(taskId, "taskId")}:${encodeSegment(idempotencyKey, "idempotencyKey")}`;
+  }
+
+  /** Prefix for the gate's fleet-wide keys (a slot of its own). */
+  globalGatePrefix(): string {
+    return `{${this.prefix}:global}:gate`;
+  }
+}

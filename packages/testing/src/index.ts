@@ -1,0 +1,18 @@
+export { type RedisClusterProcess, startRedisCluster } from "./redis-cluster.js";
+export {
+  type AcquiredEndpoint,
+  acquireClusterEndpoint,
+  acquireRedisEndpoint,
+  type RedisClient,
+  type RedisEndpoint,
+  type RedisSource,
+} from "./redis-endpoint.js";
+export { type RedisFixtures, redisClusterTest, redisTest, redisTopologies } from "./redis-fixtures.js";
+export {
+  freePort,
+  hasRedisServerBinary,
+  noRedisMessage,
+  type RedisServerProcess,
+  type StartRedisServerOptions,
+  startRedisServer,
+} from "./redis-server.js";
