@@ -1,1 +1,20 @@
-export {};
+export { noopRecorder } from "./noop-recorder.js";
+export type {
+  AcceptOutcome,
+  BufferedEvent,
+  BufferStatsEvent,
+  ClaimEvent,
+  ClaimOutcome,
+  DecisionEvent,
+  DegradedComponent,
+  DegradedEvent,
+  DrainedEvent,
+  DrainLimitsEvent,
+  FailedEvent,
+  FailureKind,
+  GateAction,
+  MollifierRecorder,
+  ReapedEvent,
+  RetriedEvent,
+  RunRef,
+} from "./recorder.js";
