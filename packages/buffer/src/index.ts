@@ -1,4 +1,12 @@
 export {
+  BufferKeys,
+  type BufferKeysOptions,
+  DEFAULT_KEY_PREFIX,
+  DEFAULT_SHARD_COUNT,
+  type EnvKeys,
+  type ShardKeys,
+} from "./keys.js";
+export {
   defineLuaScript,
   type LuaArgument,
   type LuaArguments,
