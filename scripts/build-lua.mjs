@@ -75,9 +75,10 @@ function checkScript(file, numberOfKeys, source) {
       `the header documents KEYS[${documentedKeys.join(",") || "none"}] but the file name says ${numberOfKeys} key(s)`,
     );
   }
-  const argvLines = [...head.join("\n").matchAll(/^\s*ARGV\[(\d+)\](\.\.\.)?/gm)];
+  // `ARGV[m...]` (or `ARGV[m]...`) documents a variadic tail from m on; it may be empty.
+  const argvLines = [...head.join("\n").matchAll(/^\s*ARGV\[(\d+)(\.\.\.)?\](\.\.\.)?/gm)];
   const documentedArgv = argvLines.map((m) => Number(m[1]));
-  const variadic = argvLines.some((m) => m[2] === "...");
+  const variadic = argvLines.some((m) => m[2] === "..." || m[3] === "...");
   const expectedArgv = Array.from({ length: documentedArgv.length }, (_, i) => i + 1);
   if (documentedArgv.join(",") !== expectedArgv.join(",")) {
     fail(file, `ARGV in the header must be numbered 1..n in order, found ${documentedArgv.join(",")}`);
@@ -109,7 +110,8 @@ function checkScript(file, numberOfKeys, source) {
   if (/redis\.call\(\s*['"](KEYS|SCAN)['"]/i.test(body)) {
     fail(file, "KEYS and SCAN inside a script cannot be cluster-safe");
   }
-  return { argvCount: documentedArgv.length, variadic };
+  // The fixed arguments come before the tail, which the generated type leaves open.
+  return { argvCount: variadic ? documentedArgv.length - 1 : documentedArgv.length, variadic };
 }
 
 if (!existsSync(luaDir)) {

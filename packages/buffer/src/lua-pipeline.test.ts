@@ -71,6 +71,15 @@ describe("the Lua build step", () => {
     expect(result.output).toMatch(/uses ARGV\[2\]/);
   });
 
+  test("types a documented variadic tail (ARGV[m...]) as m - 1 fixed arguments and an open tail", async () => {
+    const variadic = GOOD.replace("-- ARGV[1] value\n", "-- ARGV[1] value\n-- ARGV[2...] more values\n");
+    const result = await build({ "set-both-2.lua": variadic });
+    expect(result.code).toBe(0);
+    const generated = readFileSync(join(result.dir, "src/generated/lua-scripts.ts"), "utf8");
+    expect(generated).toContain("argvCount: 1,");
+    expect(generated).toContain("variadicArgv: true,");
+  });
+
   test("fails on a header without a purpose line or reply shapes, and on a bad file name", async () => {
     const noPurpose = GOOD.split("\n").slice(1).join("\n");
     const noReturns = GOOD.replace("-- Returns: 1\n", "");
