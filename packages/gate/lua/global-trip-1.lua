@@ -1,0 +1,29 @@
+-- Counts one trigger in the fleet-wide sliding window and answers whether the global budget is exceeded (over the threshold or held).
+-- KEYS[1] the fleet's trip window hash (`{<prefix>:global}:gate:window`, a slot of its own)
+-- ARGV[1] now, epoch ms, from the caller's clock
+-- ARGV[2] window length, ms
+-- ARGV[3] sub-buckets per window
+-- ARGV[4] threshold: most triggers admitted in any window, fleet-wide
+-- ARGV[5] hold after the last over-threshold trigger, ms
+-- Returns: {code, count, holdRemainingMs}
+--   code 0: under budget (admit)
+--   code 1: over the threshold now
+--   code 2: under the threshold, but still held after being over
+--   count: triggers counted in the window, this one included
+local windowKey = KEYS[1]
+local now = tonumber(ARGV[1])
+local windowMs = tonumber(ARGV[2])
+local buckets = tonumber(ARGV[3])
+local threshold = tonumber(ARGV[4])
+local holdMs = tonumber(ARGV[5])
+
+--@include sliding-window
+
+local count, holdRemaining = countTrigger(windowKey, now, windowMs, buckets, threshold, holdMs)
+local code = 0
+if count > threshold then
+  code = 1
+elseif holdRemaining > 0 then
+  code = 2
+end
+return {code, count, holdRemaining}

@@ -1,0 +1,188 @@
+import { BufferKeys, type RedisClient, runLuaScript } from "@mollifier/buffer";
+import {
+  DEFAULT_TRIP_BUCKETS,
+  DEFAULT_TRIP_HOLD_MS,
+  DEFAULT_TRIP_THRESHOLD,
+  DEFAULT_TRIP_WINDOW_MS,
+  MAX_TRIP_BUCKETS,
+} from "./gate-config.js";
+import { GateError } from "./gate-error.js";
+import { envTripScript, globalTripScript } from "./generated/lua-scripts.js";
+import type { TripEvaluation, TripEvaluator, TripRequest } from "./trip-evaluation.js";
+
+/** Options of {@link RedisTripEvaluator}; field names match {@link GateConfig}, so a config can be spread in. */
+export interface RedisTripEvaluatorOptions {
+  /**
+   * The Redis (or Cluster) holding the buffer. Create it with
+   * `enableOfflineQueue: false` so that no command waits for a reconnect; the
+   * evaluator also refuses to send while the client is not connected.
+   */
+  redis: RedisClient;
+  /**
+   * The buffer's key builder (same prefix and shard count as the buffer), so
+   * the env's window lives in the slot of its depth counter.
+   * @default new BufferKeys()
+   */
+  keys?: BufferKeys;
+  /**
+   * Most triggers an env passes through in any window of `tripWindowMs`.
+   * @default 100
+   */
+  tripThreshold?: number;
+  /**
+   * Length of the sliding window, ms.
+   * @default 1000
+   */
+  tripWindowMs?: number;
+  /**
+   * How long an env stays tripped after its last over-threshold trigger, ms.
+   * @default 5000
+   */
+  tripHoldMs?: number;
+  /**
+   * Sub-buckets per window; a window is over-counted by at most one sub-bucket,
+   * so a steady rate trips at `threshold * buckets / (buckets + 1)` at the lowest.
+   * @default 20
+   */
+  tripBuckets?: number;
+  /**
+   * Fleet-wide budget per `tripWindowMs` (same window and hold). Consulted
+   * only for triggers the env's own budget admits, with a second script call.
+   * @default undefined (no global budget)
+   */
+  globalThreshold?: number | undefined;
+}
+
+// Client states in which ioredis would queue a command until it reconnects.
+const NOT_CONNECTED: ReadonlySet<string> = new Set([
+  "connecting",
+  "reconnecting",
+  "disconnecting",
+  "close",
+  "end",
+]);
+// Bounds the per-env key cache; cleared wholesale when full (cheap, rarely hit).
+const MAX_CACHED_ENVS = 10_000;
+const ENV_OUTCOMES = ["under_budget", "per_env_rate", "per_env_rate", "backlogged"] as const;
+
+interface EnvScriptKeys {
+  readonly keys: readonly [string, string];
+  readonly depthField: string;
+}
+
+function requireInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new GateError("INVALID_CONFIG", `${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function integers(reply: unknown, length: number, script: string): number[] {
+  if (Array.isArray(reply) && reply.length === length) {
+    const values: number[] = [];
+    for (const value of reply) {
+      if (typeof value !== "number") break;
+      values.push(value);
+    }
+    if (values.length === length) return values;
+  }
+  throw new GateError("UNEXPECTED_REPLY", `${script} answered ${JSON.stringify(reply)}`);
+}
+
+/**
+ * The per-env trip evaluator (with an optional fleet-wide budget) on Redis:
+ * one `EVALSHA` per evaluation, in the env's shard slot, which counts the
+ * trigger in a sliding window, applies the hold and reads the env's backlog
+ * atomically. Time comes from the caller (`now`), not Redis `TIME`.
+ *
+ * @example
+ * const evaluator = new RedisTripEvaluator({ redis, keys: buffer.keys, ...config });
+ * const evaluation = await evaluator.evaluate({ orgId, envId, now: Date.now() });
+ */
+export class RedisTripEvaluator implements TripEvaluator {
+  readonly #redis: RedisClient;
+  readonly #keys: BufferKeys;
+  readonly #threshold: number;
+  readonly #windowMs: number;
+  readonly #holdMs: number;
+  readonly #buckets: number;
+  readonly #globalThreshold: number | undefined;
+  readonly #globalKey: readonly [string];
+  readonly #envKeys = new Map<string, EnvScriptKeys>();
+
+  constructor(options: RedisTripEvaluatorOptions) {
+    if (options.redis === undefined || options.redis === null) {
+      throw new GateError("INVALID_CONFIG", "redis is required");
+    }
+    this.#redis = options.redis;
+    this.#keys = options.keys ?? new BufferKeys();
+    this.#threshold = requireInteger("tripThreshold", options.tripThreshold ?? DEFAULT_TRIP_THRESHOLD, 1);
+    this.#windowMs = requireInteger("tripWindowMs", options.tripWindowMs ?? DEFAULT_TRIP_WINDOW_MS, 1);
+    this.#holdMs = requireInteger("tripHoldMs", options.tripHoldMs ?? DEFAULT_TRIP_HOLD_MS, 0);
+    this.#buckets = requireInteger(
+      "tripBuckets",
+      options.tripBuckets ?? DEFAULT_TRIP_BUCKETS,
+      1,
+      MAX_TRIP_BUCKETS,
+    );
+    this.#globalThreshold =
+      options.globalThreshold === undefined
+        ? undefined
+        : requireInteger("globalThreshold", options.globalThreshold, 1);
+    this.#globalKey = [`${this.#keys.globalGatePrefix()}:window`];
+  }
+
+  async evaluate(request: TripRequest): Promise<TripEvaluation> {
+    const { orgId, envId, now } = request;
+    if (NOT_CONNECTED.has(this.#redis.status)) {
+      // Fail fast instead of queueing behind a reconnect; the gate fails open.
+      throw new GateError("REDIS_NOT_READY", `the Redis client is ${this.#redis.status}`);
+    }
+    const env = this.#envScriptKeys(orgId, envId);
+    const reply = await runLuaScript(this.#redis, envTripScript, env.keys, [
+      now,
+      this.#windowMs,
+      this.#buckets,
+      this.#threshold,
+      this.#holdMs,
+      env.depthField,
+    ]);
+    const [code = -1, count = 0, backlog = 0, holdRemainingMs = 0] = integers(reply, 4, "env-trip");
+    const outcome = ENV_OUTCOMES[code];
+    if (outcome === undefined) throw new GateError("UNEXPECTED_REPLY", `env-trip answered code ${code}`);
+    const figures = { count, threshold: this.#threshold, windowMs: this.#windowMs, holdRemainingMs, backlog };
+    if (outcome !== "under_budget" || this.#globalThreshold === undefined) {
+      return { outcome, tripped: outcome !== "under_budget", ...figures };
+    }
+    const globalReply = await runLuaScript(this.#redis, globalTripScript, this.#globalKey, [
+      now,
+      this.#windowMs,
+      this.#buckets,
+      this.#globalThreshold,
+      this.#holdMs,
+    ]);
+    const [globalCode = -1, globalCount = 0, globalHold = 0] = integers(globalReply, 3, "global-trip");
+    if (globalCode < 0 || globalCode > 2) {
+      throw new GateError("UNEXPECTED_REPLY", `global-trip answered code ${globalCode}`);
+    }
+    const global = { count: globalCount, threshold: this.#globalThreshold, holdRemainingMs: globalHold };
+    return globalCode === 0
+      ? { outcome: "under_budget", tripped: false, ...figures, global }
+      : { outcome: "global_rate", tripped: true, ...figures, global };
+  }
+
+  #envScriptKeys(orgId: string, envId: string): EnvScriptKeys {
+    // Length-prefixed, so no pair of ids can alias another pair.
+    const cacheKey = `${orgId.length}:${orgId}${envId}`;
+    const cached = this.#envKeys.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const env = this.#keys.env(orgId, envId);
+    const built: EnvScriptKeys = {
+      keys: [`${env.gatePrefix}:window`, env.depth],
+      depthField: env.envDepthField,
+    };
+    if (this.#envKeys.size >= MAX_CACHED_ENVS) this.#envKeys.clear();
+    this.#envKeys.set(cacheKey, built);
+    return built;
+  }
+}
