@@ -1,3 +1,31 @@
+export type { CounterKey, GaugeKey, HistogramKey, MollifierInstruments } from "./create-instruments.js";
+export { createInstruments } from "./create-instruments.js";
+export type { MetricsRecorder, RecorderOptions } from "./create-recorder.js";
+export { createRecorder, DEFAULT_METER_NAME } from "./create-recorder.js";
+export type { GuardedLabels, LabelInput } from "./label-guards.js";
+export { guardLabelSet, guardLabels, idLikeLabelKeys, isIdLikeLabelKey, labelValue } from "./label-guards.js";
+export type { DegradedReason, GateReason } from "./label-values.js";
+export {
+  ACCEPT_OUTCOMES,
+  CLAIM_OUTCOMES,
+  DEGRADED_COMPONENTS,
+  DEGRADED_REASONS,
+  FAILURE_KINDS,
+  GATE_ACTIONS,
+  GATE_REASONS,
+  OTHER_LABEL_VALUE,
+} from "./label-values.js";
+export type {
+  LabelKeyOf,
+  LabelSchema,
+  MetricDefinition,
+  MetricKey,
+  MetricKind,
+  MetricValueType,
+} from "./metric-catalog.js";
+export { metricCatalog, metricDefinitions } from "./metric-catalog.js";
+export type { LogFields, LogLevel, MollifierLogger } from "./mollifier-logger.js";
+export { LOG_EVENTS } from "./mollifier-logger.js";
 export { noopRecorder } from "./noop-recorder.js";
 export type {
   AcceptOutcome,
@@ -18,3 +46,5 @@ export type {
   RetriedEvent,
   RunRef,
 } from "./recorder.js";
+export type { TelemetryErrorCode } from "./telemetry-error.js";
+export { TelemetryError } from "./telemetry-error.js";
