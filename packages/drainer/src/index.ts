@@ -1,1 +1,38 @@
-export {};
+export {
+  AdaptiveConcurrency,
+  type AdaptiveConcurrencyOptions,
+  type HandlerSample,
+} from "./adaptive-concurrency.js";
+export type {
+  DrainAckResult,
+  DrainEntry,
+  DrainExtendResult,
+  DrainFailResult,
+  DrainFailureKind,
+  DrainLeaseRequest,
+  DrainLeaseResult,
+  DrainRetryResult,
+  DrainSource,
+} from "./drain-source.js";
+export { Drainer } from "./drainer.js";
+export { DrainerError, type DrainerErrorCode } from "./drainer-error.js";
+export {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_IDLE_DELAY_MS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAINTENANCE_BATCH_SIZE,
+  DEFAULT_MAINTENANCE_INTERVAL_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  type DrainerOptions,
+  type DrainerStopResult,
+  type DrainRateLimiter,
+} from "./drainer-options.js";
+export type { DrainHandler, DrainHandlerContext, TerminalFailure } from "./entry-processor.js";
+export {
+  DEFAULT_QUANTUM,
+  type DrainGrant,
+  FairScheduler,
+  type FairSchedulerOptions,
+} from "./fair-scheduler.js";
+export { LoopBackoff, type LoopBackoffOptions } from "./loop-backoff.js";
+export { type RateLimitResult, SharedRateLimiter, type SharedRateLimiterOptions } from "./rate-limiter.js";

@@ -1,0 +1,38 @@
+-- Takes up to ARGV[2] tokens from the materialisation budget every drainer process shares (a token bucket refilled by Redis TIME).
+-- KEYS[1] the bucket: a hash with `tokens` (may be fractional) and `updatedAt` (ms, Redis TIME)
+-- ARGV[1] rate: tokens added per second (> 0)
+-- ARGV[2] wanted: tokens asked for (integer >= 1)
+-- ARGV[3] burst: the bucket's capacity in tokens (>= 1)
+-- Returns:
+--   {granted, waitMs}: granted is 0..wanted tokens taken now; when granted is 0, waitMs is the
+--   time until one token is available, else 0
+local bucketKey = KEYS[1]
+local rate = tonumber(ARGV[1])
+local wanted = tonumber(ARGV[2])
+local burst = tonumber(ARGV[3])
+
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+local state = redis.call('HMGET', bucketKey, 'tokens', 'updatedAt')
+local tokens = tonumber(state[1])
+local updatedAt = tonumber(state[2])
+if tokens == nil or updatedAt == nil then
+  tokens = burst
+  updatedAt = now
+end
+-- A clock that stepped back (failover to a replica) refills nothing rather than going negative.
+if now > updatedAt then
+  tokens = math.min(burst, tokens + (now - updatedAt) * rate / 1000)
+end
+
+local granted = math.min(wanted, math.floor(tokens))
+tokens = tokens - granted
+redis.call('HSET', bucketKey, 'tokens', tostring(tokens), 'updatedAt', now)
+-- An idle bucket is full again after burst / rate seconds; it can go then.
+redis.call('PEXPIRE', bucketKey, math.ceil(burst * 1000 / rate) + 1000)
+
+local waitMs = 0
+if granted == 0 then
+  waitMs = math.ceil((1 - tokens) * 1000 / rate)
+end
+return {granted, waitMs}

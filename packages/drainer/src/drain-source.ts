@@ -1,0 +1,66 @@
+/**
+ * The drainer's view of a buffer: the port it drains through. `MollifierBuffer`
+ * from `@mollifier/buffer` satisfies it structurally; the drainer never imports
+ * the buffer class, so any source with these methods can be drained (tests use
+ * small hand-written fakes).
+ */
+
+/** The fields of a leased entry the drainer itself reads. Sources may carry more. */
+export interface DrainEntry {
+  readonly orgId: string;
+  readonly envId: string;
+  readonly runId: string;
+  /** Failed or expired deliveries before this one. */
+  readonly attempts: number;
+  /** Epoch ms the entry was accepted into the buffer. */
+  readonly acceptedAt: number;
+  /** Epoch ms (the source's clock) the current lease expires. */
+  readonly leaseDeadline: number;
+}
+
+/** What one `lease` call asks for: up to `count` entries of one env. */
+export interface DrainLeaseRequest {
+  readonly orgId: string;
+  readonly envId: string;
+  readonly count: number;
+  readonly leaseMs?: number;
+}
+
+/** Entries leased by one call, and the ones the source failed because they no longer parse. */
+export interface DrainLeaseResult<Entry extends DrainEntry> {
+  readonly entries: readonly Entry[];
+  readonly invalid: ReadonlyArray<{ readonly runId: string; readonly error: string }>;
+}
+
+export type DrainExtendResult = { outcome: "extended"; leaseDeadline: number } | { outcome: "lease_lost" };
+export type DrainAckResult = { outcome: "acked" } | { outcome: "lease_lost" };
+export type DrainRetryResult =
+  | { outcome: "scheduled"; dueAt: number; delayMs: number; attempts: number }
+  | { outcome: "exhausted"; attempts: number }
+  | { outcome: "lease_lost" };
+export type DrainFailResult = { outcome: "failed" } | { outcome: "lease_lost" };
+
+/** Why an entry is failed terminally. */
+export type DrainFailureKind = "terminal" | "attempts_exhausted";
+
+/**
+ * A lease-based source of entries, walked shards → orgs → envs.
+ *
+ * Contract the drainer relies on: a leased entry is invisible to other
+ * leases until it is acked, retried, failed or its lease expires and
+ * `reapExpiredLeases` returns it; `retry` answers `exhausted` and leaves the
+ * entry leased when its attempt budget is spent; every call is safe to make
+ * from several drainer processes at once.
+ */
+export interface DrainSource<Entry extends DrainEntry> {
+  lease(request: DrainLeaseRequest): Promise<DrainLeaseResult<Entry>>;
+  extendLease(entry: Entry, leaseMs?: number): Promise<DrainExtendResult>;
+  ack(entry: Entry): Promise<DrainAckResult>;
+  retry(entry: Entry, failure: { error: string }): Promise<DrainRetryResult>;
+  fail(entry: Entry, failure: { error: string; kind?: DrainFailureKind }): Promise<DrainFailResult>;
+  reapExpiredLeases(options?: { limit?: number }): Promise<{ reaped: number }>;
+  promoteDueRetries(options?: { limit?: number }): Promise<{ promoted: number }>;
+  shards(): readonly number[];
+  activeOrgs(shard: number): Promise<readonly string[]>;
+  activeEnvs(orgId: string): Promise<readonly string[]>;
+}

@@ -1,0 +1,304 @@
+import { type MollifierRecorder, noopRecorder } from "@mollifier/telemetry";
+import { AdaptiveConcurrency } from "./adaptive-concurrency.js";
+import type { DrainEntry } from "./drain-source.js";
+import { DrainerError, requireInteger, requireNumber } from "./drainer-error.js";
+import {
+  DEFAULT_CONCURRENCY,
+  DEFAULT_IDLE_DELAY_MS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAINTENANCE_BATCH_SIZE,
+  DEFAULT_MAINTENANCE_INTERVAL_MS,
+  DEFAULT_STOP_TIMEOUT_MS,
+  type DrainerOptions,
+  type DrainerStopResult,
+} from "./drainer-options.js";
+import { type EntryProcessorContext, processEntry } from "./entry-processor.js";
+import { FairScheduler } from "./fair-scheduler.js";
+import { LoopBackoff } from "./loop-backoff.js";
+import { WakeSignal } from "./wake-signal.js";
+
+type DrainerState = "idle" | "running" | "stopping";
+
+/**
+ * Drains a lease-based source into a handler: a continuous pool of at most
+ * `concurrency` entries in flight, filled fairly (deficit round robin over
+ * orgs, then envs), under an optional shared rate cap and adaptive
+ * concurrency, with the lease reaper and due-retry promoter running beside it.
+ *
+ * @example
+ * const drainer = new Drainer({
+ *   source: new MollifierBuffer({ redis }),
+ *   handler: async (entry) => engine.materialise(entry.snapshot),
+ *   isRetryable: (error) => !(error instanceof ValidationError),
+ *   onTerminalFailure: async ({ entry, message }) => engine.writeFailedRun(entry.snapshot, message),
+ *   rateLimiter: new SharedRateLimiter({ redis, ratePerSecond: 500 }),
+ * });
+ * drainer.start();
+ * process.once("SIGTERM", () => void drainer.stop({ timeoutMs: 10_000 }));
+ */
+export class Drainer<Entry extends DrainEntry> {
+  private readonly options: DrainerOptions<Entry>;
+  private readonly concurrencyCeiling: number;
+  private readonly leaseMs: number;
+  private readonly idleDelayMs: number;
+  private readonly maintenanceIntervalMs: number;
+  private readonly maintenanceBatchSize: number;
+  private readonly stopTimeoutMs: number;
+  private readonly processor: Omit<EntryProcessorContext<Entry>, "abandon">;
+  private readonly scheduler: FairScheduler;
+  private readonly adaptive: AdaptiveConcurrency | undefined;
+  private readonly recorder: MollifierRecorder;
+  private readonly wake = new WakeSignal();
+  private readonly slotFreed = new WakeSignal();
+  private readonly inFlightWork = new Set<Promise<void>>();
+  private abandon = new AbortController();
+  private currentState: DrainerState = "idle";
+  private loops: Promise<void> | undefined;
+  private stopping: Promise<DrainerStopResult> | undefined;
+  private refreshRequested = true;
+  private leasedSinceRefresh = 0;
+  private refreshed = false;
+
+  constructor(options: DrainerOptions<Entry>) {
+    if (typeof options.source !== "object" || options.source === null) {
+      throw new DrainerError("INVALID_OPTIONS", "source is required");
+    }
+    if (typeof options.handler !== "function")
+      throw new DrainerError("INVALID_OPTIONS", "handler is required");
+    this.options = options;
+    this.concurrencyCeiling = requireInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1);
+    this.leaseMs = requireInteger("leaseMs", options.leaseMs ?? DEFAULT_LEASE_MS, 1);
+    const leaseExtendIntervalMs = requireNumber(
+      "leaseExtendIntervalMs",
+      options.leaseExtendIntervalMs ?? Math.max(1, Math.floor(this.leaseMs / 3)),
+      0,
+    );
+    if (leaseExtendIntervalMs >= this.leaseMs) {
+      throw new DrainerError("INVALID_OPTIONS", "leaseExtendIntervalMs must be shorter than leaseMs");
+    }
+    this.idleDelayMs = requireNumber("idleDelayMs", options.idleDelayMs ?? DEFAULT_IDLE_DELAY_MS, 0, true);
+    this.maintenanceIntervalMs = requireNumber(
+      "maintenanceIntervalMs",
+      options.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS,
+      0,
+    );
+    this.maintenanceBatchSize = requireInteger(
+      "maintenanceBatchSize",
+      options.maintenanceBatchSize ?? DEFAULT_MAINTENANCE_BATCH_SIZE,
+      1,
+    );
+    this.stopTimeoutMs = requireNumber(
+      "stopTimeoutMs",
+      options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
+      0,
+      true,
+    );
+    this.recorder = options.recorder ?? noopRecorder;
+    const clock = options.clock ?? Date.now;
+    this.scheduler = new FairScheduler({ quantum: options.quantum, orgWeights: options.orgWeights });
+    this.adaptive =
+      options.adaptive === undefined || options.adaptive === false
+        ? undefined
+        : new AdaptiveConcurrency({ ...options.adaptive, maxConcurrency: this.concurrencyCeiling, clock });
+    new LoopBackoff(options.backoff); // validates the backoff options now, not on the first error
+    this.processor = {
+      source: options.source,
+      handler: options.handler,
+      isRetryable: options.isRetryable ?? (() => true),
+      onTerminalFailure: options.onTerminalFailure,
+      recorder: this.recorder,
+      clock,
+      leaseMs: this.leaseMs,
+      leaseExtendIntervalMs,
+    };
+  }
+
+  /** `idle` before start and after stop, `running`, or `stopping` while stop waits. */
+  get state(): DrainerState {
+    return this.currentState;
+  }
+
+  /** Entries leased by this process whose handling has not finished. */
+  get inFlight(): number {
+    return this.inFlightWork.size;
+  }
+
+  /** The concurrency in force (lower than configured while adaptive mode backs off). */
+  get concurrency(): number {
+    return this.adaptive?.limit ?? this.concurrencyCeiling;
+  }
+
+  /** Replaces the per-org weights of the fair scheduler. */
+  setOrgWeights(orgWeights: Readonly<Record<string, number>>): void {
+    this.scheduler.setOrgWeights(orgWeights);
+  }
+
+  /** Starts draining. Does nothing when already running; throws `STOP_IN_PROGRESS` while a stop is pending. */
+  start(): void {
+    if (this.currentState === "running") return;
+    if (this.currentState === "stopping") {
+      throw new DrainerError("STOP_IN_PROGRESS", "start() called while stop() is waiting for handlers");
+    }
+    this.currentState = "running";
+    this.abandon = new AbortController();
+    this.refreshRequested = true;
+    this.refreshed = false;
+    this.reportLimits();
+    this.loops = Promise.all([this.dispatchLoop(), this.maintenanceLoop()]).then(() => undefined);
+  }
+
+  /**
+   * Stops leasing at once (idle sleeps end immediately) and waits up to
+   * `timeoutMs` for in-flight handlers. Handlers still running then keep
+   * running, but their leases are no longer extended, so the reaper hands
+   * their entries to another drainer. Safe to call repeatedly or concurrently.
+   */
+  stop(options: { timeoutMs?: number } = {}): Promise<DrainerStopResult> {
+    if (this.stopping !== undefined) return this.stopping;
+    if (this.currentState === "idle") return Promise.resolve({ outcome: "stopped" });
+    const timeoutMs = requireNumber("timeoutMs", options.timeoutMs ?? this.stopTimeoutMs, 0, true);
+    this.currentState = "stopping";
+    this.wake.wake();
+    this.slotFreed.wake();
+    this.stopping = this.waitForStop(timeoutMs).finally(() => {
+      this.currentState = "idle";
+      this.stopping = undefined;
+    });
+    return this.stopping;
+  }
+
+  private async waitForStop(timeoutMs: number): Promise<DrainerStopResult> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"timed_out">((resolve) => {
+      timer = setTimeout(() => resolve("timed_out"), timeoutMs);
+    });
+    const drained = (async () => {
+      await this.loops;
+      while (this.inFlightWork.size > 0) await Promise.all([...this.inFlightWork]);
+      return "stopped" as const;
+    })();
+    const outcome = await Promise.race([drained, timedOut]);
+    clearTimeout(timer);
+    if (outcome === "stopped") return { outcome };
+    this.abandon.abort();
+    return { outcome, inFlight: this.inFlightWork.size };
+  }
+
+  private get running(): boolean {
+    return this.currentState === "running";
+  }
+
+  private reportLimits(): void {
+    this.recorder.drainLimits({
+      ratePerSecond: this.options.rateLimiter?.ratePerSecond,
+      concurrency: this.concurrency,
+    });
+  }
+
+  private async dispatchLoop(): Promise<void> {
+    const backoff = new LoopBackoff(this.options.backoff);
+    while (this.running) {
+      try {
+        await this.dispatchOnce();
+        backoff.succeeded();
+      } catch (error) {
+        this.refreshRequested = true;
+        this.recorder.degraded({ component: "drainer", reason: "loop_error", error });
+        await this.wake.sleep(backoff.failed());
+      }
+    }
+  }
+
+  /** One step of the dispatcher: wait for a slot, refresh the active set, or lease one grant. */
+  private async dispatchOnce(): Promise<void> {
+    const free = this.concurrency - this.inFlightWork.size;
+    if (free <= 0) {
+      await this.slotFreed.sleep(this.idleDelayMs);
+      return;
+    }
+    if (this.refreshRequested || this.scheduler.needsRefresh) {
+      // A whole round that leased nothing means nothing is ready: sleep before asking again.
+      if (this.refreshed && this.leasedSinceRefresh === 0) await this.wake.sleep(this.idleDelayMs);
+      if (!this.running) return;
+      await this.refreshActive();
+      return;
+    }
+    let grant = this.scheduler.next(free);
+    if (grant === undefined) return;
+    const limiter = this.options.rateLimiter;
+    if (limiter !== undefined) {
+      const tokens = await limiter.acquire(grant.count);
+      if (tokens.outcome === "limited") {
+        await this.wake.sleep(tokens.retryAfterMs);
+        return;
+      }
+      grant = { ...grant, count: Math.min(grant.count, tokens.count) };
+    }
+    if (!this.running) return;
+    const { entries, invalid } = await this.options.source.lease({
+      orgId: grant.orgId,
+      envId: grant.envId,
+      count: grant.count,
+      leaseMs: this.leaseMs,
+    });
+    this.scheduler.complete(grant, entries.length + invalid.length);
+    this.leasedSinceRefresh += entries.length + invalid.length;
+    for (const rejected of invalid) {
+      this.recorder.failed({
+        orgId: grant.orgId,
+        envId: grant.envId,
+        runId: rejected.runId,
+        kind: "invalid_entry",
+        attempts: 0,
+        error: rejected.error,
+      });
+    }
+    for (const entry of entries) this.launch(entry);
+  }
+
+  private async refreshActive(): Promise<void> {
+    const source = this.options.source;
+    const orgLists = await Promise.all(source.shards().map((shard) => source.activeOrgs(shard)));
+    const orgs = [...new Set(orgLists.flat())];
+    const envLists = await Promise.all(orgs.map((orgId) => source.activeEnvs(orgId)));
+    this.scheduler.update(new Map(orgs.map((orgId, index) => [orgId, envLists[index] ?? []])));
+    this.refreshRequested = false;
+    this.refreshed = true;
+    this.leasedSinceRefresh = 0;
+  }
+
+  private launch(entry: Entry): void {
+    const work = processEntry(entry, { ...this.processor, abandon: this.abandon.signal })
+      .then((sample) => {
+        const changed = this.adaptive?.record(sample);
+        if (changed !== undefined) this.reportLimits();
+      })
+      .finally(() => {
+        this.inFlightWork.delete(work);
+        this.slotFreed.wake();
+      });
+    this.inFlightWork.add(work);
+  }
+
+  private async maintenanceLoop(): Promise<void> {
+    const backoff = new LoopBackoff(this.options.backoff);
+    const source = this.options.source;
+    const limit = this.maintenanceBatchSize;
+    while (this.running) {
+      try {
+        const [{ reaped }, { promoted }] = await Promise.all([
+          source.reapExpiredLeases({ limit }),
+          source.promoteDueRetries({ limit }),
+        ]);
+        backoff.succeeded();
+        if (reaped > 0) this.recorder.reaped({ count: reaped });
+        if (reaped > 0 || promoted > 0) this.refreshRequested = true;
+        // A full batch means more are waiting: go again at once.
+        if (reaped < limit && promoted < limit) await this.wake.sleep(this.maintenanceIntervalMs);
+      } catch (error) {
+        this.recorder.degraded({ component: "drainer", reason: "maintenance_error", error });
+        await this.wake.sleep(backoff.failed());
+      }
+    }
+  }
+}

@@ -1,0 +1,207 @@
+import type { MollifierRecorder, RunRef } from "@mollifier/telemetry";
+import type { HandlerSample } from "./adaptive-concurrency.js";
+import type { DrainEntry, DrainFailureKind, DrainSource } from "./drain-source.js";
+import { keepLease } from "./lease-keeper.js";
+
+/** What the drainer passes to a handler besides the entry. */
+export interface DrainHandlerContext {
+  /** Aborted when the entry's lease is lost or the drainer stops waiting for the handler. */
+  readonly signal: AbortSignal;
+}
+
+/** Materialises one entry (e.g. writes the run row). Must be idempotent on the run id. */
+export type DrainHandler<Entry extends DrainEntry> = (
+  entry: Entry,
+  context: DrainHandlerContext,
+) => Promise<void>;
+
+/** What `onTerminalFailure` receives. */
+export interface TerminalFailure<Entry extends DrainEntry> {
+  readonly entry: Entry;
+  /** The handler's error, as thrown. */
+  readonly error: unknown;
+  /** The handler's error as text, as stored with the failed entry. */
+  readonly message: string;
+  readonly kind: DrainFailureKind;
+}
+
+/** Everything {@link processEntry} needs; the drainer builds it once. */
+export interface EntryProcessorContext<Entry extends DrainEntry> {
+  readonly source: DrainSource<Entry>;
+  readonly handler: DrainHandler<Entry>;
+  readonly isRetryable: (error: unknown, entry: Entry) => boolean;
+  readonly onTerminalFailure: ((failure: TerminalFailure<Entry>) => Promise<void>) | undefined;
+  readonly recorder: MollifierRecorder;
+  readonly clock: () => number;
+  readonly leaseMs: number;
+  readonly leaseExtendIntervalMs: number;
+  readonly abandon: AbortSignal;
+}
+
+const MAX_ERROR_TEXT = 2_000;
+
+/** An error as the short text stored with a retried or failed entry. */
+export function describeError(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}…` : text;
+}
+
+/**
+ * Runs the handler for one leased entry and settles the entry: ack on
+ * success; retry, or the terminal hook then fail, on error. Never throws:
+ * a source call that fails leaves the entry leased, and the lease reaper
+ * returns it once the lease expires. Returns the handler's sample for
+ * adaptive concurrency.
+ */
+export async function processEntry<Entry extends DrainEntry>(
+  leased: Entry,
+  context: EntryProcessorContext<Entry>,
+): Promise<HandlerSample> {
+  const keeper = keepLease(leased, {
+    source: context.source,
+    recorder: context.recorder,
+    leaseMs: context.leaseMs,
+    intervalMs: context.leaseExtendIntervalMs,
+    abandon: context.abandon,
+  });
+  const started = context.clock();
+  let failure: { error: unknown } | undefined;
+  try {
+    await context.handler(leased, { signal: keeper.signal });
+  } catch (error) {
+    failure = { error };
+  }
+  const handlerDurationMs = Math.max(0, context.clock() - started);
+  await keeper.stop();
+  const entry = keeper.entry;
+  const ref: RunRef = { orgId: entry.orgId, envId: entry.envId, runId: entry.runId };
+
+  if (failure === undefined) {
+    await acknowledge(entry, ref, handlerDurationMs, context);
+    return { durationMs: handlerDurationMs, failed: false };
+  }
+  const retryable = safePredicate(context, failure.error, entry);
+  await settleFailure(entry, ref, failure.error, retryable, context);
+  return { durationMs: handlerDurationMs, failed: retryable };
+}
+
+// The handler succeeded: whatever happens to the ack, this is not a handler
+// failure. A lost or failed ack leaves the entry to the reaper, and the
+// handler's idempotency absorbs the second delivery.
+async function acknowledge<Entry extends DrainEntry>(
+  entry: Entry,
+  ref: RunRef,
+  handlerDurationMs: number,
+  context: EntryProcessorContext<Entry>,
+): Promise<void> {
+  try {
+    const result = await context.source.ack(entry);
+    if (result.outcome === "acked") {
+      const timeInBufferMs = Math.max(0, context.clock() - entry.acceptedAt);
+      context.recorder.drained({ ...ref, timeInBufferMs, handlerDurationMs });
+    } else {
+      context.recorder.degraded({ component: "drainer", reason: "ack_lease_lost", ...ref });
+    }
+  } catch (error) {
+    context.recorder.degraded({ component: "drainer", reason: "ack_failed", error, ...ref });
+  }
+}
+
+async function settleFailure<Entry extends DrainEntry>(
+  entry: Entry,
+  ref: RunRef,
+  error: unknown,
+  retryable: boolean,
+  context: EntryProcessorContext<Entry>,
+): Promise<void> {
+  const message = describeError(error);
+  try {
+    if (!retryable) {
+      await terminal(entry, ref, error, message, "terminal", entry.attempts + 1, context);
+      return;
+    }
+    const result = await context.source.retry(entry, { error: message });
+    if (result.outcome === "scheduled") {
+      context.recorder.retried({
+        ...ref,
+        attempts: result.attempts,
+        delayMs: result.delayMs,
+        error: message,
+      });
+    } else if (result.outcome === "exhausted") {
+      await terminal(entry, ref, error, message, "attempts_exhausted", result.attempts, context);
+    } else {
+      context.recorder.degraded({ component: "drainer", reason: "retry_lease_lost", ...ref });
+    }
+  } catch (sourceError) {
+    context.recorder.degraded({ component: "drainer", reason: "settle_failed", error: sourceError, ...ref });
+  }
+}
+
+async function terminal<Entry extends DrainEntry>(
+  entry: Entry,
+  ref: RunRef,
+  error: unknown,
+  message: string,
+  kind: DrainFailureKind,
+  attempts: number,
+  context: EntryProcessorContext<Entry>,
+): Promise<void> {
+  let failMessage = message;
+  if (context.onTerminalFailure !== undefined) {
+    try {
+      await context.onTerminalFailure({ entry, error, message, kind });
+    } catch (hookError) {
+      const hookMessage = describeError(hookError);
+      context.recorder.degraded({
+        component: "drainer",
+        reason: "terminal_hook_failed",
+        error: hookError,
+        ...ref,
+      });
+      if (safePredicate(context, hookError, entry)) {
+        // The failed-run row was not written: keep the entry so the hook runs again.
+        await retryAfterHookFailure(entry, ref, `onTerminalFailure: ${hookMessage}`, context);
+        return;
+      }
+      failMessage = describeError(`${message} (onTerminalFailure: ${hookMessage})`);
+    }
+  }
+  const result = await context.source.fail(entry, { error: failMessage, kind });
+  if (result.outcome === "failed") {
+    context.recorder.failed({ ...ref, kind, attempts, error: failMessage });
+  } else {
+    context.recorder.degraded({ component: "drainer", reason: "fail_lease_lost", ...ref });
+  }
+}
+
+async function retryAfterHookFailure<Entry extends DrainEntry>(
+  entry: Entry,
+  ref: RunRef,
+  message: string,
+  context: EntryProcessorContext<Entry>,
+): Promise<void> {
+  const result = await context.source.retry(entry, { error: message });
+  if (result.outcome === "scheduled") {
+    context.recorder.retried({ ...ref, attempts: result.attempts, delayMs: result.delayMs, error: message });
+  } else if (result.outcome === "exhausted") {
+    // No retry budget left, but failing now would drop the failed-run row:
+    // the lease is left to expire and the reaper delivers the entry again.
+    context.recorder.degraded({ component: "drainer", reason: "terminal_hook_exhausted", ...ref });
+  } else {
+    context.recorder.degraded({ component: "drainer", reason: "retry_lease_lost", ...ref });
+  }
+}
+
+function safePredicate<Entry extends DrainEntry>(
+  context: EntryProcessorContext<Entry>,
+  error: unknown,
+  entry: Entry,
+): boolean {
+  try {
+    return context.isRetryable(error, entry);
+  } catch {
+    // A predicate that throws cannot classify: retrying is the choice that loses nothing.
+    return true;
+  }
+}
