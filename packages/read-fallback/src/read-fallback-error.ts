@@ -1,0 +1,81 @@
+const BRAND = Symbol.for("@mollifier/read-fallback/error");
+
+/** Machine-readable codes of {@link ReadFallbackError}. */
+export type ReadFallbackErrorCode = "INVALID_OPTIONS" | "INVALID_INPUT";
+
+/**
+ * The one error type `@mollifier/read-fallback` throws (for bugs and misuse;
+ * outcomes are data). Check with {@link ReadFallbackError.isInstance}, which
+ * works across two installed copies of the package where `instanceof` does not.
+ */
+export class ReadFallbackError extends Error {
+  readonly code: ReadFallbackErrorCode;
+  readonly [BRAND] = true;
+
+  constructor(code: ReadFallbackErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "ReadFallbackError";
+    this.code = code;
+  }
+
+  static isInstance(value: unknown): value is ReadFallbackError {
+    return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  }
+}
+
+/**
+ * Throws `INVALID_INPUT` naming `name` unless `value` is a non-empty string.
+ * Every id is checked before any I/O: an `undefined` id must never reach a
+ * database query, where an ORM may drop it from the filter and match any row.
+ */
+export function requireId(name: string, value: unknown): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw new ReadFallbackError(
+      "INVALID_INPUT",
+      `${name} must be a non-empty string, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Throws `INVALID_INPUT` naming `name` unless `value` is a finite number (epoch ms). */
+export function requireTime(name: string, value: unknown): number {
+  if (typeof value !== "number" || !Number.isFinite(value)) {
+    throw new ReadFallbackError(
+      "INVALID_INPUT",
+      `${name} must be a finite epoch-ms number, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Throws `INVALID_OPTIONS` naming `name` unless `value` is an integer within `[min, max]`. */
+export function requireInteger(
+  name: string,
+  value: number,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ReadFallbackError(
+      "INVALID_OPTIONS",
+      `${name} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? "" : ` to ${max}`}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+/** Throws `INVALID_OPTIONS` naming `name` unless `value` is a number within `[min, max]`. */
+export function requireFraction(name: string, value: number, min: number, max: number): number {
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ReadFallbackError(
+      "INVALID_OPTIONS",
+      `${name} must be a number from ${min} to ${max}, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function describe(value: unknown): string {
+  return value === undefined ? "undefined" : (JSON.stringify(value) ?? String(value));
+}
