@@ -1,11 +1,61 @@
+export { type AcceptResult, accept } from "./accept.js";
+export { acceptBatch, MAX_ACCEPT_BATCH_GROUP } from "./accept-batch.js";
+export { type AckResult, ack } from "./ack.js";
+export { retryDelayMs } from "./backoff.js";
+export { MollifierBuffer } from "./buffer.js";
+export {
+  type BufferContext,
+  DEFAULT_FAILED_RETENTION_MS,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAX_PAYLOAD_BYTES,
+  DEFAULT_MAX_TAGS,
+  DEFAULT_RETRY_BASE_DELAY_MS,
+  DEFAULT_RETRY_JITTER,
+  DEFAULT_RETRY_MAX_ATTEMPTS,
+  DEFAULT_RETRY_MAX_DELAY_MS,
+  type MollifierBufferOptions,
+  type ResolvedBufferOptions,
+  type RetryOptions,
+  resolveBufferOptions,
+} from "./buffer-options.js";
+export { type EntryKeys, entryKeys } from "./entry-keys.js";
+export type {
+  BufferEntryView,
+  EntryMutations,
+  FailedEntryView,
+  FailureKind,
+  LeasedEntry,
+} from "./entry-view.js";
+export { activeEnvs, activeOrgs, shards } from "./enumerate.js";
+export {
+  BufferConfigurationError,
+  BufferError,
+  type BufferErrorCode,
+  BufferInputError,
+} from "./errors.js";
+export { type FailRequest, type FailResult, fail } from "./fail.js";
 export {
   BufferKeys,
   type BufferKeysOptions,
   DEFAULT_KEY_PREFIX,
   DEFAULT_SHARD_COUNT,
+  decodeSegment,
+  type EntryAddress,
   type EnvKeys,
+  encodeSegment,
+  fnv1a32,
+  InvalidKeySegmentError,
+  MAX_SEGMENT_BYTES,
   type ShardKeys,
 } from "./keys.js";
+export {
+  type ExtendLeaseResult,
+  extendLease,
+  type LeaseRequest,
+  type LeaseResult,
+  lease,
+  MAX_LEASE_COUNT,
+} from "./lease.js";
 export {
   defineLuaScript,
   type LuaArgument,
@@ -15,3 +65,36 @@ export {
   runLuaScript,
   type Tuple,
 } from "./lua-script.js";
+export {
+  type BufferStats,
+  DEFAULT_LIST_LIMIT,
+  type DepthScope,
+  depth,
+  getEntry,
+  getFailed,
+  type ListEntriesRequest,
+  listEntries,
+  MAX_LIST_LIMIT,
+  oldestEntryAgeMs,
+  position,
+  stats,
+} from "./reads.js";
+export { DEFAULT_SWEEP_LIMIT, promoteDueRetries, reapExpiredLeases, type SweepOptions } from "./reaper.js";
+export {
+  checkRedisConfiguration,
+  type RedisConfigurationCheck,
+  type RedisConfigurationCheckOptions,
+} from "./redis-configuration.js";
+export { type RetryRequest, type RetryResult, retry } from "./retry.js";
+export {
+  type AcceptInput,
+  type DecodedSnapshot,
+  decodeSnapshot,
+  type EncodedSnapshot,
+  encodeSnapshot,
+  SNAPSHOT_SCHEMA_VERSION,
+  type SnapshotOptions,
+  snapshotOptionsSchema,
+  type TriggerSnapshot,
+  triggerSnapshotSchema,
+} from "./snapshot.js";

@@ -1,0 +1,38 @@
+-- Accepts consecutive triggers of one env (without idempotency keys) at the tail of its queue, in order.
+-- KEYS[1] entries hash of the env
+-- KEYS[2] queue list of the env
+-- KEYS[3] active orgs set of the shard
+-- KEYS[4] active envs set of the org
+-- KEYS[5] depth hash of the shard
+-- ARGV[1] org member (encoded org id)
+-- ARGV[2] env member (encoded env id)
+-- ARGV[3] org depth field
+-- ARGV[4] env depth field
+-- ARGV[5] env depth cap, 0 for none
+-- ARGV[6] org depth cap, 0 for none
+-- ARGV[7...] pairs of run field, snapshot text
+-- Returns: an array with one reply per pair, each as accept-6 answers:
+-- {"accepted", position} | {"duplicate_run"} | {"over_capacity", scope, depth, limit}
+local entries = KEYS[1]
+local queue = KEYS[2]
+local orgs = KEYS[3]
+local org_envs = KEYS[4]
+local depth = KEYS[5]
+local org = ARGV[1]
+local env = ARGV[2]
+local org_field = ARGV[3]
+local env_field = ARGV[4]
+local env_cap = tonumber(ARGV[5])
+local org_cap = tonumber(ARGV[6])
+
+--@include now-ms
+--@include env-activity
+--@include accept-entry
+
+local now = now_ms()
+local results = {}
+for index = 7, #ARGV, 2 do
+  results[#results + 1] = accept_entry(entries, queue, orgs, org_envs, depth, ARGV[index], ARGV[index + 1],
+    org, env, org_field, env_field, env_cap, org_cap, now)
+end
+return results

@@ -1,0 +1,49 @@
+-- Fails a held lease terminally: keeps a FAILED record with a TTL and removes the entry from every queue and index.
+-- KEYS[1] entries hash of the env
+-- KEYS[2] lease set of the shard
+-- KEYS[3] depth hash of the shard
+-- KEYS[4] failed record of the run
+-- KEYS[5] idempotency index key; any key of the slot when ARGV[9] is ""
+-- ARGV[1] run field (encoded run id)
+-- ARGV[2] lease member, "<org>:<env>:<run>"
+-- ARGV[3] lease token
+-- ARGV[4] error text
+-- ARGV[5] failure kind
+-- ARGV[6] retention in ms
+-- ARGV[7] org depth field
+-- ARGV[8] env depth field
+-- ARGV[9] "1" when the entry carries an idempotency key, else ""
+-- Returns: {"failed"}
+-- Returns: {"lease_lost"}
+local entries = KEYS[1]
+local leases = KEYS[2]
+local depth = KEYS[3]
+local failed = KEYS[4]
+local idempotency = KEYS[5]
+local run = ARGV[1]
+local member = ARGV[2]
+local token = ARGV[3]
+local error_text = ARGV[4]
+local kind = ARGV[5]
+local retention_ms = tonumber(ARGV[6])
+local org_field = ARGV[7]
+local env_field = ARGV[8]
+local has_idempotency = ARGV[9] == '1'
+
+--@include now-ms
+--@include entry-removal
+
+if redis.call('HGET', entries, run .. ':lease') ~= token or redis.call('ZREM', leases, member) == 0 then
+  return { 'lease_lost' }
+end
+local kept = redis.call('HMGET', entries, run, run .. ':acceptedAt', run .. ':attempts')
+redis.call('DEL', failed)
+redis.call('HSET', failed, 'snapshot', kept[1] or '', 'acceptedAt', kept[2] or '0', 'attempts', kept[3] or '0',
+  'error', error_text, 'kind', kind, 'failedAt', now_ms())
+redis.call('PEXPIRE', failed, retention_ms)
+delete_entry(entries, run)
+decrement_depth(depth, org_field, env_field)
+if has_idempotency then
+  release_idempotency(idempotency, run)
+end
+return { 'failed' }

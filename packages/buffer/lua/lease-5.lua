@@ -1,0 +1,53 @@
+-- Leases up to N ready entries of one env: pops them from the head of its queue into the lease set, scored by a deadline from Redis TIME.
+-- KEYS[1] entries hash of the env
+-- KEYS[2] queue list of the env
+-- KEYS[3] active orgs set of the shard
+-- KEYS[4] active envs set of the org
+-- KEYS[5] lease set of the shard
+-- ARGV[1] most entries to lease
+-- ARGV[2] lease length in ms
+-- ARGV[3] org member (encoded org id)
+-- ARGV[4] env member (encoded env id)
+-- ARGV[5] lease member prefix, "<org>:<env>:"
+-- ARGV[6] lease token
+-- Returns: {deadline, {run, snapshot, acceptedAt, attempts, canceledAt, cancelReason, tags, metadata,
+--   metadataVersion, delayUntil, idempotencyReset}, ...} absent fields are nil
+local entries = KEYS[1]
+local queue = KEYS[2]
+local orgs = KEYS[3]
+local org_envs = KEYS[4]
+local leases = KEYS[5]
+local count = tonumber(ARGV[1])
+local lease_ms = tonumber(ARGV[2])
+local org = ARGV[3]
+local env = ARGV[4]
+local member_prefix = ARGV[5]
+local token = ARGV[6]
+
+--@include now-ms
+--@include env-activity
+
+local deadline = now_ms() + lease_ms
+local result = { deadline }
+local popped = redis.call('LPOP', queue, count)
+if not popped then
+  return result
+end
+local scored = {}
+for _, run in ipairs(popped) do
+  local fields = redis.call('HMGET', entries, run, run .. ':acceptedAt', run .. ':attempts', run .. ':canceledAt',
+    run .. ':cancelReason', run .. ':tags', run .. ':metadata', run .. ':metadataVersion', run .. ':delayUntil',
+    run .. ':idempotencyReset')
+  -- A queue member without a snapshot has nothing to deliver; dropping it keeps the queue moving.
+  if fields[1] then
+    redis.call('HSET', entries, run .. ':state', 'leased', run .. ':lease', token)
+    scored[#scored + 1] = deadline
+    scored[#scored + 1] = member_prefix .. run
+    result[#result + 1] = { run, unpack(fields) }
+  end
+end
+if #scored > 0 then
+  redis.call('ZADD', leases, unpack(scored))
+end
+deactivate_env_if_empty(queue, orgs, org_envs, org, env)
+return result

@@ -1,0 +1,23 @@
+-- Reads one entry's snapshot, state fields and, when queued, its position in the env queue.
+-- KEYS[1] entries hash of the env
+-- KEYS[2] queue list of the env
+-- ARGV[1] run field (encoded run id)
+-- Returns: {} when the entry is not buffered
+-- Returns: {snapshot, state, acceptedAt, attempts, canceledAt, cancelReason, tags, metadata, metadataVersion,
+--   delayUntil, idempotencyReset, position} absent fields (and position unless queued) are nil
+local entries = KEYS[1]
+local queue = KEYS[2]
+local run = ARGV[1]
+
+local fields = redis.call('HMGET', entries, run, run .. ':state', run .. ':acceptedAt', run .. ':attempts',
+  run .. ':canceledAt', run .. ':cancelReason', run .. ':tags', run .. ':metadata', run .. ':metadataVersion',
+  run .. ':delayUntil', run .. ':idempotencyReset')
+if not fields[1] then
+  return {}
+end
+if fields[2] == 'queued' then
+  fields[12] = redis.call('LPOS', queue, run)
+else
+  fields[12] = false
+end
+return fields

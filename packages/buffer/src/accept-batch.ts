@@ -1,0 +1,98 @@
+import {
+  type AcceptResult,
+  acceptPrepared,
+  type PreparedAccept,
+  parseAcceptReply,
+  prepareAccept,
+} from "./accept.js";
+import type { BufferContext } from "./buffer-options.js";
+import { acceptBatchScript } from "./generated/lua-scripts.js";
+import { runLuaScript } from "./lua-script.js";
+import { replyArray, UnexpectedReplyError } from "./reply.js";
+import type { AcceptInput } from "./snapshot.js";
+
+/** Most triggers per `acceptBatch` script call; larger groups are split. */
+export const MAX_ACCEPT_BATCH_GROUP = 500;
+
+interface Call {
+  readonly single: boolean;
+  readonly items: Array<{ readonly index: number; readonly prepared: PreparedAccept }>;
+}
+
+async function acceptGroup(
+  context: BufferContext,
+  group: readonly PreparedAccept[],
+): Promise<AcceptResult[]> {
+  const first = group[0];
+  if (first === undefined) return [];
+  const { keys } = first;
+  const script = acceptBatchScript.name;
+  const raw = await runLuaScript(
+    context.redis,
+    acceptBatchScript,
+    [keys.entries, keys.queue, keys.orgs, keys.orgEnvs, keys.depth],
+    [
+      keys.org,
+      keys.env,
+      keys.orgDepthField,
+      keys.envDepthField,
+      context.options.maxEnvDepth ?? 0,
+      context.options.maxOrgDepth ?? 0,
+      ...group.flatMap((item) => [item.runField, item.text]),
+    ],
+  );
+  const replies = replyArray(script, raw);
+  if (replies.length !== group.length) throw new UnexpectedReplyError(script, raw);
+  return group.map((item, index) => parseAcceptReply(script, replies[index], item.snapshot.runId));
+}
+
+/**
+ * Accepts many triggers, answering one {@link AcceptResult} per input, in
+ * input order. Every input is validated first: one invalid input throws
+ * {@link BufferInputError} and nothing is written.
+ *
+ * Inputs are grouped by env (all of an env's keys share its shard's slot) and
+ * each group is one script call. An input with an idempotency key needs its
+ * own index key in `KEYS`, so it goes through the single-accept script and
+ * splits its env's group there. All calls are sent at once; an env's calls go
+ * to one slot over one connection in input order, so its FIFO order holds.
+ */
+export async function acceptBatch(
+  context: BufferContext,
+  inputs: readonly AcceptInput[],
+): Promise<AcceptResult[]> {
+  const prepared = inputs.map((input) => prepareAccept(context, input));
+  const calls: Call[] = [];
+  const openGroups = new Map<string, Call>();
+  prepared.forEach((item, index) => {
+    const env = item.keys.entries;
+    if (item.idempotencyKey !== undefined) {
+      openGroups.delete(env);
+      calls.push({ single: true, items: [{ index, prepared: item }] });
+      return;
+    }
+    let call = openGroups.get(env);
+    if (call === undefined || call.items.length >= MAX_ACCEPT_BATCH_GROUP) {
+      call = { single: false, items: [] };
+      openGroups.set(env, call);
+      calls.push(call);
+    }
+    call.items.push({ index, prepared: item });
+  });
+  const results = new Array<AcceptResult | undefined>(inputs.length);
+  await Promise.all(
+    calls.map(async (call) => {
+      const group = call.items.map((item) => item.prepared);
+      const answers = call.single
+        ? await Promise.all(group.map((item) => acceptPrepared(context, item)))
+        : await acceptGroup(context, group);
+      call.items.forEach((item, position) => {
+        results[item.index] = answers[position];
+      });
+    }),
+  );
+  return results.map((result) => {
+    if (result === undefined) throw new Error("acceptBatch: an input got no result");
+    return result;
+  });
+}

@@ -1,0 +1,155 @@
+import { type AcceptResult, accept } from "./accept.js";
+import { acceptBatch } from "./accept-batch.js";
+import { type AckResult, ack } from "./ack.js";
+import { type BufferContext, type MollifierBufferOptions, resolveBufferOptions } from "./buffer-options.js";
+import type { BufferEntryView, FailedEntryView, LeasedEntry } from "./entry-view.js";
+import { activeEnvs, activeOrgs, shards } from "./enumerate.js";
+import { type FailRequest, type FailResult, fail } from "./fail.js";
+import type { BufferKeys, EntryAddress } from "./keys.js";
+import { type ExtendLeaseResult, extendLease, type LeaseRequest, type LeaseResult, lease } from "./lease.js";
+import {
+  type BufferStats,
+  type DepthScope,
+  depth,
+  getEntry,
+  getFailed,
+  type ListEntriesRequest,
+  listEntries,
+  oldestEntryAgeMs,
+  position,
+  stats,
+} from "./reads.js";
+import { promoteDueRetries, reapExpiredLeases, type SweepOptions } from "./reaper.js";
+import {
+  checkRedisConfiguration,
+  type RedisConfigurationCheck,
+  type RedisConfigurationCheckOptions,
+} from "./redis-configuration.js";
+import { type RetryRequest, type RetryResult, retry } from "./retry.js";
+import type { AcceptInput } from "./snapshot.js";
+
+/**
+ * The buffer: a thin facade over one module per operation, all sharing one
+ * {@link BufferContext}. Every operation is one atomic script (or a plain read)
+ * and answers a discriminated result; invalid input throws
+ * {@link BufferInputError} before anything is written.
+ *
+ * @example
+ * const buffer = new MollifierBuffer({ redis });
+ * await buffer.accept({ runId, orgId, envId, taskId: "send-email", payload: { to } });
+ * const { entries } = await buffer.lease({ orgId, envId, count: 10 });
+ * for (const entry of entries) await buffer.ack(entry);
+ */
+export class MollifierBuffer {
+  /** The resolved options, client and key builder every operation module takes. */
+  readonly context: BufferContext;
+
+  constructor(options: MollifierBufferOptions) {
+    this.context = resolveBufferOptions(options);
+  }
+
+  /** The key builder (shared with the gate, which keeps its keys in the same slots). */
+  get keys(): BufferKeys {
+    return this.context.keys;
+  }
+
+  /** Buffers one trigger. See {@link accept}. */
+  accept(input: AcceptInput): Promise<AcceptResult> {
+    return accept(this.context, input);
+  }
+
+  /** Buffers many triggers, one result per input. See {@link acceptBatch}. */
+  acceptBatch(inputs: readonly AcceptInput[]): Promise<AcceptResult[]> {
+    return acceptBatch(this.context, inputs);
+  }
+
+  /** Leases up to `count` entries of one env. See {@link lease}. */
+  lease(request: LeaseRequest): Promise<LeaseResult> {
+    return lease(this.context, request);
+  }
+
+  /** Extends a held lease. See {@link extendLease}. */
+  extendLease(entry: LeasedEntry, leaseMs?: number): Promise<ExtendLeaseResult> {
+    return extendLease(this.context, entry, leaseMs);
+  }
+
+  /** Removes a delivered entry. See {@link ack}. */
+  ack(entry: LeasedEntry): Promise<AckResult> {
+    return ack(this.context, entry);
+  }
+
+  /** Schedules a delayed retry. See {@link retry}. */
+  retry(entry: LeasedEntry, request: RetryRequest): Promise<RetryResult> {
+    return retry(this.context, entry, request);
+  }
+
+  /** Fails an entry terminally. See {@link fail}. */
+  fail(entry: LeasedEntry, request: FailRequest): Promise<FailResult> {
+    return fail(this.context, entry, request);
+  }
+
+  /** Returns expired leases to the head of their queue. See {@link reapExpiredLeases}. */
+  reapExpiredLeases(options?: SweepOptions): Promise<{ reaped: number }> {
+    return reapExpiredLeases(this.context, options);
+  }
+
+  /** Returns due retries to the head of their queue. See {@link promoteDueRetries}. */
+  promoteDueRetries(options?: SweepOptions): Promise<{ promoted: number }> {
+    return promoteDueRetries(this.context, options);
+  }
+
+  /** All shard numbers. */
+  shards(): number[] {
+    return shards(this.context);
+  }
+
+  /** Orgs of a shard with entries ready to lease. */
+  activeOrgs(shard: number): Promise<string[]> {
+    return activeOrgs(this.context, shard);
+  }
+
+  /** Envs of an org with entries ready to lease. */
+  activeEnvs(orgId: string): Promise<string[]> {
+    return activeEnvs(this.context, orgId);
+  }
+
+  /** One buffered entry. See {@link getEntry}. */
+  getEntry(address: EntryAddress): Promise<BufferEntryView | undefined> {
+    return getEntry(this.context, address);
+  }
+
+  /** A retained FAILED record. See {@link getFailed}. */
+  getFailed(address: EntryAddress): Promise<FailedEntryView | undefined> {
+    return getFailed(this.context, address);
+  }
+
+  /** An env's queued entries, a page at a time. See {@link listEntries}. */
+  listEntries(request: ListEntriesRequest): Promise<{ entries: BufferEntryView[]; nextCursor?: string }> {
+    return listEntries(this.context, request);
+  }
+
+  /** Entries buffered in any state per env, org or shard. */
+  depth(scope: DepthScope): Promise<number> {
+    return depth(this.context, scope);
+  }
+
+  /** Age of the entry at the head of an env queue. */
+  oldestEntryAgeMs(address: { orgId: string; envId: string }): Promise<number | undefined> {
+    return oldestEntryAgeMs(this.context, address);
+  }
+
+  /** A run's 0-based place in its env queue. */
+  position(address: EntryAddress): Promise<number | undefined> {
+    return position(this.context, address);
+  }
+
+  /** Buffer-wide figures for gauges. */
+  stats(): Promise<BufferStats> {
+    return stats(this.context);
+  }
+
+  /** Checks Redis's eviction policy. See {@link checkRedisConfiguration}. */
+  checkRedisConfiguration(options?: RedisConfigurationCheckOptions): Promise<RedisConfigurationCheck> {
+    return checkRedisConfiguration(this.context, options);
+  }
+}

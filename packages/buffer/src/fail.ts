@@ -1,0 +1,71 @@
+import type { BufferContext } from "./buffer-options.js";
+import { entryKeys } from "./entry-keys.js";
+import type { FailureKind, LeasedEntry } from "./entry-view.js";
+import { failScript } from "./generated/lua-scripts.js";
+import { snapshotIdempotencyKey } from "./idempotency-index.js";
+import type { EntryAddress } from "./keys.js";
+import { runLuaScript } from "./lua-script.js";
+import { replyArray, replyString, UnexpectedReplyError } from "./reply.js";
+import type { TriggerSnapshot } from "./snapshot.js";
+
+/** What `fail` takes. */
+export interface FailRequest {
+  /** Why the entry failed; kept on the FAILED record. */
+  error: string;
+  /** @default "terminal" */
+  kind?: FailureKind;
+}
+
+/** What `fail` answers. */
+export type FailResult = { outcome: "failed" } | { outcome: "lease_lost" };
+
+/** Fails a leased entry by its ids and token (also used by `lease` for snapshots that no longer parse). */
+export async function failEntry(
+  context: BufferContext,
+  address: EntryAddress,
+  leaseToken: string,
+  request: FailRequest,
+  snapshot: Pick<TriggerSnapshot, "taskId" | "options"> | undefined,
+): Promise<FailResult> {
+  const { keys, runField, member } = entryKeys(context.keys, address);
+  const idempotencyKey = snapshotIdempotencyKey(context.keys, address, snapshot);
+  const script = failScript.name;
+  const raw = await runLuaScript(
+    context.redis,
+    failScript,
+    [
+      keys.entries,
+      keys.leases,
+      keys.depth,
+      context.keys.failed(address.orgId, address.envId, address.runId),
+      idempotencyKey ?? keys.entries,
+    ],
+    [
+      runField,
+      member,
+      leaseToken,
+      String(request.error),
+      request.kind ?? "terminal",
+      context.options.failedRetentionMs,
+      keys.orgDepthField,
+      keys.envDepthField,
+      idempotencyKey === undefined ? "" : "1",
+    ],
+  );
+  const outcome = replyString(script, replyArray(script, raw)[0]);
+  if (outcome === "failed" || outcome === "lease_lost") return { outcome };
+  throw new UnexpectedReplyError(script, raw);
+}
+
+/**
+ * Fails a leased entry terminally: it leaves every queue and index and is kept
+ * as a FAILED record (see `getFailed`) for `failedRetentionMs`. Releases its
+ * idempotency key if the index still names this run.
+ */
+export async function fail(
+  context: BufferContext,
+  entry: LeasedEntry,
+  request: FailRequest,
+): Promise<FailResult> {
+  return failEntry(context, entry, entry.leaseToken, request, entry.snapshot);
+}

@@ -1,0 +1,144 @@
+import type { BufferContext } from "./buffer-options.js";
+import { entryKeys } from "./entry-keys.js";
+import { type EntryMutations, type LeasedEntry, toEntryMutations } from "./entry-view.js";
+import { BufferInputError } from "./errors.js";
+import { failEntry } from "./fail.js";
+import { extendLeaseScript, leaseScript } from "./generated/lua-scripts.js";
+import { decodeSegment } from "./keys.js";
+import { runLuaScript } from "./lua-script.js";
+import {
+  replyArray,
+  replyNumber,
+  replyOptionalNumber,
+  replyOptionalString,
+  replyString,
+  UnexpectedReplyError,
+} from "./reply.js";
+import { decodeSnapshot } from "./snapshot.js";
+
+/** Most entries one `lease` call may take. */
+export const MAX_LEASE_COUNT = 1_000;
+
+/** What `lease` takes. */
+export interface LeaseRequest {
+  orgId: string;
+  envId: string;
+  /** Most entries to lease, 1 … {@link MAX_LEASE_COUNT}. */
+  count: number;
+  /** Lease length; defaults to the buffer's `leaseMs`. */
+  leaseMs?: number;
+}
+
+/** What `lease` answers. */
+export interface LeaseResult {
+  entries: LeasedEntry[];
+  /** Entries whose snapshot no longer parses; the buffer failed them (kind `invalid_entry`). */
+  invalid: Array<{ runId: string; error: string }>;
+}
+
+/** What `extendLease` answers. */
+export type ExtendLeaseResult = { outcome: "extended"; leaseDeadline: number } | { outcome: "lease_lost" };
+
+function leaseLength(context: BufferContext, leaseMs: number | undefined): number {
+  const value = leaseMs ?? context.options.leaseMs;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new BufferInputError("INVALID_INPUT", `leaseMs must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}
+
+function leaseToken(random: () => number): string {
+  let token = "";
+  for (let i = 0; i < 4; i++) {
+    token += Math.floor(random() * 0x1_0000_0000)
+      .toString(16)
+      .padStart(8, "0");
+  }
+  return token;
+}
+
+/**
+ * Leases up to `count` entries of one env in one script call: they leave the
+ * queue for the lease set, scored by a deadline of Redis `TIME` + `leaseMs`.
+ * Entries whose snapshot no longer parses are failed (`invalid_entry`) and
+ * reported in `invalid`, so they never block the queue.
+ */
+export async function lease(context: BufferContext, request: LeaseRequest): Promise<LeaseResult> {
+  const { count } = request;
+  if (!Number.isSafeInteger(count) || count < 1 || count > MAX_LEASE_COUNT) {
+    throw new BufferInputError("INVALID_INPUT", `count must be an integer from 1 to ${MAX_LEASE_COUNT}`);
+  }
+  const leaseMs = leaseLength(context, request.leaseMs);
+  const keys = context.keys.env(request.orgId, request.envId);
+  const token = leaseToken(context.options.random);
+  const script = leaseScript.name;
+  const raw = replyArray(
+    script,
+    await runLuaScript(
+      context.redis,
+      leaseScript,
+      [keys.entries, keys.queue, keys.orgs, keys.orgEnvs, keys.leases],
+      [count, leaseMs, keys.org, keys.env, `${keys.org}:${keys.env}:`, token],
+    ),
+  );
+  const leaseDeadline = replyNumber(script, raw[0]);
+  const result: LeaseResult = { entries: [], invalid: [] };
+  const failures: Array<Promise<unknown>> = [];
+  for (const item of raw.slice(1)) {
+    const fields = replyArray(script, item);
+    const runId = decodeSegment(replyString(script, fields[0]));
+    const address = { orgId: request.orgId, envId: request.envId, runId };
+    const acceptedAt = replyNumber(script, fields[2]);
+    const attempts = replyOptionalNumber(script, fields[3]) ?? 0;
+    const decoded = decodeSnapshot(address, replyString(script, fields[1]));
+    if (!decoded.ok) {
+      result.invalid.push({ runId, error: decoded.error });
+      failures.push(
+        failEntry(context, address, token, { error: decoded.error, kind: "invalid_entry" }, undefined),
+      );
+      continue;
+    }
+    const mutations: EntryMutations = toEntryMutations({
+      canceledAt: replyOptionalNumber(script, fields[4]),
+      cancelReason: replyOptionalString(script, fields[5]),
+      tags: replyOptionalString(script, fields[6]),
+      metadata: replyOptionalString(script, fields[7]),
+      metadataVersion: replyOptionalNumber(script, fields[8]),
+      delayUntil: replyOptionalNumber(script, fields[9]),
+      idempotencyReset: replyOptionalString(script, fields[10]),
+    });
+    result.entries.push({
+      ...address,
+      leaseToken: token,
+      leaseDeadline,
+      attempts,
+      acceptedAt,
+      snapshot: decoded.snapshot,
+      mutations,
+    });
+  }
+  await Promise.all(failures);
+  return result;
+}
+
+/** Moves a held lease's deadline to Redis `TIME` + `leaseMs`; `lease_lost` when the lease is no longer this holder's. */
+export async function extendLease(
+  context: BufferContext,
+  entry: Pick<LeasedEntry, "orgId" | "envId" | "runId" | "leaseToken">,
+  leaseMs?: number,
+): Promise<ExtendLeaseResult> {
+  const length = leaseLength(context, leaseMs);
+  const { keys, runField, member } = entryKeys(context.keys, entry);
+  const script = extendLeaseScript.name;
+  const raw = await runLuaScript(
+    context.redis,
+    extendLeaseScript,
+    [keys.entries, keys.leases],
+    [runField, member, entry.leaseToken, length],
+  );
+  const reply = replyArray(script, raw);
+  const outcome = replyString(script, reply[0]);
+  if (outcome === "extended") return { outcome, leaseDeadline: replyNumber(script, reply[1]) };
+  if (outcome === "lease_lost") return { outcome };
+  throw new UnexpectedReplyError(script, raw);
+}

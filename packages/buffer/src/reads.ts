@@ -1,0 +1,224 @@
+import type { BufferContext } from "./buffer-options.js";
+import { entryKeys } from "./entry-keys.js";
+import type { BufferEntryView, FailedEntryView, FailureKind } from "./entry-view.js";
+import { toEntryMutations } from "./entry-view.js";
+import { activeEnvs, activeOrgs } from "./enumerate.js";
+import { BufferInputError } from "./errors.js";
+import { readEntryScript, readOldestEntryScript } from "./generated/lua-scripts.js";
+import { decodeSegment, type EntryAddress, encodeSegment } from "./keys.js";
+import { runLuaScript } from "./lua-script.js";
+import {
+  replyArray,
+  replyNumber,
+  replyOptionalNumber,
+  replyOptionalString,
+  replyString,
+  UnexpectedReplyError,
+} from "./reply.js";
+import { decodeSnapshot } from "./snapshot.js";
+
+/** Default page size of `listEntries`. */
+export const DEFAULT_LIST_LIMIT = 100;
+/** Largest page size of `listEntries`. */
+export const MAX_LIST_LIMIT = 1_000;
+
+/** What `listEntries` takes. */
+export interface ListEntriesRequest {
+  orgId: string;
+  envId: string;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+  /**
+   * Page size, 1 … 1000.
+   * @default 100
+   */
+  limit?: number;
+}
+
+/** Which depth counter to read. */
+export type DepthScope = { orgId: string; envId: string } | { orgId: string } | { shard: number };
+
+/** Buffer-wide figures for gauges. */
+export interface BufferStats {
+  /** Entries buffered in any state, all shards. */
+  depth: number;
+  /** Entries currently leased, all shards. */
+  leasesInFlight: number;
+  /** Age of the oldest entry waiting at the head of any env queue; 0 when none waits. */
+  oldestEntryAgeMs: number;
+}
+
+function parseEntry(script: string, address: EntryAddress, raw: unknown): BufferEntryView | undefined {
+  const fields = replyArray(script, raw);
+  if (fields.length === 0) return undefined;
+  const state = replyString(script, fields[1]);
+  if (state !== "queued" && state !== "leased" && state !== "retrying") {
+    throw new UnexpectedReplyError(script, raw);
+  }
+  const decoded = decodeSnapshot(address, replyString(script, fields[0]));
+  // An entry whose snapshot no longer parses is not readable; `lease` fails it.
+  if (!decoded.ok) return undefined;
+  const view: BufferEntryView = {
+    ...address,
+    state,
+    acceptedAt: replyNumber(script, fields[2]),
+    attempts: replyOptionalNumber(script, fields[3]) ?? 0,
+    snapshot: decoded.snapshot,
+    mutations: toEntryMutations({
+      canceledAt: replyOptionalNumber(script, fields[4]),
+      cancelReason: replyOptionalString(script, fields[5]),
+      tags: replyOptionalString(script, fields[6]),
+      metadata: replyOptionalString(script, fields[7]),
+      metadataVersion: replyOptionalNumber(script, fields[8]),
+      delayUntil: replyOptionalNumber(script, fields[9]),
+      idempotencyReset: replyOptionalString(script, fields[10]),
+    }),
+  };
+  const position = replyOptionalNumber(script, fields[11]);
+  if (position !== undefined) view.position = position;
+  return view;
+}
+
+/** One buffered entry by its ids, or `undefined` when it is not buffered (acked, failed, never accepted). */
+export async function getEntry(
+  context: BufferContext,
+  address: EntryAddress,
+): Promise<BufferEntryView | undefined> {
+  const { keys, runField } = entryKeys(context.keys, address);
+  const raw = await runLuaScript(context.redis, readEntryScript, [keys.entries, keys.queue], [runField]);
+  return parseEntry(readEntryScript.name, address, raw);
+}
+
+function isFailureKind(value: string): value is FailureKind {
+  return value === "terminal" || value === "attempts_exhausted" || value === "invalid_entry";
+}
+
+/** The FAILED record of a run, while it is retained. */
+export async function getFailed(
+  context: BufferContext,
+  address: EntryAddress,
+): Promise<FailedEntryView | undefined> {
+  const record = await context.redis.hgetall(
+    context.keys.failed(address.orgId, address.envId, address.runId),
+  );
+  const { snapshot: rawSnapshot, error, kind, failedAt, attempts, acceptedAt } = record;
+  if (rawSnapshot === undefined || error === undefined || kind === undefined || !isFailureKind(kind)) {
+    return undefined;
+  }
+  const decoded = decodeSnapshot(address, rawSnapshot);
+  const view: FailedEntryView = {
+    ...address,
+    rawSnapshot,
+    error,
+    kind,
+    failedAt: Number(failedAt ?? 0),
+    attempts: Number(attempts ?? 0),
+    acceptedAt: Number(acceptedAt ?? 0),
+  };
+  if (decoded.ok) view.snapshot = decoded.snapshot;
+  return view;
+}
+
+/**
+ * An env's queued entries in the order they will be leased (oldest first,
+ * apart from retries and reaped leases, which go back to the head), a page at
+ * a time. The cursor is an offset into the queue, so entries leased between
+ * pages shift it: a page may skip entries that moved ahead, never repeat one.
+ * Leased and retrying entries are not in the queue; `getEntry` reads them.
+ */
+export async function listEntries(
+  context: BufferContext,
+  request: ListEntriesRequest,
+): Promise<{ entries: BufferEntryView[]; nextCursor?: string }> {
+  const limit = request.limit ?? DEFAULT_LIST_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new BufferInputError("INVALID_INPUT", `limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+  }
+  const start = request.cursor === undefined ? 0 : Number(request.cursor);
+  if (!Number.isSafeInteger(start) || start < 0) {
+    throw new BufferInputError(
+      "INVALID_INPUT",
+      `cursor ${JSON.stringify(request.cursor)} is not a listEntries cursor`,
+    );
+  }
+  const keys = context.keys.env(request.orgId, request.envId);
+  const runs = await context.redis.lrange(keys.queue, start, start + limit);
+  const page = runs.slice(0, limit);
+  const views = await Promise.all(
+    page.map((run) =>
+      getEntry(context, { orgId: request.orgId, envId: request.envId, runId: decodeSegment(run) }),
+    ),
+  );
+  const entries = views.filter((view): view is BufferEntryView => view !== undefined);
+  return runs.length > limit ? { entries, nextCursor: String(start + limit) } : { entries };
+}
+
+/** Entries buffered in any state, per env, org or shard. */
+export async function depth(context: BufferContext, scope: DepthScope): Promise<number> {
+  let key: string;
+  let field: string;
+  if ("shard" in scope) {
+    key = context.keys.shard(scope.shard).depth;
+    field = "total";
+  } else if ("envId" in scope) {
+    const keys = context.keys.env(scope.orgId, scope.envId);
+    key = keys.depth;
+    field = keys.envDepthField;
+  } else {
+    key = context.keys.shard(context.keys.shardOf(scope.orgId)).depth;
+    field = `org:${encodeSegment(scope.orgId, "orgId")}`;
+  }
+  return Number((await context.redis.hget(key, field)) ?? 0);
+}
+
+/** Age (Redis `TIME` − `acceptedAt`) of the entry at the head of an env queue; `undefined` when none waits. */
+export async function oldestEntryAgeMs(
+  context: BufferContext,
+  address: { orgId: string; envId: string },
+): Promise<number | undefined> {
+  const keys = context.keys.env(address.orgId, address.envId);
+  const script = readOldestEntryScript.name;
+  const reply = replyArray(
+    script,
+    await runLuaScript(context.redis, readOldestEntryScript, [keys.queue, keys.entries], []),
+  );
+  const acceptedAt = replyOptionalNumber(script, reply[1]);
+  return acceptedAt === undefined ? undefined : Math.max(0, replyNumber(script, reply[0]) - acceptedAt);
+}
+
+/** A run's 0-based place in its env queue; `undefined` when it is not queued. */
+export async function position(context: BufferContext, address: EntryAddress): Promise<number | undefined> {
+  const { keys, runField } = entryKeys(context.keys, address);
+  const index = await context.redis.lpos(keys.queue, runField);
+  return index ?? undefined;
+}
+
+/** Depth, leases in flight and the oldest waiting entry's age across all shards (walks active orgs and envs). */
+export async function stats(context: BufferContext): Promise<BufferStats> {
+  const perShard = await Promise.all(
+    context.keys.shards().map(async (shard) => {
+      const keys = context.keys.shard(shard);
+      const [total, leases, orgs] = await Promise.all([
+        context.redis.hget(keys.depth, "total"),
+        context.redis.zcard(keys.leases),
+        activeOrgs(context, shard),
+      ]);
+      const ages = await Promise.all(
+        orgs.map(async (orgId) => {
+          const envs = await activeEnvs(context, orgId);
+          return Promise.all(envs.map((envId) => oldestEntryAgeMs(context, { orgId, envId })));
+        }),
+      );
+      const oldest = Math.max(0, ...ages.flat().map((age) => age ?? 0));
+      return { depth: Number(total ?? 0), leasesInFlight: leases, oldestEntryAgeMs: oldest };
+    }),
+  );
+  return perShard.reduce(
+    (sum, shard) => ({
+      depth: sum.depth + shard.depth,
+      leasesInFlight: sum.leasesInFlight + shard.leasesInFlight,
+      oldestEntryAgeMs: Math.max(sum.oldestEntryAgeMs, shard.oldestEntryAgeMs),
+    }),
+    { depth: 0, leasesInFlight: 0, oldestEntryAgeMs: 0 },
+  );
+}

@@ -1,0 +1,146 @@
+import { z } from "zod";
+import { BufferInputError } from "./errors.js";
+import { MAX_SEGMENT_BYTES } from "./keys.js";
+
+/** The only snapshot version this package writes and reads. */
+export const SNAPSHOT_SCHEMA_VERSION = 1;
+
+const id = z
+  .string()
+  .min(1, "must be a non-empty string")
+  .refine((value) => Buffer.byteLength(value, "utf8") <= MAX_SEGMENT_BYTES, {
+    message: `must be at most ${MAX_SEGMENT_BYTES} bytes`,
+  });
+const epochMs = z.number().int().nonnegative();
+
+/** Trigger options carried by a snapshot. Unknown option fields are kept as they are. */
+export const snapshotOptionsSchema = z
+  .object({
+    idempotencyKey: id.optional(),
+    idempotencyKeyExpiresAt: epochMs.optional(),
+    tags: z.array(z.string()).optional(),
+    delayUntil: epochMs.optional(),
+    ttl: z.union([z.string(), z.number()]).optional(),
+    queue: z.string().optional(),
+    concurrencyKey: z.string().optional(),
+    maxAttempts: z.number().int().positive().optional(),
+    priority: z.number().optional(),
+    parentRunId: z.string().optional(),
+    metadata: z.unknown().optional(),
+    metadataType: z.string().optional(),
+  })
+  .passthrough();
+
+/**
+ * The versioned record of one buffered trigger: ids, task, payload (any JSON
+ * value), options and epoch-ms timestamps. It must never carry secrets such
+ * as API keys.
+ */
+export const triggerSnapshotSchema = z.object({
+  schemaVersion: z.literal(SNAPSHOT_SCHEMA_VERSION),
+  runId: id,
+  orgId: id,
+  envId: id,
+  taskId: id,
+  payload: z.unknown(),
+  payloadType: z.string().optional(),
+  createdAt: epochMs,
+  options: snapshotOptionsSchema,
+  traceContext: z.record(z.string()).optional(),
+});
+
+/** A validated snapshot. */
+export type TriggerSnapshot = z.infer<typeof triggerSnapshotSchema>;
+/** Options of a {@link TriggerSnapshot}. */
+export type SnapshotOptions = z.infer<typeof snapshotOptionsSchema>;
+
+/** What `accept` takes: a snapshot without its version; `createdAt` defaults to the injected clock. */
+export type AcceptInput = Omit<TriggerSnapshot, "schemaVersion" | "createdAt" | "options"> & {
+  createdAt?: number;
+  options?: SnapshotOptions;
+  /** When given it must be {@link SNAPSHOT_SCHEMA_VERSION}. */
+  schemaVersion?: number;
+};
+
+// The stored form leaves out the ids already spelled by the entry's key and
+// field (org, env, run) and embeds the payload as its own JSON text.
+const storedSnapshotSchema = triggerSnapshotSchema.omit({ runId: true, orgId: true, envId: true });
+
+/** A snapshot ready to store: its text and the byte size of its payload. */
+export interface EncodedSnapshot {
+  readonly snapshot: TriggerSnapshot;
+  readonly text: string;
+  readonly payloadBytes: number;
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join(".") || "input"} ${issue.message}`).join("; ");
+}
+
+/**
+ * Validates an accept input and encodes it for storage. Throws
+ * {@link BufferInputError} (`INVALID_INPUT` or `PAYLOAD_TOO_LARGE`).
+ */
+export function encodeSnapshot(input: AcceptInput, now: number, maxPayloadBytes: number): EncodedSnapshot {
+  if (typeof input !== "object" || input === null) {
+    throw new BufferInputError("INVALID_INPUT", "accept input must be an object");
+  }
+  if (input.schemaVersion !== undefined && input.schemaVersion !== SNAPSHOT_SCHEMA_VERSION) {
+    throw new BufferInputError(
+      "INVALID_INPUT",
+      `unsupported snapshot schemaVersion ${JSON.stringify(input.schemaVersion)}; this buffer writes version ${SNAPSHOT_SCHEMA_VERSION}`,
+    );
+  }
+  let payloadJson: string | undefined;
+  try {
+    payloadJson = JSON.stringify(input.payload);
+  } catch (cause) {
+    throw new BufferInputError("INVALID_INPUT", "payload is not serialisable as JSON", { cause });
+  }
+  if (payloadJson === undefined) {
+    throw new BufferInputError("INVALID_INPUT", "payload must be a JSON value (got undefined or a function)");
+  }
+  const payloadBytes = Buffer.byteLength(payloadJson, "utf8");
+  if (payloadBytes > maxPayloadBytes) {
+    throw new BufferInputError(
+      "PAYLOAD_TOO_LARGE",
+      `payload is ${payloadBytes} bytes; the buffer accepts at most ${maxPayloadBytes} (maxPayloadBytes)`,
+    );
+  }
+  const parsed = triggerSnapshotSchema.safeParse({
+    ...input,
+    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+    createdAt: input.createdAt ?? now,
+    options: input.options ?? {},
+  });
+  if (!parsed.success) {
+    throw new BufferInputError("INVALID_INPUT", `invalid accept input: ${describeIssues(parsed.error)}`);
+  }
+  const { runId: _run, orgId: _org, envId: _env, payload: _payload, ...rest } = parsed.data;
+  // The payload is spliced in as the JSON text measured above, so it is stringified once.
+  const head = JSON.stringify(rest);
+  const text =
+    head === "{}" ? `{"payload":${payloadJson}}` : `${head.slice(0, -1)},"payload":${payloadJson}}`;
+  return { snapshot: { ...parsed.data, payload: input.payload }, text, payloadBytes };
+}
+
+/** The result of reading a stored snapshot back. */
+export type DecodedSnapshot = { ok: true; snapshot: TriggerSnapshot } | { ok: false; error: string };
+
+/** Parses and validates a stored snapshot; never throws. */
+export function decodeSnapshot(
+  address: { orgId: string; envId: string; runId: string },
+  text: string,
+): DecodedSnapshot {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: "stored snapshot is not valid JSON" };
+  }
+  const parsed = storedSnapshotSchema.safeParse(json);
+  if (!parsed.success) {
+    return { ok: false, error: `stored snapshot does not match the schema: ${describeIssues(parsed.error)}` };
+  }
+  return { ok: true, snapshot: { ...parsed.data, ...address } };
+}
