@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { idLikeLabelKeys } from "./label-guards.js";
 import { OTHER_LABEL_VALUE } from "./label-values.js";
@@ -81,5 +82,22 @@ describe("metricCatalog", () => {
       "degraded",
       "other",
     ]);
+  });
+});
+
+describe("README", () => {
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+
+  test("its metric table lists every catalog metric with its kind, unit and suggested alert", () => {
+    const metricsSection = readme.split("\n## Metrics\n")[1]?.split("\n## ")[0] ?? "";
+    const rows = metricsSection.split("\n").filter((line) => line.startsWith("| `mollifier."));
+    expect(rows).toHaveLength(metricDefinitions.length);
+    for (const definition of metricDefinitions) {
+      const row = rows.find((line) => line.startsWith(`| \`${definition.name}\` |`));
+      const cells = row?.split(" | ").map((cell) => cell.trim());
+      expect(cells?.[1], definition.name).toBe(definition.kind.replace("_", " "));
+      expect(cells?.[2], definition.name).toBe(`\`${definition.unit}\``);
+      expect(row, definition.name).toContain(definition.suggestedAlert);
+    }
   });
 });

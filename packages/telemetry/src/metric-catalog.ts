@@ -74,7 +74,7 @@ export const metricCatalog = {
     valueType: "int",
     description: "Triggers offered to the buffer, by outcome of the accept.",
     labels: { outcome: ACCEPT_OUTCOMES },
-    suggestedAlert: "any outcome=over_capacity (the buffer is full and triggers fall back to the database)",
+    suggestedAlert: "any outcome=over_capacity (the buffer is at capacity and refuses triggers)",
   },
   drained: {
     name: "mollifier.drainer.drained",
