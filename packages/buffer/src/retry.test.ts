@@ -1,0 +1,122 @@
+import { redisTopologies } from "@mollifier/testing";
+import { describe, expect, vi } from "vitest";
+import { MollifierBuffer } from "./buffer.js";
+import type { LeasedEntry } from "./entry-view.js";
+import type { RedisClient } from "./lua-script.js";
+import type { AcceptInput } from "./snapshot.js";
+
+const env = { orgId: "org", envId: "env" };
+
+function input(runId: string, overrides: Partial<AcceptInput> = {}): AcceptInput {
+  return { runId, ...env, taskId: "task", payload: { n: runId }, options: {}, ...overrides };
+}
+
+async function leaseOne(buffer: MollifierBuffer): Promise<LeasedEntry> {
+  const [entry] = (await buffer.lease({ ...env, count: 1 })).entries;
+  if (!entry) throw new Error("nothing leased");
+  return entry;
+}
+
+async function queue(redis: RedisClient, buffer: MollifierBuffer): Promise<string[]> {
+  return redis.lrange(buffer.keys.env("org", "env").queue, 0, -1);
+}
+
+describe.each(redisTopologies)("retry, promoteDueRetries and fail on $name", ({ test }) => {
+  test("retry schedules the entry after a jittered exponential backoff and counts the attempt", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({
+      redis,
+      retry: { baseDelayMs: 10_000, maxDelayMs: 100_000, jitter: 0.5 },
+      random: () => 0.75,
+    });
+    await buffer.accept(input("a"));
+    const entry = await leaseOne(buffer);
+    const [seconds] = await redis.time();
+    const result = await buffer.retry(entry, { error: "boom" });
+    expect(result).toMatchObject({ outcome: "scheduled", delayMs: 12_500, attempts: 1 });
+    if (result.outcome !== "scheduled") return;
+    expect(Math.abs(result.dueAt - (Number(seconds) * 1000 + 12_500))).toBeLessThan(5_000);
+    expect(await buffer.getEntry({ ...env, runId: "a" })).toMatchObject({ state: "retrying", attempts: 1 });
+    expect(await buffer.depth(env)).toBe(1);
+    expect((await buffer.stats()).leasesInFlight).toBe(0);
+    // Not due yet: nothing moves, and the holder's lease is gone.
+    expect(await buffer.promoteDueRetries()).toEqual({ promoted: 0 });
+    expect(await buffer.ack(entry)).toEqual({ outcome: "lease_lost" });
+  });
+
+  test("a due retry goes back to the head of its queue, ahead of newer entries", async ({ redis }) => {
+    const buffer = new MollifierBuffer({ redis, retry: { baseDelayMs: 20, maxDelayMs: 20, jitter: 0 } });
+    await buffer.accept(input("a"));
+    await buffer.accept(input("b"));
+    const entry = await leaseOne(buffer);
+    await buffer.retry(entry, { error: "boom" });
+    await buffer.accept(input("c"));
+    await vi.waitFor(
+      async () => {
+        expect(await buffer.promoteDueRetries()).toEqual({ promoted: 1 });
+      },
+      { timeout: 5_000, interval: 20 },
+    );
+    expect(await queue(redis, buffer)).toEqual(["a", "b", "c"]);
+    expect(await buffer.activeEnvs("org")).toEqual(["env"]);
+    const again = await leaseOne(buffer);
+    expect(again).toMatchObject({ runId: "a", attempts: 1 });
+  });
+
+  test("retry answers exhausted on the last attempt and leaves the entry leased for fail", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis, retry: { maxAttempts: 2, baseDelayMs: 0, maxDelayMs: 0 } });
+    await buffer.accept(input("a"));
+    expect(await buffer.retry(await leaseOne(buffer), { error: "1" })).toMatchObject({
+      outcome: "scheduled",
+    });
+    await buffer.promoteDueRetries();
+    const last = await leaseOne(buffer);
+    expect(await buffer.retry(last, { error: "2" })).toEqual({ outcome: "exhausted", attempts: 2 });
+    expect(await buffer.getEntry({ ...env, runId: "a" })).toMatchObject({ state: "leased" });
+    expect(await buffer.fail(last, { error: "2", kind: "attempts_exhausted" })).toEqual({
+      outcome: "failed",
+    });
+  });
+
+  test("retry answers exhausted when the retry would fall outside the time budget", async ({ redis }) => {
+    const buffer = new MollifierBuffer({
+      redis,
+      retry: { maxAttempts: 100, baseDelayMs: 60_000, maxDelayMs: 60_000, jitter: 0, maxElapsedMs: 30_000 },
+    });
+    await buffer.accept(input("a"));
+    expect(await buffer.retry(await leaseOne(buffer), { error: "slow" })).toEqual({
+      outcome: "exhausted",
+      attempts: 1,
+    });
+  });
+
+  test("fail keeps a FAILED record with its error for the retention time and leaves every queue and index", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis, failedRetentionMs: 60_000 });
+    await buffer.accept(input("a", { options: { idempotencyKey: "k" } }));
+    const entry = await leaseOne(buffer);
+    expect(await buffer.fail(entry, { error: "no such task" })).toEqual({ outcome: "failed" });
+    expect(await buffer.getEntry({ ...env, runId: "a" })).toBeUndefined();
+    const failed = await buffer.getFailed({ ...env, runId: "a" });
+    expect(failed).toMatchObject({
+      runId: "a",
+      error: "no such task",
+      kind: "terminal",
+      attempts: 0,
+      snapshot: { payload: { n: "a" } },
+    });
+    const ttl = await redis.pttl(buffer.keys.failed("org", "env", "a"));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+    expect(await buffer.depth(env)).toBe(0);
+    expect((await buffer.stats()).leasesInFlight).toBe(0);
+    expect(await redis.exists(buffer.keys.idempotency("org", "env", "task", "k"))).toBe(0);
+    const keys = buffer.keys.env("org", "env");
+    expect(await redis.hlen(keys.entries)).toBe(0);
+    expect(await buffer.fail(entry, { error: "again" })).toEqual({ outcome: "lease_lost" });
+  });
+});
