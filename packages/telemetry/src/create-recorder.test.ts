@@ -1,4 +1,4 @@
-import { type Meter, metrics } from "@opentelemetry/api";
+import { type Attributes, type Meter, metrics, type Span } from "@opentelemetry/api";
 import { DataPointType } from "@opentelemetry/sdk-metrics";
 import { afterEach, beforeEach, describe, expect, test } from "vitest";
 import { createRecorder, type RecorderOptions } from "./create-recorder.js";
@@ -304,6 +304,60 @@ describe("createRecorder log events", () => {
   });
 });
 
+describe("createRecorder span annotations", () => {
+  test("tags the active span with the decision and its ids, which metrics never carry", () => {
+    const span = createRecordingSpan();
+    const recorder = createRecorder({ meter: testMeter.meter, activeSpan: () => span });
+    recorder.decision({ action: "mollify", reason: "per_env_rate", ...run });
+    recorder.claim({ outcome: "resolved", orgId: "org_a", envId: "env_a" });
+
+    expect(span.attributes).toEqual({
+      "mollifier.gate_action": "mollify",
+      "mollifier.gate_reason": "per_env_rate",
+      "mollifier.org_id": "org_a",
+      "mollifier.env_id": "env_a",
+      "mollifier.run_id": "run_1",
+      "mollifier.claim_outcome": "resolved",
+    });
+  });
+
+  test("adds every logged event to the active span with the same fields", () => {
+    const span = createRecordingSpan();
+    recordOneOfEach(createRecorder({ meter: testMeter.meter, activeSpan: () => span }));
+
+    expect(span.events.map((event) => event.name)).toEqual([
+      "mollifier.buffered",
+      "mollifier.drained",
+      "mollifier.retried",
+      "mollifier.failed",
+      "mollifier.reaped",
+      "mollifier.degraded",
+    ]);
+    expect(span.events[1]?.attributes).toEqual({
+      "mollifier.run_id": "run_1",
+      "mollifier.org_id": "org_a",
+      "mollifier.env_id": "env_a",
+      "mollifier.time_in_buffer_ms": 1_200,
+      "mollifier.handler_duration_ms": 30,
+    });
+  });
+
+  test("leaves a span that is not recording untouched, and survives a throwing span source", () => {
+    const idle = createRecordingSpan(false);
+    recordOneOfEach(createRecorder({ meter: testMeter.meter, activeSpan: () => idle }));
+    const throwing = createRecorder({
+      meter: testMeter.meter,
+      activeSpan: () => {
+        throw new Error("no context");
+      },
+    });
+
+    expect(() => recordOneOfEach(throwing)).not.toThrow();
+    expect(idle.attributes).toEqual({});
+    expect(idle.events).toEqual([]);
+  });
+});
+
 describe("createRecorder options", () => {
   test("rejects a meter that is not an OpenTelemetry Meter, naming the option", () => {
     const attempt = () => createRecorder({ meter: {} as Meter });
@@ -360,4 +414,44 @@ function createThrowingMeter(): Meter {
     addBatchObservableCallback: () => {},
     removeBatchObservableCallback: () => {},
   };
+}
+
+interface FakeSpan extends Span {
+  readonly attributes: Attributes;
+  readonly events: { name: string; attributes: Attributes | undefined }[];
+}
+
+// Only what the recorder touches is real; the rest of the Span interface is inert.
+function createRecordingSpan(recording = true): FakeSpan {
+  const attributes: Attributes = {};
+  const events: FakeSpan["events"] = [];
+  const span: FakeSpan = {
+    attributes,
+    events,
+    isRecording: () => recording,
+    setAttributes(values) {
+      Object.assign(attributes, values);
+      return span;
+    },
+    setAttribute(key, value) {
+      attributes[key] = value;
+      return span;
+    },
+    addEvent(name, attributesOrTime) {
+      events.push({ name, attributes: isAttributes(attributesOrTime) ? attributesOrTime : undefined });
+      return span;
+    },
+    spanContext: () => ({ traceId: "0".repeat(32), spanId: "0".repeat(16), traceFlags: 0 }),
+    addLink: () => span,
+    addLinks: () => span,
+    setStatus: () => span,
+    updateName: () => span,
+    end: () => {},
+    recordException: () => {},
+  };
+  return span;
+}
+
+function isAttributes(value: unknown): value is Attributes {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }

@@ -1,8 +1,16 @@
-import { type Meter, metrics, type ObservableCallback, type ObservableGauge } from "@opentelemetry/api";
+import {
+  type Meter,
+  metrics,
+  type ObservableCallback,
+  type ObservableGauge,
+  type Span,
+  trace,
+} from "@opentelemetry/api";
 import { createInstruments, type GaugeKey } from "./create-instruments.js";
 import { guardLabels } from "./label-guards.js";
 import { LOG_EVENTS, type LogFields, type LogLevel, type MollifierLogger } from "./mollifier-logger.js";
 import type { MollifierRecorder } from "./recorder.js";
+import { spanAttributesOf } from "./span-attributes.js";
 import { TelemetryError } from "./telemetry-error.js";
 
 /** The meter name used when no meter is passed. */
@@ -22,6 +30,13 @@ export interface RecorderOptions {
    * @default no logging
    */
   readonly logger?: MollifierLogger;
+  /**
+   * Returns the span to annotate with the ids of the event being recorded: decisions and claims
+   * set attributes on it (`mollifier.gate_action`, `mollifier.run_id`, ...), every logged event is
+   * also added to it as a span event. Only recording spans are touched.
+   * @default `trace.getActiveSpan` from `@opentelemetry/api` (nothing without a tracer SDK)
+   */
+  readonly activeSpan?: () => Span | undefined;
 }
 
 /** A {@link MollifierRecorder} on OpenTelemetry metrics that can be detached from its meter. */
@@ -83,7 +98,8 @@ function validateOptions(options: RecorderOptions): void {
 /**
  * Creates the recorder that gate, drainer and read-fallback report to: every
  * event becomes catalog metrics with guarded labels (never an id), and the
- * run-level events also become structured log events carrying the ids. Gauges
+ * run-level events also become structured log events (and events on the active
+ * span) carrying the ids. Gauges
  * read the latest `bufferStats` and `drainLimits` the app feeds on its own
  * interval. No method throws: an error from the meter is reported to the
  * logger as `mollifier.recorder_error`, an error from the logger is ignored.
@@ -104,13 +120,44 @@ export function createRecorder(options: RecorderOptions = {}): MetricsRecorder {
   const gaugeState: GaugeState = {};
   let closed = false;
 
-  const log = (level: LogLevel, event: string, fieldsOf: () => LogFields): void => {
-    if (logger === undefined || closed) return;
+  const activeSpan = options.activeSpan ?? (() => trace.getActiveSpan());
+  const recordingSpan = (): Span | undefined => {
     try {
-      logger[level](event, fieldsOf());
+      const span = activeSpan();
+      return span?.isRecording() ? span : undefined;
     } catch {
-      // A logger that throws must not break the trigger path, and cannot be asked to log its own failure.
+      return undefined;
     }
+  };
+
+  // Writes one event to the logger and, as a span event, to the active span: the only two places
+  // where run, org and env ids go. A logger or span that throws must not break the trigger path,
+  // and cannot be asked to report its own failure.
+  const log = (level: LogLevel, event: string, fieldsOf: () => LogFields): void => {
+    if (closed) return;
+    const span = recordingSpan();
+    if (logger === undefined && span === undefined) return;
+    let fields: LogFields;
+    try {
+      fields = fieldsOf();
+    } catch {
+      return;
+    }
+    try {
+      logger?.[level](event, fields);
+    } catch {}
+    try {
+      span?.addEvent(event, spanAttributesOf(fields));
+    } catch {}
+  };
+
+  // Tags the active span (the trigger's request span, typically) with a per-trigger outcome.
+  const annotateSpan = (fieldsOf: () => LogFields): void => {
+    const span = recordingSpan();
+    if (span === undefined) return;
+    try {
+      span.setAttributes(spanAttributesOf(fieldsOf()));
+    } catch {}
   };
 
   // Every method runs through this guard: the recorder is called on the trigger hot path and must
@@ -140,6 +187,13 @@ export function createRecorder(options: RecorderOptions = {}): MetricsRecorder {
 
   return {
     decision: guarded("decision", (event) => {
+      annotateSpan(() => ({
+        gateAction: event.action,
+        gateReason: event.reason,
+        orgId: event.orgId,
+        envId: event.envId,
+        runId: event.runId,
+      }));
       counters.decisions.add(1, guardLabels("decisions", { action: event.action, reason: event.reason }));
     }),
 
@@ -202,6 +256,7 @@ export function createRecorder(options: RecorderOptions = {}): MetricsRecorder {
     }),
 
     claim: guarded("claim", (event) => {
+      annotateSpan(() => ({ claimOutcome: event.outcome, orgId: event.orgId, envId: event.envId }));
       counters.claims.add(1, guardLabels("claims", { outcome: event.outcome }));
     }),
 

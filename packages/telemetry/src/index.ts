@@ -46,5 +46,6 @@ export type {
   RetriedEvent,
   RunRef,
 } from "./recorder.js";
+export { SPAN_ATTRIBUTE_PREFIX, spanAttributesOf } from "./span-attributes.js";
 export type { TelemetryErrorCode } from "./telemetry-error.js";
 export { TelemetryError } from "./telemetry-error.js";
