@@ -99,10 +99,10 @@ function validateOptions(options: RecorderOptions): void {
  * Creates the recorder that gate, drainer and read-fallback report to: every
  * event becomes catalog metrics with guarded labels (never an id), and the
  * run-level events also become structured log events (and events on the active
- * span) carrying the ids. Gauges
- * read the latest `bufferStats` and `drainLimits` the app feeds on its own
- * interval. No method throws: an error from the meter is reported to the
- * logger as `mollifier.recorder_error`, an error from the logger is ignored.
+ * span) carrying the ids. Gauges read the latest `bufferStats` and
+ * `drainLimits` the app feeds on its own interval. No method throws: an error
+ * from the meter is reported to the logger as `mollifier.recorder_error`; an
+ * error from the logger or the span is ignored.
  *
  * @example
  * ```ts
