@@ -19,6 +19,9 @@ import { WakeSignal } from "./wake-signal.js";
 
 type DrainerState = "idle" | "running" | "stopping";
 
+/** Most entries asked of one `lease` call (the buffer's own cap). */
+const MAX_LEASE_BATCH = 1_000;
+
 /**
  * Drains a lease-based source into a handler: a continuous pool of at most
  * `concurrency` entries in flight, filled fairly (deficit round robin over
@@ -140,6 +143,8 @@ export class Drainer<Entry extends DrainEntry> {
       throw new DrainerError("STOP_IN_PROGRESS", "start() called while stop() is waiting for handlers");
     }
     this.currentState = "running";
+    this.wake.open();
+    this.slotFreed.open();
     this.abandon = new AbortController();
     this.refreshRequested = true;
     this.refreshed = false;
@@ -158,8 +163,8 @@ export class Drainer<Entry extends DrainEntry> {
     if (this.currentState === "idle") return Promise.resolve({ outcome: "stopped" });
     const timeoutMs = requireNumber("timeoutMs", options.timeoutMs ?? this.stopTimeoutMs, 0, true);
     this.currentState = "stopping";
-    this.wake.wake();
-    this.slotFreed.wake();
+    this.wake.close();
+    this.slotFreed.close();
     this.stopping = this.waitForStop(timeoutMs).finally(() => {
       this.currentState = "idle";
       this.stopping = undefined;
@@ -223,7 +228,7 @@ export class Drainer<Entry extends DrainEntry> {
       await this.refreshActive();
       return;
     }
-    let grant = this.scheduler.next(free);
+    let grant = this.scheduler.next(Math.min(free, MAX_LEASE_BATCH));
     if (grant === undefined) return;
     const limiter = this.options.rateLimiter;
     if (limiter !== undefined) {

@@ -1,0 +1,390 @@
+import { describe, expect, test, vi } from "vitest";
+import { Drainer } from "./drainer.js";
+import { DrainerError } from "./drainer-error.js";
+import type { DrainerOptions } from "./drainer-options.js";
+import { FakeDrainSource, type FakeEntry } from "./test-support/fake-drain-source.js";
+import { recordingRecorder } from "./test-support/recording-recorder.js";
+
+class RetryableError extends Error {}
+class PermanentError extends Error {}
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+function drainerFor(source: FakeDrainSource, overrides: Partial<DrainerOptions<FakeEntry>> = {}) {
+  const recorder = recordingRecorder();
+  const drainer = new Drainer<FakeEntry>({
+    source,
+    handler: async () => {},
+    isRetryable: (error) => !(error instanceof PermanentError),
+    idleDelayMs: 5,
+    maintenanceIntervalMs: 5,
+    backoff: { baseMs: 1, maxMs: 10 },
+    recorder,
+    ...overrides,
+  });
+  return { drainer, recorder };
+}
+
+describe("Drainer (against a fake source)", () => {
+  test("drains every entry once, acks it and reports time in buffer and handler duration", async () => {
+    const source = new FakeDrainSource();
+    source.add("org-a", "env-1", 30, source.now - 500);
+    source.add("org-b", "env-1", 20, source.now - 500);
+    const handled: string[] = [];
+    const { drainer, recorder } = drainerFor(source, {
+      clock: () => source.now,
+      handler: async (entry) => {
+        handled.push(entry.runId);
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(source.acked).toHaveLength(50), { timeout: 10_000 });
+    await drainer.stop();
+    expect(new Set(handled).size).toBe(50);
+    expect(handled).toHaveLength(50);
+    expect(recorder.events.drained).toHaveLength(50);
+    expect(recorder.events.drained[0]).toMatchObject({ timeInBufferMs: 500, handlerDurationMs: 0 });
+    expect(recorder.events.drainLimits[0]).toEqual({ ratePerSecond: undefined, concurrency: 10 });
+  });
+
+  test("holds at most `concurrency` entries in flight, and one stuck handler does not stall the others", async () => {
+    const source = new FakeDrainSource();
+    source.add("org-a", "env-1", 1);
+    source.add("org-b", "env-1", 40);
+    const stuck = deferred();
+    let running = 0;
+    let peak = 0;
+    const { drainer } = drainerFor(source, {
+      concurrency: 4,
+      handler: async (entry) => {
+        running += 1;
+        peak = Math.max(peak, running);
+        if (entry.orgId === "org-a") await stuck.promise;
+        else await new Promise((resolve) => setTimeout(resolve, 1));
+        running -= 1;
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(source.acked).toHaveLength(40), { timeout: 10_000 });
+    expect(peak).toBeLessThanOrEqual(4);
+    expect(drainer.inFlight).toBe(1);
+    stuck.resolve();
+    await drainer.stop();
+    expect(source.acked).toHaveLength(41);
+  });
+
+  test("a retryable handler error schedules a retry through the source, and the entry is handled again", async () => {
+    const source = new FakeDrainSource();
+    const [runId] = source.add("org", "env", 1);
+    let calls = 0;
+    const { drainer, recorder } = drainerFor(source, {
+      handler: async () => {
+        calls += 1;
+        if (calls === 1) throw new RetryableError("database busy");
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(source.acked).toEqual([runId]), { timeout: 10_000 });
+    await drainer.stop();
+    expect(calls).toBe(2);
+    expect(recorder.events.retried).toEqual([
+      { orgId: "org", envId: "env", runId, attempts: 1, delayMs: 0, error: "Error: database busy" },
+    ]);
+    expect(recorder.events.failed).toEqual([]);
+  });
+
+  test("a non-retryable error calls onTerminalFailure, then fails the entry as terminal", async () => {
+    const source = new FakeDrainSource();
+    const [runId] = source.add("org", "env", 1);
+    const hookCalls: string[] = [];
+    const { drainer, recorder } = drainerFor(source, {
+      handler: async () => {
+        throw new PermanentError("bad payload");
+      },
+      onTerminalFailure: async ({ entry, kind, message }) => {
+        hookCalls.push(`${entry.runId}:${kind}:${message}`);
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(source.failed).toHaveLength(1), { timeout: 10_000 });
+    await drainer.stop();
+    expect(hookCalls).toEqual([`${runId}:terminal:Error: bad payload`]);
+    expect(source.failed).toEqual([{ runId, error: "Error: bad payload", kind: "terminal" }]);
+    expect(recorder.events.failed).toMatchObject([{ runId, kind: "terminal", attempts: 1 }]);
+    expect(source.calls.retry).toBe(0);
+  });
+
+  test("a retryable error with its attempts exhausted goes through the hook and fails as attempts_exhausted", async () => {
+    const source = new FakeDrainSource();
+    source.maxAttempts = 2;
+    const [runId] = source.add("org", "env", 1);
+    const kinds: string[] = [];
+    const { drainer, recorder } = drainerFor(source, {
+      handler: async () => {
+        throw new RetryableError("still busy");
+      },
+      onTerminalFailure: async ({ kind }) => {
+        kinds.push(kind);
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(source.failed).toHaveLength(1), { timeout: 10_000 });
+    await drainer.stop();
+    expect(recorder.events.retried).toHaveLength(1);
+    expect(kinds).toEqual(["attempts_exhausted"]);
+    expect(recorder.events.failed).toMatchObject([{ runId, kind: "attempts_exhausted", attempts: 2 }]);
+  });
+
+  test("a hook that fails retryably retries the entry instead of dropping it", async () => {
+    const source = new FakeDrainSource();
+    const [runId] = source.add("org", "env", 1);
+    let hookCalls = 0;
+    const { drainer, recorder } = drainerFor(source, {
+      handler: async () => {
+        throw new PermanentError("bad payload");
+      },
+      onTerminalFailure: async () => {
+        hookCalls += 1;
+        if (hookCalls === 1) throw new RetryableError("database down while writing the failed run");
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(source.failed).toHaveLength(1), { timeout: 10_000 });
+    await drainer.stop();
+    expect(hookCalls).toBe(2);
+    expect(recorder.events.retried).toMatchObject([{ runId, attempts: 1 }]);
+    expect(recorder.events.degraded).toMatchObject([{ reason: "terminal_hook_failed", runId }]);
+    expect(source.failed).toEqual([{ runId, error: "Error: bad payload", kind: "terminal" }]);
+  });
+
+  test("a hook that fails non-retryably still fails the entry, with both errors recorded", async () => {
+    const source = new FakeDrainSource();
+    source.add("org", "env", 1);
+    const { drainer, recorder } = drainerFor(source, {
+      handler: async () => {
+        throw new PermanentError("bad payload");
+      },
+      onTerminalFailure: async () => {
+        throw new PermanentError("hook bug");
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(source.failed).toHaveLength(1), { timeout: 10_000 });
+    await drainer.stop();
+    expect(source.failed[0]?.error).toBe("Error: bad payload (onTerminalFailure: Error: hook bug)");
+    expect(recorder.events.failed).toHaveLength(1);
+    expect(source.calls.retry).toBe(0);
+  });
+
+  test("an ack that fails after a successful handler is neither retried nor failed", async () => {
+    const source = new FakeDrainSource();
+    const [runId] = source.add("org", "env", 1);
+    source.inject("ack", new Error("connection reset"));
+    let calls = 0;
+    const { drainer, recorder } = drainerFor(source, {
+      handler: async () => {
+        calls += 1;
+      },
+    });
+    drainer.start();
+    await vi.waitFor(
+      () => expect(recorder.events.degraded).toMatchObject([{ reason: "ack_failed", runId }]),
+      {
+        timeout: 10_000,
+      },
+    );
+    await drainer.stop();
+    expect(calls).toBe(1);
+    expect(source.calls.retry).toBe(0);
+    expect(source.calls.fail).toBe(0);
+    expect(recorder.events.retried).toEqual([]);
+    expect(recorder.events.failed).toEqual([]);
+    expect(recorder.events.drained).toEqual([]);
+    // The entry is still leased: the reaper returns it once the lease expires.
+    expect(source.leases.has(runId)).toBe(true);
+  });
+
+  test("extends the lease while a handler runs long, so the reaper does not take the entry back", async () => {
+    const source = new FakeDrainSource();
+    const [runId] = source.add("org", "env", 1);
+    const release = deferred();
+    const { drainer } = drainerFor(source, {
+      leaseMs: 60,
+      leaseExtendIntervalMs: 5,
+      handler: async () => release.promise,
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(source.calls.extendLease).toBeGreaterThanOrEqual(3), { timeout: 10_000 });
+    // Time in the source moves past the first deadline; the extended lease still holds.
+    source.now += 50;
+    await vi.waitFor(
+      () => expect(source.leases.get(runId ?? "")?.leaseDeadline).toBeGreaterThan(source.now),
+      {
+        timeout: 10_000,
+      },
+    );
+    await source.reapExpiredLeases();
+    release.resolve();
+    await vi.waitFor(() => expect(source.acked).toEqual([runId]), { timeout: 10_000 });
+    await drainer.stop();
+  });
+
+  test("stop wakes an idle drainer at once and is idempotent; start is idempotent", async () => {
+    const source = new FakeDrainSource();
+    const { drainer } = drainerFor(source, { idleDelayMs: 3_600_000, maintenanceIntervalMs: 3_600_000 });
+    expect(await drainer.stop()).toEqual({ outcome: "stopped" });
+    drainer.start();
+    drainer.start();
+    await vi.waitFor(() => expect(source.calls.enumerate).toBeGreaterThan(0));
+    const first = drainer.stop();
+    const second = drainer.stop();
+    expect(first).toBe(second);
+    expect(await first).toEqual({ outcome: "stopped" });
+    expect(drainer.state).toBe("idle");
+    // One loop per start: a second start() did not add a second reaper.
+    expect(source.calls.reap).toBe(1);
+    // A stopped drainer starts again.
+    source.add("org", "env", 3);
+    drainer.start();
+    await vi.waitFor(() => expect(source.acked).toHaveLength(3), { timeout: 10_000 });
+    await drainer.stop();
+  });
+
+  test("stop waits for a long handler to finish, and returns timed_out when it outlasts the timeout", async () => {
+    const source = new FakeDrainSource();
+    const [first] = source.add("org", "env", 1);
+    const release = deferred();
+    let started = 0;
+    const { drainer } = drainerFor(source, {
+      handler: async () => {
+        started += 1;
+        await release.promise;
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(started).toBe(1));
+    const stopping = drainer.stop({ timeoutMs: 60_000 });
+    expect(drainer.state).toBe("stopping");
+    expect(() => drainer.start()).toThrow(DrainerError);
+    source.add("org", "env", 5);
+    release.resolve();
+    expect(await stopping).toEqual({ outcome: "stopped" });
+    expect(source.acked).toEqual([first]);
+    expect(started).toBe(1);
+
+    const hung = deferred();
+    const { drainer: second } = drainerFor(source, { concurrency: 1, handler: async () => hung.promise });
+    second.start();
+    await vi.waitFor(() => expect(second.inFlight).toBe(1));
+    expect(await second.stop({ timeoutMs: 10 })).toEqual({ outcome: "timed_out", inFlight: 1 });
+    hung.resolve();
+  });
+
+  test("loop errors back off, are reported as degraded, and draining recovers", async () => {
+    const source = new FakeDrainSource();
+    source.add("org", "env", 5);
+    const outage = Array.from({ length: 4 }, () => new Error("ECONNREFUSED"));
+    source.inject("lease", ...outage);
+    source.inject("reap", new Error("ECONNREFUSED"));
+    const { drainer, recorder } = drainerFor(source);
+    drainer.start();
+    await vi.waitFor(() => expect(source.acked).toHaveLength(5), { timeout: 10_000 });
+    await drainer.stop();
+    const reasons = recorder.events.degraded.map((event) => event.reason);
+    expect(reasons.filter((reason) => reason === "loop_error")).toHaveLength(4);
+    expect(reasons).toContain("maintenance_error");
+  });
+
+  test("reports entries the source rejected as invalid, and reaped leases", async () => {
+    const source = new FakeDrainSource();
+    source.add("org", "env", 2);
+    source.invalidNextLease = [{ runId: "broken", error: "snapshot does not parse" }];
+    source.leases.set("expired", {
+      orgId: "org",
+      envId: "env",
+      runId: "expired",
+      attempts: 0,
+      acceptedAt: 0,
+      leaseDeadline: source.now - 1,
+      leaseToken: -1,
+    });
+    const { drainer, recorder } = drainerFor(source);
+    drainer.start();
+    await vi.waitFor(() => expect(source.acked).toHaveLength(3), { timeout: 10_000 });
+    await drainer.stop();
+    expect(recorder.events.failed).toEqual([
+      {
+        orgId: "org",
+        envId: "env",
+        runId: "broken",
+        kind: "invalid_entry",
+        attempts: 0,
+        error: "snapshot does not parse",
+      },
+    ]);
+    expect(recorder.events.reaped).toEqual([{ count: 1 }]);
+  });
+
+  test("adaptive mode lowers concurrency when handlers slow down and reports the new limit", async () => {
+    const source = new FakeDrainSource();
+    source.add("org", "env", 200);
+    let now = 0;
+    const { drainer, recorder } = drainerFor(source, {
+      concurrency: 8,
+      clock: () => now,
+      adaptive: { targetLatencyMs: 100, windowMs: 1_000, minSamples: 5 },
+      handler: async () => {
+        now += 300; // every handler call takes 300 ms of the injected clock
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(drainer.concurrency).toBe(1), { timeout: 10_000 });
+    await drainer.stop();
+    const limits = recorder.events.drainLimits.map((event) => event.concurrency);
+    expect(limits[0]).toBe(8);
+    expect(limits).toContain(5);
+    expect(limits.at(-1)).toBe(1);
+  });
+
+  test("a shared rate limiter caps how many entries are leased at once", async () => {
+    const source = new FakeDrainSource();
+    source.add("org", "env", 6);
+    const asked: number[] = [];
+    let limitedOnce = false;
+    const { drainer, recorder } = drainerFor(source, {
+      rateLimiter: {
+        ratePerSecond: 2,
+        acquire: async (wanted) => {
+          asked.push(wanted);
+          if (!limitedOnce) {
+            limitedOnce = true;
+            return { outcome: "limited", retryAfterMs: 1 };
+          }
+          return { outcome: "granted", count: 2 };
+        },
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(source.acked).toHaveLength(6), { timeout: 10_000 });
+    await drainer.stop();
+    expect(recorder.events.drainLimits[0]).toEqual({ ratePerSecond: 2, concurrency: 10 });
+    expect(source.calls.lease).toBeGreaterThanOrEqual(3);
+    expect(asked[0]).toBe(10);
+  });
+
+  test("invalid options fail early naming the option", () => {
+    const source = new FakeDrainSource();
+    expect(() => drainerFor(source, { concurrency: 0 })).toThrow(/concurrency/);
+    expect(() => drainerFor(source, { leaseMs: 100, leaseExtendIntervalMs: 100 })).toThrow(
+      /leaseExtendIntervalMs/,
+    );
+    expect(() => drainerFor(source, { quantum: -1 })).toThrow(/quantum/);
+    expect(() => drainerFor(source, { backoff: { baseMs: -5 } })).toThrow(/backoff\.baseMs/);
+  });
+});
