@@ -18,6 +18,10 @@ export const DEFAULT_RETRY_JITTER = 0.2;
 export const DEFAULT_FAILED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 /** Default cap on an entry's tags. */
 export const DEFAULT_MAX_TAGS = 10;
+/** Default shortest idempotency-claim lifetime; shorter requested TTLs are raised to it. */
+export const DEFAULT_MIN_CLAIM_TTL_MS = 1_000;
+/** Default longest idempotency-claim lifetime; longer requested TTLs are lowered to it. */
+export const DEFAULT_MAX_CLAIM_TTL_MS = 60_000;
 
 /** How retry delays grow. */
 export interface RetryOptions {
@@ -100,6 +104,17 @@ export interface MollifierBufferOptions {
    */
   maxTags?: number;
   /**
+   * Shortest lifetime of an idempotency claim; `claim` and `publishClaim` raise shorter TTLs to it.
+   * @default 1000
+   */
+  minClaimTtlMs?: number;
+  /**
+   * Longest lifetime of an idempotency claim; `claim` and `publishClaim` lower longer TTLs to it,
+   * so a crashed owner never holds a key for long.
+   * @default 60000
+   */
+  maxClaimTtlMs?: number;
+  /**
    * Uniform random numbers in `[0, 1)` for jitter and lease tokens.
    * @default Math.random
    */
@@ -122,6 +137,8 @@ export interface ResolvedBufferOptions {
   readonly maxEnvDepth: number | undefined;
   readonly maxOrgDepth: number | undefined;
   readonly maxTags: number;
+  readonly minClaimTtlMs: number;
+  readonly maxClaimTtlMs: number;
   readonly random: () => number;
   readonly clock: () => number;
 }
@@ -181,6 +198,14 @@ export function resolveBufferOptions(options: MollifierBufferOptions): BufferCon
       `retry.maxDelayMs (${maxDelayMs}) must be >= retry.baseDelayMs (${baseDelayMs})`,
     );
   }
+  const minClaimTtlMs = integer("minClaimTtlMs", options.minClaimTtlMs, DEFAULT_MIN_CLAIM_TTL_MS, 1);
+  const maxClaimTtlMs = integer("maxClaimTtlMs", options.maxClaimTtlMs, DEFAULT_MAX_CLAIM_TTL_MS, 1);
+  if (maxClaimTtlMs < minClaimTtlMs) {
+    throw new BufferConfigurationError(
+      "INVALID_OPTIONS",
+      `maxClaimTtlMs (${maxClaimTtlMs}) must be >= minClaimTtlMs (${minClaimTtlMs})`,
+    );
+  }
   for (const name of ["random", "clock"] as const) {
     if (options[name] !== undefined && typeof options[name] !== "function") {
       throw new BufferConfigurationError("INVALID_OPTIONS", `${name} must be a function`);
@@ -208,6 +233,8 @@ export function resolveBufferOptions(options: MollifierBufferOptions): BufferCon
       maxEnvDepth: optionalInteger("maxEnvDepth", options.maxEnvDepth, 1),
       maxOrgDepth: optionalInteger("maxOrgDepth", options.maxOrgDepth, 1),
       maxTags: integer("maxTags", options.maxTags, DEFAULT_MAX_TAGS, 1),
+      minClaimTtlMs,
+      maxClaimTtlMs,
       random: options.random ?? Math.random,
       clock: options.clock ?? Date.now,
     },

@@ -2,6 +2,22 @@ import { type AcceptResult, accept } from "./accept.js";
 import { acceptBatch } from "./accept-batch.js";
 import { type AckResult, ack } from "./ack.js";
 import { type BufferContext, type MollifierBufferOptions, resolveBufferOptions } from "./buffer-options.js";
+import {
+  type ClaimAddress,
+  type ClaimInput,
+  type ClaimResult,
+  claim,
+  type PublishClaimInput,
+  type PublishClaimResult,
+  publishClaim,
+  type ReadClaimResult,
+  type ReleaseClaimInput,
+  type ReleaseClaimResult,
+  type ResetResolvedClaimResult,
+  readClaim,
+  releaseClaim,
+  resetResolvedClaim,
+} from "./claims.js";
 import type { BufferEntryView, FailedEntryView, LeasedEntry } from "./entry-view.js";
 import { activeEnvs, activeOrgs, shards } from "./enumerate.js";
 import { type FailRequest, type FailResult, fail } from "./fail.js";
@@ -151,5 +167,30 @@ export class MollifierBuffer {
   /** Checks Redis's eviction policy. See {@link checkRedisConfiguration}. */
   checkRedisConfiguration(options?: RedisConfigurationCheckOptions): Promise<RedisConfigurationCheck> {
     return checkRedisConfiguration(this.context, options);
+  }
+
+  /** Claims an idempotency key for an owner token. See {@link claim}. */
+  claim(input: ClaimInput): Promise<ClaimResult> {
+    return claim(this.context, input);
+  }
+
+  /** Reads an idempotency claim. See {@link readClaim}. */
+  readClaim(address: ClaimAddress): Promise<ReadClaimResult> {
+    return readClaim(this.context, address);
+  }
+
+  /** Resolves the caller's claim to its run id (compare-and-act on the token). See {@link publishClaim}. */
+  publishClaim(input: PublishClaimInput): Promise<PublishClaimResult> {
+    return publishClaim(this.context, input);
+  }
+
+  /** Deletes the caller's claim (compare-and-act on the token). See {@link releaseClaim}. */
+  releaseClaim(input: ReleaseClaimInput): Promise<ReleaseClaimResult> {
+    return releaseClaim(this.context, input);
+  }
+
+  /** Deletes a resolved claim. See {@link resetResolvedClaim}. */
+  resetResolvedClaim(address: ClaimAddress): Promise<ResetResolvedClaimResult> {
+    return resetResolvedClaim(this.context, address);
   }
 }

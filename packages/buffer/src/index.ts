@@ -7,8 +7,10 @@ export {
   type BufferContext,
   DEFAULT_FAILED_RETENTION_MS,
   DEFAULT_LEASE_MS,
+  DEFAULT_MAX_CLAIM_TTL_MS,
   DEFAULT_MAX_PAYLOAD_BYTES,
   DEFAULT_MAX_TAGS,
+  DEFAULT_MIN_CLAIM_TTL_MS,
   DEFAULT_RETRY_BASE_DELAY_MS,
   DEFAULT_RETRY_JITTER,
   DEFAULT_RETRY_MAX_ATTEMPTS,
@@ -18,6 +20,27 @@ export {
   type RetryOptions,
   resolveBufferOptions,
 } from "./buffer-options.js";
+export {
+  type ClaimAddress,
+  type ClaimInput,
+  type ClaimPending,
+  type ClaimResolved,
+  type ClaimResult,
+  type ClaimsContext,
+  claim,
+  clampClaimTtl,
+  MAX_CLAIM_TOKEN_LENGTH,
+  type PublishClaimInput,
+  type PublishClaimResult,
+  publishClaim,
+  type ReadClaimResult,
+  type ReleaseClaimInput,
+  type ReleaseClaimResult,
+  type ResetResolvedClaimResult,
+  readClaim,
+  releaseClaim,
+  resetResolvedClaim,
+} from "./claims.js";
 export { type EntryKeys, entryKeys } from "./entry-keys.js";
 export type {
   BufferEntryView,

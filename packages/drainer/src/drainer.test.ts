@@ -207,7 +207,7 @@ describe("Drainer (against a fake source)", () => {
     expect(recorder.events.failed).toEqual([]);
     expect(recorder.events.drained).toEqual([]);
     // The entry is still leased: the reaper returns it once the lease expires.
-    expect(source.leases.has(runId)).toBe(true);
+    expect(source.leases.has(runId ?? "")).toBe(true);
   });
 
   test("extends the lease while a handler runs long, so the reaper does not take the entry back", async () => {
