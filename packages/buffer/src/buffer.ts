@@ -21,6 +21,13 @@ import {
 import type { BufferEntryView, FailedEntryView, LeasedEntry } from "./entry-view.js";
 import { activeEnvs, activeOrgs, shards } from "./enumerate.js";
 import { type FailRequest, type FailResult, fail } from "./fail.js";
+import {
+  type IdempotencyAddress,
+  type LookupIdempotencyResult,
+  lookupIdempotency,
+  type ResetIdempotencyResult,
+  resetIdempotency,
+} from "./idempotency.js";
 import type { BufferKeys, EntryAddress } from "./keys.js";
 import { type ExtendLeaseResult, extendLease, type LeaseRequest, type LeaseResult, lease } from "./lease.js";
 import {
@@ -167,6 +174,16 @@ export class MollifierBuffer {
   /** Checks Redis's eviction policy. See {@link checkRedisConfiguration}. */
   checkRedisConfiguration(options?: RedisConfigurationCheckOptions): Promise<RedisConfigurationCheck> {
     return checkRedisConfiguration(this.context, options);
+  }
+
+  /** The buffered run holding an idempotency key (self-healing). See {@link lookupIdempotency}. */
+  lookupIdempotency(address: IdempotencyAddress): Promise<LookupIdempotencyResult> {
+    return lookupIdempotency(this.context, address);
+  }
+
+  /** Releases an idempotency key held by a buffered run. See {@link resetIdempotency}. */
+  resetIdempotency(address: IdempotencyAddress): Promise<ResetIdempotencyResult> {
+    return resetIdempotency(this.context, address);
   }
 
   /** Claims an idempotency key for an owner token. See {@link claim}. */

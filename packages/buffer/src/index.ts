@@ -58,6 +58,14 @@ export {
 } from "./errors.js";
 export { type FailRequest, type FailResult, fail } from "./fail.js";
 export {
+  type IdempotencyAddress,
+  type IdempotencyContext,
+  type LookupIdempotencyResult,
+  lookupIdempotency,
+  type ResetIdempotencyResult,
+  resetIdempotency,
+} from "./idempotency.js";
+export {
   BufferKeys,
   type BufferKeysOptions,
   DEFAULT_KEY_PREFIX,
