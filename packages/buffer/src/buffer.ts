@@ -31,6 +31,20 @@ import {
 import type { BufferKeys, EntryAddress } from "./keys.js";
 import { type ExtendLeaseResult, extendLease, type LeaseRequest, type LeaseResult, lease } from "./lease.js";
 import {
+  type AddTagsInput,
+  type AddTagsResult,
+  addTags,
+  type CancelInput,
+  type CancelResult,
+  cancel,
+  type SetDelayInput,
+  type SetDelayResult,
+  type SetMetadataInput,
+  type SetMetadataResult,
+  setDelay,
+  setMetadata,
+} from "./mutations.js";
+import {
   type BufferStats,
   type DepthScope,
   depth,
@@ -174,6 +188,26 @@ export class MollifierBuffer {
   /** Checks Redis's eviction policy. See {@link checkRedisConfiguration}. */
   checkRedisConfiguration(options?: RedisConfigurationCheckOptions): Promise<RedisConfigurationCheck> {
     return checkRedisConfiguration(this.context, options);
+  }
+
+  /** Cancels a queued or retrying entry. See {@link cancel}. */
+  cancel(input: CancelInput): Promise<CancelResult> {
+    return cancel(this.context, input);
+  }
+
+  /** Adds tags to a queued or retrying entry. See {@link addTags}. */
+  addTags(input: AddTagsInput): Promise<AddTagsResult> {
+    return addTags(this.context, input);
+  }
+
+  /** Compare-and-sets a queued or retrying entry's metadata. See {@link setMetadata}. */
+  setMetadata(input: SetMetadataInput): Promise<SetMetadataResult> {
+    return setMetadata(this.context, input);
+  }
+
+  /** Reschedules a queued or retrying entry's run. See {@link setDelay}. */
+  setDelay(input: SetDelayInput): Promise<SetDelayResult> {
+    return setDelay(this.context, input);
   }
 
   /** The buffered run holding an idempotency key (self-healing). See {@link lookupIdempotency}. */

@@ -97,6 +97,27 @@ export {
   type Tuple,
 } from "./lua-script.js";
 export {
+  type AddTagsInput,
+  type AddTagsResult,
+  addTags,
+  type CancelInput,
+  type CancelResult,
+  cancel,
+  MAX_CANCEL_REASON_LENGTH,
+  MAX_METADATA_BYTES,
+  MAX_TAG_LENGTH,
+  type MutationAddress,
+  type MutationBusy,
+  type MutationNotFound,
+  type MutationsContext,
+  type SetDelayInput,
+  type SetDelayResult,
+  type SetMetadataInput,
+  type SetMetadataResult,
+  setDelay,
+  setMetadata,
+} from "./mutations.js";
+export {
   type BufferStats,
   DEFAULT_LIST_LIMIT,
   type DepthScope,

@@ -1,0 +1,28 @@
+-- Marks a queued or retrying entry canceled, with a reason; the drainer materialises it as canceled.
+-- KEYS[1] the entries hash of the env, T:entries:<org>:<env>
+-- ARGV[1] run field (encoded run id)
+-- ARGV[2] cancel reason
+-- Returns:
+--   {'canceled', at}           canceled now; at is epoch ms from Redis TIME
+--   {'already_canceled', at}   canceled before (also while leased); nothing changed
+--   {'busy'}                   the entry is leased; nothing changed
+--   {'not_found'}              no such buffered entry
+local entries = KEYS[1]
+local run = ARGV[1]
+local reason = ARGV[2]
+
+--@include now-ms
+
+if redis.call('HEXISTS', entries, run) == 0 then
+  return {'not_found'}
+end
+local canceledAt = redis.call('HGET', entries, run .. ':canceledAt')
+if canceledAt then
+  return {'already_canceled', tonumber(canceledAt)}
+end
+if redis.call('HGET', entries, run .. ':state') == 'leased' then
+  return {'busy'}
+end
+local at = now_ms()
+redis.call('HSET', entries, run .. ':canceledAt', at, run .. ':cancelReason', reason)
+return {'canceled', at}

@@ -1,0 +1,11 @@
+-- Why a buffered entry cannot be mutated now: 'not_found' when its snapshot is not in the
+-- entries hash, 'busy' while it is leased (being materialised); nil when it can be mutated.
+local function mutation_blocker(entries, run)
+  if redis.call('HEXISTS', entries, run) == 0 then
+    return 'not_found'
+  end
+  if redis.call('HGET', entries, run .. ':state') == 'leased' then
+    return 'busy'
+  end
+  return nil
+end
