@@ -1,0 +1,310 @@
+import { redisTopologies } from "@mollifier/testing";
+import fc from "fast-check";
+import { describe, expect } from "vitest";
+import { MollifierBuffer } from "./buffer.js";
+import type { LeasedEntry } from "./entry-view.js";
+import type { RedisClient } from "./lua-script.js";
+
+// A reference model of the buffer, checked against Redis after every step of
+// random accept / lease / ack / retry / fail / expire / reap / promote runs.
+
+const ENVS = [
+  { orgId: "o1", envId: "e1" },
+  { orgId: "o1", envId: "e:2" },
+  { orgId: "o:2{x}", envId: "e1" },
+] as const;
+const MAX_ATTEMPTS = 3;
+
+type Op =
+  | { kind: "accept"; env: number; duplicate: boolean; pick: number }
+  | { kind: "lease"; env: number; count: number }
+  | { kind: "ack" | "retry" | "fail"; pick: number }
+  | { kind: "expire"; pick: number }
+  | { kind: "reap" }
+  | { kind: "promote" };
+
+const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant("accept" as const),
+      env: fc.nat(2),
+      duplicate: fc.boolean(),
+      pick: fc.nat(),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("lease" as const),
+      env: fc.nat(2),
+      count: fc.integer({ min: 1, max: 3 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constantFrom("ack" as const, "retry" as const, "fail" as const),
+      pick: fc.nat(),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("expire" as const), pick: fc.nat() }) },
+  { weight: 2, arbitrary: fc.constant({ kind: "reap" as const }) },
+  { weight: 2, arbitrary: fc.constant({ kind: "promote" as const }) },
+);
+
+type State = "queued" | "leased" | "retrying" | "acked" | "failed";
+
+interface ModelEntry {
+  env: number;
+  runId: string;
+  member: string;
+  state: State;
+  attempts: number;
+  token?: string;
+  expired: boolean;
+  dueAt: number;
+  failedEver: boolean;
+}
+
+class Model {
+  readonly queues: string[][] = ENVS.map(() => []);
+  readonly entries = new Map<string, ModelEntry>();
+  readonly handles: LeasedEntry[] = [];
+  private counter = 0;
+
+  constructor(readonly buffer: MollifierBuffer) {}
+
+  key(env: number, runId: string): string {
+    return `${env}/${runId}`;
+  }
+
+  freshRunId(): string {
+    this.counter += 1;
+    return `r${this.counter}`;
+  }
+
+  inState(state: State): ModelEntry[] {
+    return [...this.entries.values()].filter((entry) => entry.state === state);
+  }
+
+  buffered(entry: ModelEntry): boolean {
+    return entry.state === "queued" || entry.state === "leased" || entry.state === "retrying";
+  }
+
+  shardOf(env: number): number {
+    return this.buffer.keys.shardOf(ENVS[env]?.orgId ?? "");
+  }
+
+  // Sweeps read each shard's due members in (score, member) order and push each to its queue head.
+  requeue(due: ModelEntry[], score: (entry: ModelEntry) => number, attemptsDelta: number): void {
+    const byShard = new Map<number, ModelEntry[]>();
+    for (const entry of due)
+      byShard.set(this.shardOf(entry.env), [...(byShard.get(this.shardOf(entry.env)) ?? []), entry]);
+    for (const entries of byShard.values()) {
+      entries.sort((a, b) => score(a) - score(b) || (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+      for (const entry of entries) {
+        entry.state = "queued";
+        entry.attempts += attemptsDelta;
+        entry.token = undefined;
+        entry.expired = false;
+        this.queues[entry.env]?.unshift(entry.runId);
+      }
+    }
+  }
+}
+
+async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
+  const { buffer } = model;
+  switch (op.kind) {
+    case "accept": {
+      const envEntries = [...model.entries.values()].filter((entry) => entry.env === op.env);
+      const existing =
+        op.duplicate && envEntries.length > 0 ? envEntries[op.pick % envEntries.length] : undefined;
+      const runId = existing?.runId ?? model.freshRunId();
+      const address = ENVS[op.env] ?? ENVS[0];
+      const result = await buffer.accept({
+        ...address,
+        runId,
+        taskId: "task",
+        payload: { runId },
+        options: {},
+      });
+      if (existing && model.buffered(existing)) {
+        expect(result).toEqual({ outcome: "duplicate_run", runId });
+        return;
+      }
+      const queue = model.queues[op.env] ?? [];
+      expect(result).toEqual({ outcome: "accepted", runId, position: queue.length });
+      queue.push(runId);
+      model.entries.set(model.key(op.env, runId), {
+        env: op.env,
+        runId,
+        member: buffer.keys.entryMember(address.orgId, address.envId, runId),
+        state: "queued",
+        attempts: 0,
+        expired: false,
+        dueAt: 0,
+        failedEver: existing?.failedEver ?? false,
+      });
+      return;
+    }
+    case "lease": {
+      const address = ENVS[op.env] ?? ENVS[0];
+      const { entries, invalid } = await buffer.lease({ ...address, count: op.count });
+      const queue = model.queues[op.env] ?? [];
+      const expected = queue.splice(0, op.count);
+      expect(invalid).toEqual([]);
+      expect(entries.map((entry) => entry.runId)).toEqual(expected);
+      for (const leased of entries) {
+        const entry = model.entries.get(model.key(op.env, leased.runId));
+        if (!entry) throw new Error("leased an unknown entry");
+        expect(leased.attempts).toBe(entry.attempts);
+        entry.state = "leased";
+        entry.token = leased.leaseToken;
+        model.handles.push(leased);
+      }
+      return;
+    }
+    case "ack":
+    case "retry":
+    case "fail": {
+      const handle = model.handles[op.pick % Math.max(1, model.handles.length)];
+      if (!handle) return;
+      const entry = model.entries.get(
+        model.key(
+          ENVS.findIndex((env) => env.envId === handle.envId && env.orgId === handle.orgId),
+          handle.runId,
+        ),
+      );
+      if (!entry) throw new Error("a handle of an unknown entry");
+      const held = entry.state === "leased" && entry.token === handle.leaseToken;
+      if (op.kind === "ack") {
+        expect(await buffer.ack(handle)).toEqual(held ? { outcome: "acked" } : { outcome: "lease_lost" });
+        if (held) entry.state = "acked";
+      } else if (op.kind === "fail") {
+        expect(await buffer.fail(handle, { error: "x" })).toEqual(
+          held ? { outcome: "failed" } : { outcome: "lease_lost" },
+        );
+        if (held) {
+          entry.state = "failed";
+          entry.failedEver = true;
+        }
+      } else {
+        const result = await buffer.retry({ ...handle, attempts: entry.attempts }, { error: "x" });
+        if (!held) {
+          expect(result).toEqual({ outcome: "lease_lost" });
+        } else if (entry.attempts + 1 >= MAX_ATTEMPTS) {
+          expect(result).toEqual({ outcome: "exhausted", attempts: entry.attempts + 1 });
+        } else {
+          expect(result).toMatchObject({ outcome: "scheduled", attempts: entry.attempts + 1 });
+          entry.state = "retrying";
+          entry.attempts += 1;
+          entry.token = undefined;
+          entry.expired = false;
+          entry.dueAt = result.outcome === "scheduled" ? result.dueAt : 0;
+        }
+      }
+      return;
+    }
+    case "expire": {
+      const leased = model.inState("leased");
+      const entry = leased[op.pick % Math.max(1, leased.length)];
+      if (!entry) return;
+      // A crashed consumer: its lease deadline is in the past.
+      const address = ENVS[entry.env] ?? ENVS[0];
+      await redis.zadd(buffer.keys.env(address.orgId, address.envId).leases, "XX", 0, entry.member);
+      entry.expired = true;
+      return;
+    }
+    case "reap": {
+      const due = model.inState("leased").filter((entry) => entry.expired);
+      expect(await buffer.reapExpiredLeases()).toEqual({ reaped: due.length });
+      model.requeue(due, () => 0, 1);
+      return;
+    }
+    case "promote": {
+      const due = model.inState("retrying");
+      expect(await buffer.promoteDueRetries()).toEqual({ promoted: due.length });
+      model.requeue(due, (entry) => entry.dueAt, 0);
+      return;
+    }
+  }
+}
+
+async function check(model: Model, redis: RedisClient): Promise<void> {
+  const { buffer } = model;
+  for (const [index, address] of ENVS.entries()) {
+    const keys = buffer.keys.env(address.orgId, address.envId);
+    const queue = model.queues[index] ?? [];
+    expect(await redis.lrange(keys.queue, 0, -1)).toEqual(queue.map((runId) => encodeURIComponent(runId)));
+    const buffered = [...model.entries.values()].filter(
+      (entry) => entry.env === index && model.buffered(entry),
+    );
+    expect(await buffer.depth(address)).toBe(buffered.length);
+    expect((await buffer.activeEnvs(address.orgId)).includes(address.envId)).toBe(queue.length > 0);
+  }
+  for (const orgId of new Set(ENVS.map((env) => env.orgId))) {
+    const active = ENVS.some((env, index) => env.orgId === orgId && (model.queues[index]?.length ?? 0) > 0);
+    expect((await buffer.activeOrgs(buffer.keys.shardOf(orgId))).includes(orgId)).toBe(active);
+    const buffered = [...model.entries.values()].filter(
+      (entry) => ENVS[entry.env]?.orgId === orgId && model.buffered(entry),
+    );
+    expect(await buffer.depth({ orgId })).toBe(buffered.length);
+  }
+  const leases: string[] = [];
+  const retries: string[] = [];
+  for (const shard of buffer.shards()) {
+    leases.push(...(await redis.zrange(buffer.keys.shard(shard).leases, 0, -1)));
+    retries.push(...(await redis.zrange(buffer.keys.shard(shard).retries, 0, -1)));
+  }
+  expect(leases.sort()).toEqual(
+    model
+      .inState("leased")
+      .map((entry) => entry.member)
+      .sort(),
+  );
+  expect(retries.sort()).toEqual(
+    model
+      .inState("retrying")
+      .map((entry) => entry.member)
+      .sort(),
+  );
+  // Every entry is in exactly the state the model says, with no copy anywhere else.
+  for (const entry of model.entries.values()) {
+    const address = { ...(ENVS[entry.env] ?? ENVS[0]), runId: entry.runId };
+    const view = await buffer.getEntry(address);
+    if (model.buffered(entry)) {
+      expect(view).toMatchObject({ state: entry.state, attempts: entry.attempts });
+    } else {
+      expect(view).toBeUndefined();
+    }
+    expect((await buffer.getFailed(address)) !== undefined).toBe(entry.failedEver);
+  }
+}
+
+describe.each(redisTopologies)("the buffer against a reference model on $name", ({ test }) => {
+  test("random accept/lease/ack/retry/fail/reap/promote runs never lose, duplicate or reorder an entry", async ({
+    redis,
+  }) => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArbitrary, { minLength: 5, maxLength: 40, size: "max" }), async (ops) => {
+        run += 1;
+        const buffer = new MollifierBuffer({
+          redis,
+          prefix: `model${run}`,
+          shardCount: 2,
+          leaseMs: 600_000,
+          retry: { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 0, maxDelayMs: 0, jitter: 0 },
+        });
+        const model = new Model(buffer);
+        for (const op of ops) {
+          await apply(model, redis, op);
+          await check(model, redis);
+        }
+      }),
+      { numRuns: 30 },
+    );
+  });
+});
