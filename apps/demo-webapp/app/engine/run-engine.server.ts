@@ -1,0 +1,269 @@
+import type { Database } from "./database.server";
+import type { NewRun, RunRecord, RunStatus } from "./run-record";
+import { WriteLimiter } from "./write-limiter.server";
+
+export type CreateRunResult =
+  | { outcome: "created"; run: RunRecord }
+  | { outcome: "duplicate_run"; run: RunRecord }
+  | { outcome: "duplicate_idempotency"; run: RunRecord }
+  | { outcome: "one_time_token_used" };
+
+export type CancelRunResult =
+  | { outcome: "canceled"; run: RunRecord }
+  | { outcome: "not_cancelable"; run: RunRecord }
+  | { outcome: "not_found" };
+
+export type UpdateRunResult =
+  | { outcome: "updated"; run: RunRecord }
+  | { outcome: "too_many_tags"; limit: number }
+  | { outcome: "version_conflict"; version: number }
+  | { outcome: "not_found" };
+
+export interface RunEngineOptions {
+  readonly database: Database;
+  /** Concurrent writes the database accepts. @default 4 */
+  readonly maxConcurrentWrites?: number;
+  /** Artificial latency per write, ms. @default 0 */
+  readonly writeLatencyMs?: number;
+  /** @default Date.now */
+  readonly clock?: () => number;
+  /** Tags a run may carry. @default 10 */
+  readonly maxTags?: number;
+}
+
+export const DEFAULT_MAX_CONCURRENT_WRITES = 4;
+export const DEFAULT_MAX_TAGS = 10;
+
+type Row = Record<string, unknown>;
+
+const optionalString = (value: unknown): string | undefined =>
+  typeof value === "string" ? value : undefined;
+const optionalNumber = (value: unknown): number | undefined =>
+  value === null || value === undefined ? undefined : Number(value);
+
+function toRecord(row: Row): RunRecord {
+  return {
+    id: String(row.id),
+    orgId: String(row.org_id),
+    envId: String(row.env_id),
+    taskId: String(row.task_id),
+    status: String(row.status) as RunStatus,
+    payload: row.payload ?? null,
+    idempotencyKey: optionalString(row.idempotency_key),
+    idempotencyKeyExpiresAt: optionalNumber(row.idempotency_key_expires_at),
+    tags: Array.isArray(row.tags) ? row.tags.map(String) : [],
+    metadata: row.metadata ?? undefined,
+    metadataVersion: Number(row.metadata_version ?? 0),
+    delayUntil: optionalNumber(row.delay_until),
+    parentRunId: optionalString(row.parent_run_id),
+    oneTimeUseToken: optionalString(row.one_time_use_token),
+    error: optionalString(row.error),
+    source: row.source === "drainer" ? "drainer" : "api",
+    createdAt: Number(row.created_at),
+    writtenAt: Number(row.written_at),
+  };
+}
+
+/**
+ * A small run engine over Postgres. Every write goes through one
+ * {@link WriteLimiter}, so the database never holds more concurrent writes
+ * than its limit, whoever writes (API or drainer).
+ */
+export class RunEngine {
+  readonly writes: WriteLimiter;
+  readonly #database: Database;
+  readonly #clock: () => number;
+  readonly maxTags: number;
+
+  constructor(options: RunEngineOptions) {
+    this.#database = options.database;
+    this.#clock = options.clock ?? Date.now;
+    this.maxTags = options.maxTags ?? DEFAULT_MAX_TAGS;
+    this.writes = new WriteLimiter(
+      options.maxConcurrentWrites ?? DEFAULT_MAX_CONCURRENT_WRITES,
+      options.writeLatencyMs ?? 0,
+    );
+  }
+
+  get database(): Database {
+    return this.#database;
+  }
+
+  /**
+   * Inserts a run keyed by its pre-minted id. A replay of the same id, or a
+   * second run for the same (env, task, idempotency key), writes nothing and
+   * answers with the run already stored.
+   */
+  async createRun(run: NewRun): Promise<CreateRunResult> {
+    const inserted = await this.writes.run(() =>
+      this.#database.query(
+        `INSERT INTO runs (id, org_id, env_id, task_id, status, payload, idempotency_key,
+           idempotency_key_expires_at, tags, metadata, metadata_version, delay_until, parent_run_id,
+           one_time_use_token, error, source, created_at, written_at)
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18)
+         ON CONFLICT DO NOTHING
+         RETURNING *`,
+        [
+          run.id,
+          run.orgId,
+          run.envId,
+          run.taskId,
+          run.status,
+          JSON.stringify(run.payload ?? null),
+          run.idempotencyKey ?? null,
+          run.idempotencyKeyExpiresAt ?? null,
+          [...run.tags],
+          run.metadata === undefined ? null : JSON.stringify(run.metadata),
+          run.metadataVersion ?? 0,
+          run.delayUntil ?? null,
+          run.parentRunId ?? null,
+          run.oneTimeUseToken ?? null,
+          run.error ?? null,
+          run.source,
+          run.createdAt,
+          this.#clock(),
+        ],
+      ),
+    );
+    const created = inserted.rows[0];
+    if (created) return { outcome: "created", run: toRecord(created) };
+    const existing = await this.findRun(run.envId, run.id);
+    if (existing) return { outcome: "duplicate_run", run: existing };
+    if (run.idempotencyKey !== undefined) {
+      const winner = await this.findByIdempotencyKey(run.envId, run.taskId, run.idempotencyKey);
+      if (winner) return { outcome: "duplicate_idempotency", run: winner };
+    }
+    return { outcome: "one_time_token_used" };
+  }
+
+  /** A run of this env, or undefined: another env's run is never returned. */
+  async findRun(envId: string, runId: string): Promise<RunRecord | undefined> {
+    const result = await this.#database.query("SELECT * FROM runs WHERE id = $1 AND env_id = $2", [
+      runId,
+      envId,
+    ]);
+    const row = result.rows[0];
+    return row ? toRecord(row) : undefined;
+  }
+
+  /** The run holding this idempotency key; an expired key is released first. */
+  async findByIdempotencyKey(envId: string, taskId: string, key: string): Promise<RunRecord | undefined> {
+    const result = await this.#database.query(
+      "SELECT * FROM runs WHERE env_id = $1 AND task_id = $2 AND idempotency_key = $3",
+      [envId, taskId, key],
+    );
+    const row = result.rows[0];
+    if (!row) return undefined;
+    const run = toRecord(row);
+    if (run.idempotencyKeyExpiresAt !== undefined && run.idempotencyKeyExpiresAt <= this.#clock()) {
+      await this.resetIdempotencyKey(envId, taskId, key);
+      return undefined;
+    }
+    return run;
+  }
+
+  /** Frees an idempotency key so the next trigger with it creates a new run. */
+  async resetIdempotencyKey(envId: string, taskId: string, key: string): Promise<number> {
+    const result = await this.writes.run(() =>
+      this.#database.query(
+        `UPDATE runs SET idempotency_key = NULL, idempotency_key_expires_at = NULL
+         WHERE env_id = $1 AND task_id = $2 AND idempotency_key = $3`,
+        [envId, taskId, key],
+      ),
+    );
+    return result.rowCount;
+  }
+
+  async cancelRun(envId: string, runId: string): Promise<CancelRunResult> {
+    const result = await this.writes.run(() =>
+      this.#database.query(
+        `UPDATE runs SET status = 'CANCELED' WHERE id = $1 AND env_id = $2
+           AND status IN ('QUEUED', 'DELAYED') RETURNING *`,
+        [runId, envId],
+      ),
+    );
+    const row = result.rows[0];
+    if (row) return { outcome: "canceled", run: toRecord(row) };
+    const existing = await this.findRun(envId, runId);
+    return existing ? { outcome: "not_cancelable", run: existing } : { outcome: "not_found" };
+  }
+
+  async addTags(envId: string, runId: string, tags: readonly string[]): Promise<UpdateRunResult> {
+    const existing = await this.findRun(envId, runId);
+    if (!existing) return { outcome: "not_found" };
+    const merged = [...new Set([...existing.tags, ...tags])];
+    if (merged.length > this.maxTags) return { outcome: "too_many_tags", limit: this.maxTags };
+    const result = await this.writes.run(() =>
+      this.#database.query("UPDATE runs SET tags = $3 WHERE id = $1 AND env_id = $2 RETURNING *", [
+        runId,
+        envId,
+        merged,
+      ]),
+    );
+    const row = result.rows[0];
+    return row ? { outcome: "updated", run: toRecord(row) } : { outcome: "not_found" };
+  }
+
+  /** Replaces metadata; with `expectedVersion`, only if the stored version still matches. */
+  async setMetadata(
+    envId: string,
+    runId: string,
+    metadata: unknown,
+    expectedVersion: number | undefined,
+  ): Promise<UpdateRunResult> {
+    const result = await this.writes.run(() =>
+      this.#database.query(
+        `UPDATE runs SET metadata = $3::jsonb, metadata_version = metadata_version + 1
+         WHERE id = $1 AND env_id = $2 AND ($4::integer IS NULL OR metadata_version = $4::integer)
+         RETURNING *`,
+        [runId, envId, JSON.stringify(metadata ?? null), expectedVersion ?? null],
+      ),
+    );
+    const row = result.rows[0];
+    if (row) return { outcome: "updated", run: toRecord(row) };
+    const existing = await this.findRun(envId, runId);
+    return existing
+      ? { outcome: "version_conflict", version: existing.metadataVersion }
+      : { outcome: "not_found" };
+  }
+
+  /** Runs among `runIds` that are in the database. */
+  async verifyRuns(runIds: readonly string[]): Promise<{ found: Set<string>; rows: number }> {
+    const found = new Set<string>();
+    let rows = 0;
+    for (let start = 0; start < runIds.length; start += 1_000) {
+      const chunk = runIds.slice(start, start + 1_000);
+      const result = await this.#database.query("SELECT id FROM runs WHERE id = ANY($1::text[])", [chunk]);
+      rows += result.rows.length;
+      for (const row of result.rows) found.add(String(row.id));
+    }
+    return { found, rows };
+  }
+
+  /**
+   * Verifies a burst: of `runIds` (the ids the API answered with), how many
+   * are missing from the database, and how many rows stand for a trigger that
+   * already has one (same key, or same sequence number without a key).
+   */
+  async verifyBurst(
+    burstId: string,
+    runIds: readonly string[],
+  ): Promise<{ runsInDatabase: number; runsLost: number; runsDuplicated: number }> {
+    const result = await this.#database.query(
+      "SELECT id, payload->>'seq' AS seq, payload->>'key' AS key FROM runs WHERE payload->>'burstId' = $1",
+      [burstId],
+    );
+    const ids = new Set(result.rows.map((row) => String(row.id)));
+    const identities = new Set(result.rows.map((row) => (row.key ? `key:${row.key}` : `seq:${row.seq}`)));
+    return {
+      runsInDatabase: result.rows.length,
+      runsLost: new Set(runIds.filter((id) => !ids.has(id))).size,
+      runsDuplicated: result.rows.length - identities.size,
+    };
+  }
+
+  async countRuns(): Promise<number> {
+    const result = await this.#database.query("SELECT count(*)::integer AS n FROM runs");
+    return Number(result.rows[0]?.n ?? 0);
+  }
+}

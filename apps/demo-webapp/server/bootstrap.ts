@@ -1,0 +1,69 @@
+import { Redis } from "ioredis";
+import type { AppConfig } from "../app/config.server";
+import { type Database, openDatabase } from "../app/engine/database.server";
+import { type AppServices, createAppServices } from "../app/services.server";
+import { type OwnRedis, startOwnRedis } from "./redis-process";
+
+/** A running app's resources, and how to release them in order. */
+export interface Started {
+  readonly services: AppServices;
+  readonly redisUrl: string;
+  readonly redisSource: "REDIS_URL" | "spawned redis-server";
+  readonly database: Database;
+  shutdown(): Promise<void>;
+}
+
+/** Connects Redis (REDIS_URL or a private redis-server) and the database, then composes the services. */
+export async function bootstrap(config: AppConfig, options: { runDrainer?: boolean } = {}): Promise<Started> {
+  let ownRedis: OwnRedis | undefined;
+  let redisUrl = config.redisUrl;
+  if (redisUrl === undefined) {
+    ownRedis = await startOwnRedis();
+    redisUrl = ownRedis.url;
+  }
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  try {
+    await redis.connect();
+  } catch (error) {
+    await ownRedis?.stop();
+    throw new Error(`cannot connect to Redis at ${redisUrl}: ${String(error)}`);
+  }
+  const database = await openDatabase({ databaseUrl: config.databaseUrl });
+  const services = await createAppServices({
+    config,
+    redis,
+    database,
+    ...(options.runDrainer !== undefined ? { runDrainer: options.runDrainer } : {}),
+  });
+  return {
+    services,
+    redisUrl,
+    redisSource: ownRedis ? "spawned redis-server" : "REDIS_URL",
+    database,
+    async shutdown() {
+      await services.close();
+      redis.disconnect();
+      await database.close();
+      await ownRedis?.stop();
+    },
+  };
+}
+
+/** Runs `shutdown` once on SIGINT/SIGTERM, then exits. */
+export function onSignals(shutdown: () => Promise<void>): void {
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    shutdown().then(
+      () => process.exit(0),
+      (error) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+}

@@ -1,0 +1,52 @@
+import { loadConfig } from "../app/config.server";
+import { bootstrap, onSignals } from "./bootstrap";
+import { createHttpServer, loadServerBuild } from "./http-server";
+
+/** `pnpm demo`: Redis, database, drainer and the web app in one process. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const build = await loadServerBuild();
+  const started = await bootstrap(config);
+  const server = createHttpServer(build, started.services);
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const url = `http://${config.host}:${port}`;
+  onSignals(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await started.shutdown();
+  });
+  const { services } = started;
+  console.log(
+    [
+      "",
+      "  Mollifier demo",
+      "  ──────────────",
+      `  mode        ${config.mode}   (MOLLIFIER_MODE=off|shadow|dual-write|mollify)`,
+      `  redis       ${started.redisUrl} (${started.redisSource})`,
+      `  database    ${config.databaseUrl ? "Postgres (DATABASE_URL)" : "embedded PGlite, in memory"}`,
+      `  drainer     ${config.drainerInProcess ? "in this process" : "separate: run `pnpm demo:drainer`"}`,
+      `  budget      ${config.envRatePerSecond} triggers/s per env · drain cap ${config.drainRatePerSecond}/s · ${config.maxConcurrentWrites} concurrent DB writes`,
+      "",
+      "  API keys (Authorization: Bearer <key>):",
+      ...services.tenants.map(
+        (tenant) => `    ${tenant.apiKey.padEnd(24)} ${tenant.orgId} / ${tenant.envId}`,
+      ),
+      "",
+      `  Dashboard:  ${url}/`,
+      `  Try:        curl -X POST ${url}/api/v1/tasks/hello/trigger -H 'Authorization: Bearer ${services.tenants[0]?.apiKey}' -H 'content-type: application/json' -d '{"payload":{"hi":1}}'`,
+      "",
+    ].join("\n"),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(
+    `\n  The demo could not start:\n  ${error instanceof Error ? error.message : String(error)}\n`,
+  );
+  process.exit(1);
+});
