@@ -1,0 +1,57 @@
+import type { z } from "zod";
+import type { SeededEnvironment } from "../engine/seed.server";
+import type { AppServices } from "../services.server";
+import { ApiError } from "./api-error";
+import { describeIssue } from "./trigger-schema";
+
+/** Reads a JSON body no larger than `maxBytes`: 413 when larger, 400 when not JSON. */
+export async function readJson(request: Request, maxBytes: number, optional = false): Promise<unknown> {
+  const declared = Number(request.headers.get("content-length") ?? Number.NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new ApiError(413, `body is larger than ${maxBytes} bytes`, "PAYLOAD_TOO_LARGE");
+  }
+  const text = await request.text();
+  if (Buffer.byteLength(text) > maxBytes) {
+    throw new ApiError(413, `body is larger than ${maxBytes} bytes`, "PAYLOAD_TOO_LARGE");
+  }
+  if (optional && text.trim() === "") return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ApiError(400, "body is not valid JSON", "MALFORMED_JSON");
+  }
+}
+
+/** Validates against `schema`: 422 with the first issue as the message. */
+export function validate<Schema extends z.ZodTypeAny>(schema: Schema, value: unknown): z.infer<Schema> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ApiError(422, describeIssue(parsed.error), "INVALID_OPTIONS");
+  return parsed.data;
+}
+
+/** The environment of the request's `Authorization: Bearer <key>`: 401 otherwise. */
+export function authenticate(request: Request, services: AppServices): SeededEnvironment {
+  const header = request.headers.get("authorization") ?? "";
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  const env = match?.[1] ? services.apiKeys.get(match[1]) : undefined;
+  if (!env) throw new ApiError(401, "missing or invalid API key", "UNAUTHORIZED");
+  return env;
+}
+
+/** Runs an API handler: authenticates, turns {@link ApiError}s into answers and records latency. */
+export async function handleApi(
+  request: Request,
+  services: AppServices,
+  handler: (env: SeededEnvironment) => Promise<Response>,
+): Promise<Response> {
+  const started = performance.now();
+  try {
+    return await handler(authenticate(request, services));
+  } catch (error) {
+    if (error instanceof ApiError) return error.toResponse();
+    console.error("api error", error);
+    return Response.json({ error: "internal error", code: "INTERNAL" }, { status: 500 });
+  } finally {
+    services.stats.apiLatency(performance.now() - started);
+  }
+}

@@ -1,0 +1,259 @@
+import { randomBytes } from "node:crypto";
+import type { MollifierMode } from "../config.server";
+import type { LiveStats } from "../dashboard/live-stats.server";
+import type { RunEngine } from "../engine/run-engine.server";
+import type { RunRecord } from "../engine/run-record";
+import type { SeededEnvironment } from "../engine/seed.server";
+import type { AcceptInput, AppBuffer, BufferEntryView } from "../mollifier/buffer-port";
+import type { AppGate, GateBypass } from "../mollifier/gate-port";
+import type { createIdempotencyClaims } from "../mollifier/idempotency-claims.server";
+import { ApiError } from "./api-error";
+import { durationMs, type TriggerBody } from "./trigger-schema";
+
+/** What a trigger answers. A mollified trigger adds `notice` and `queuePosition`. */
+export interface TriggerResponse {
+  readonly id: string;
+  readonly taskId: string;
+  readonly status: string;
+  readonly createdAt: string;
+  readonly tags: readonly string[];
+  readonly idempotencyKey: string | null;
+  readonly isCached: boolean;
+  readonly notice?: string;
+  readonly queuePosition?: number;
+}
+
+export const MOLLIFIED_NOTICE =
+  "Accepted into the burst buffer: the run is queued and will be written to the database shortly. " +
+  "It can be read, cancelled and tagged meanwhile.";
+
+/** Default lifetime of an idempotency key. */
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+
+/** Run ids are minted before the gate, so a buffered and a stored run share one id. */
+export function mintRunId(): string {
+  return `run_${randomBytes(12).toString("hex")}`;
+}
+
+export interface TriggerServiceDependencies {
+  readonly mode: () => MollifierMode;
+  readonly mollifyBatches: boolean;
+  readonly engine: RunEngine;
+  readonly buffer: AppBuffer;
+  readonly gate: AppGate;
+  readonly claims: ReturnType<typeof createIdempotencyClaims>;
+  readonly stats: LiveStats;
+  readonly clock?: () => number;
+  readonly mintRunId?: () => string;
+}
+
+function responseFromRecord(run: RunRecord, isCached: boolean): TriggerResponse {
+  return {
+    id: run.id,
+    taskId: run.taskId,
+    status: run.status,
+    createdAt: new Date(run.createdAt).toISOString(),
+    tags: run.tags,
+    idempotencyKey: run.idempotencyKey ?? null,
+    isCached,
+  };
+}
+
+function responseFromEntry(entry: BufferEntryView, isCached: boolean, now: number): TriggerResponse {
+  const delayUntil = entry.mutations.delayUntil ?? entry.snapshot.options.delayUntil;
+  return {
+    id: entry.runId,
+    taskId: entry.snapshot.taskId,
+    status: entry.mutations.canceled
+      ? "CANCELED"
+      : delayUntil !== undefined && delayUntil > now
+        ? "DELAYED"
+        : "QUEUED",
+    createdAt: new Date(entry.snapshot.createdAt).toISOString(),
+    tags: [...new Set([...(entry.snapshot.options.tags ?? []), ...entry.mutations.tags])],
+    idempotencyKey: entry.snapshot.options.idempotencyKey ?? null,
+    isCached,
+    notice: MOLLIFIED_NOTICE,
+    ...(entry.position !== undefined ? { queuePosition: entry.position } : {}),
+  };
+}
+
+/** The trigger hot path: idempotency claim → gate → buffer or database. */
+export function createTriggerService(dependencies: TriggerServiceDependencies) {
+  const { engine, buffer, gate, claims, stats } = dependencies;
+  const clock = dependencies.clock ?? Date.now;
+  const mint = dependencies.mintRunId ?? mintRunId;
+
+  async function cached(
+    env: SeededEnvironment,
+    taskId: string,
+    key: string,
+  ): Promise<TriggerResponse | undefined> {
+    const stored = await engine.findByIdempotencyKey(env.envId, taskId, key);
+    if (stored) return responseFromRecord(stored, true);
+    if (dependencies.mode() === "off") return undefined;
+    const found = await buffer.lookupIdempotency({
+      orgId: env.orgId,
+      envId: env.envId,
+      taskId,
+      idempotencyKey: key,
+    });
+    if (found.outcome !== "found") return undefined;
+    const entry = await buffer.getEntry({ orgId: env.orgId, envId: env.envId, runId: found.runId });
+    if (entry) return responseFromEntry(entry, true, clock());
+    const drained = await engine.findRun(env.envId, found.runId);
+    return drained ? responseFromRecord(drained, true) : undefined;
+  }
+
+  async function byRunId(env: SeededEnvironment, runId: string): Promise<TriggerResponse | undefined> {
+    const stored = await engine.findRun(env.envId, runId);
+    if (stored) return responseFromRecord(stored, true);
+    const entry = await buffer.getEntry({ orgId: env.orgId, envId: env.envId, runId });
+    return entry ? responseFromEntry(entry, true, clock()) : undefined;
+  }
+
+  async function writeDirect(snapshot: AcceptInput & { createdAt: number }, token: string | undefined) {
+    const result = await engine.createRun({
+      id: snapshot.runId,
+      orgId: snapshot.orgId,
+      envId: snapshot.envId,
+      taskId: snapshot.taskId,
+      status:
+        snapshot.options.delayUntil !== undefined && snapshot.options.delayUntil > clock()
+          ? "DELAYED"
+          : "QUEUED",
+      payload: snapshot.payload,
+      idempotencyKey: snapshot.options.idempotencyKey,
+      idempotencyKeyExpiresAt: snapshot.options.idempotencyKeyExpiresAt,
+      tags: snapshot.options.tags ?? [],
+      metadata: snapshot.options.metadata,
+      delayUntil: snapshot.options.delayUntil,
+      parentRunId: snapshot.options.parentRunId,
+      oneTimeUseToken: token,
+      error: undefined,
+      source: "api",
+      createdAt: snapshot.createdAt,
+    });
+    if (result.outcome === "one_time_token_used") {
+      throw new ApiError(422, "oneTimeUseToken has already been used", "ONE_TIME_TOKEN_USED");
+    }
+    return responseFromRecord(result.run, result.outcome === "duplicate_idempotency");
+  }
+
+  async function route(
+    env: SeededEnvironment,
+    snapshot: AcceptInput & { createdAt: number },
+    bypass: GateBypass | undefined,
+    token: string | undefined,
+  ): Promise<TriggerResponse> {
+    const mode = dependencies.mode();
+    if (mode === "off") {
+      // The gate is not consulted at all: zero Redis calls.
+      stats.ungated();
+      return writeDirect(snapshot, token);
+    }
+    const decision = await gate.decide({ ...snapshot, bypass });
+    if (decision.action !== "mollify" || mode === "shadow") return writeDirect(snapshot, token);
+    let accepted: Awaited<ReturnType<AppBuffer["accept"]>>;
+    try {
+      accepted = await buffer.accept(snapshot);
+    } catch (error) {
+      // Fail open: the buffer being down must not fail the trigger.
+      stats.degraded({ component: "gate", reason: "buffer_error", error, ...snapshot });
+      return writeDirect(snapshot, token);
+    }
+    stats.buffered({ ...snapshot, outcome: accepted.outcome });
+    if (accepted.outcome === "over_capacity") return writeDirect(snapshot, token);
+    if (accepted.outcome === "duplicate_idempotency") {
+      const winner = await byRunId(env, accepted.runId);
+      if (winner) return winner;
+    }
+    if (mode === "dual-write") return writeDirect(snapshot, token);
+    const entry = await buffer.getEntry({ orgId: env.orgId, envId: env.envId, runId: snapshot.runId });
+    if (entry) return responseFromEntry(entry, false, clock());
+    // Already drained between accept and read.
+    const stored = await engine.findRun(env.envId, snapshot.runId);
+    if (stored) return responseFromRecord(stored, false);
+    throw new Error(`run ${snapshot.runId} accepted but neither buffered nor stored`);
+  }
+
+  /** Triggers one run for `env`. Throws {@link ApiError} for invalid combinations. */
+  async function trigger(
+    env: SeededEnvironment,
+    taskId: string,
+    body: TriggerBody,
+    context: { batch?: boolean } = {},
+  ): Promise<TriggerResponse> {
+    const options = body.options ?? {};
+    const now = clock();
+    const delayUntil =
+      options.delay !== undefined
+        ? /^\d/.test(options.delay) && !options.delay.includes("-")
+          ? now + durationMs(options.delay)
+          : Date.parse(options.delay)
+        : options.debounce !== undefined
+          ? now + durationMs(options.debounce.delay)
+          : undefined;
+    const key = options.idempotencyKey;
+    const ttlMs =
+      options.idempotencyKeyTTL === undefined
+        ? DEFAULT_IDEMPOTENCY_TTL_MS
+        : typeof options.idempotencyKeyTTL === "number"
+          ? options.idempotencyKeyTTL * 1_000
+          : durationMs(options.idempotencyKeyTTL);
+    const bypass: GateBypass | undefined = options.debounce
+      ? "debounce"
+      : options.oneTimeUseToken
+        ? "one_time_use_token"
+        : options.parentRunId && options.resumeParentOnCompletion
+          ? "trigger_and_wait"
+          : context.batch && !dependencies.mollifyBatches
+            ? "batch"
+            : undefined;
+    const snapshot = {
+      runId: mint(),
+      orgId: env.orgId,
+      envId: env.envId,
+      taskId,
+      payload: body.payload ?? null,
+      createdAt: now,
+      options: {
+        ...(key !== undefined ? { idempotencyKey: key, idempotencyKeyExpiresAt: now + ttlMs } : {}),
+        ...(options.tags ? { tags: [...new Set(options.tags)] } : {}),
+        ...(delayUntil !== undefined ? { delayUntil } : {}),
+        ...(options.parentRunId !== undefined ? { parentRunId: options.parentRunId } : {}),
+        ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
+      },
+    };
+    if (key === undefined) return route(env, snapshot, bypass, options.oneTimeUseToken);
+
+    const hit = await cached(env, taskId, key);
+    if (hit) return hit;
+    if (dependencies.mode() === "off") return route(env, snapshot, bypass, options.oneTimeUseToken);
+    const claim = await claims.claimOrAwait({
+      orgId: env.orgId,
+      envId: env.envId,
+      taskId,
+      idempotencyKey: key,
+    });
+    if (claim.outcome === "resolved") {
+      const winner = (await byRunId(env, claim.runId)) ?? (await cached(env, taskId, key));
+      if (winner) return winner;
+    }
+    if (claim.outcome !== "claimed") return route(env, snapshot, bypass, options.oneTimeUseToken);
+    try {
+      // The previous owner may have finished between our lookup and our claim.
+      const late = await cached(env, taskId, key);
+      const response = late ?? (await route(env, snapshot, bypass, options.oneTimeUseToken));
+      await claim.publish(response.id);
+      return response;
+    } catch (error) {
+      await claim.release();
+      throw error;
+    }
+  }
+
+  return { trigger };
+}
+
+export type TriggerService = ReturnType<typeof createTriggerService>;
