@@ -1,0 +1,281 @@
+import { type LeasedEntry, MollifierBuffer } from "@mollifier/buffer";
+import { redisTest, redisTopologies } from "@mollifier/testing";
+import { describe, expect, vi } from "vitest";
+import type { DrainSource } from "./drain-source.js";
+import { Drainer } from "./drainer.js";
+import { fill, trigger } from "./test-support/buffer-fixtures.js";
+import { recordingRecorder } from "./test-support/recording-recorder.js";
+
+class PermanentError extends Error {}
+
+const fast = { idleDelayMs: 5, maintenanceIntervalMs: 10, backoff: { baseMs: 5, maxMs: 50 } } as const;
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
+
+describe.each(redisTopologies)("Drainer on a MollifierBuffer on $name", ({ test }) => {
+  test("three drainers in parallel on one buffer handle every entry exactly once, none lost", async ({
+    redis,
+    createRedisClient,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    const accepted: string[] = [];
+    for (let org = 0; org < 6; org += 1) {
+      accepted.push(...(await fill(buffer, `org-${org}`, ["env-a", "env-b", "env-c"], 40)));
+    }
+    const handled = new Map<string, number>();
+    const drainers = [0, 1, 2].map(
+      () =>
+        new Drainer({
+          ...fast,
+          source: new MollifierBuffer({ redis: createRedisClient() }),
+          concurrency: 5,
+          handler: async (entry) => {
+            // The full snapshot is typed through the port: the buffer's LeasedEntry.
+            expect(entry.snapshot.taskId).toBe("task");
+            handled.set(entry.runId, (handled.get(entry.runId) ?? 0) + 1);
+            await new Promise((resolve) => setTimeout(resolve, 1));
+          },
+        }),
+    );
+    for (const drainer of drainers) drainer.start();
+    await vi.waitFor(async () => expect((await buffer.stats()).depth).toBe(0), {
+      timeout: 60_000,
+      interval: 50,
+    });
+    await Promise.all(drainers.map((drainer) => drainer.stop()));
+    expect(handled.size).toBe(accepted.length);
+    expect([...handled.values()].every((count) => count === 1)).toBe(true);
+    expect(accepted.every((runId) => handled.has(runId))).toBe(true);
+  });
+
+  test("a retryable failure is retried through the buffer's retry set and then acked", async ({ redis }) => {
+    const buffer = new MollifierBuffer({ redis, retry: { baseDelayMs: 10, maxDelayMs: 20 } });
+    await buffer.accept(trigger("org", "env", 1));
+    let calls = 0;
+    const recorder = recordingRecorder();
+    const drainer = new Drainer({
+      ...fast,
+      source: buffer,
+      recorder,
+      handler: async () => {
+        calls += 1;
+        if (calls === 1) throw new Error("database busy");
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(recorder.events.drained).toHaveLength(1), { timeout: 20_000 });
+    await drainer.stop();
+    expect(calls).toBe(2);
+    expect(recorder.events.retried).toMatchObject([{ runId: "run_org_env_1", attempts: 1 }]);
+    expect(recorder.events.drained[0]?.timeInBufferMs).toBeGreaterThanOrEqual(0);
+    expect((await buffer.stats()).depth).toBe(0);
+  });
+
+  test("terminal failures go through onTerminalFailure and end as FAILED records", async ({ redis }) => {
+    const buffer = new MollifierBuffer({ redis, retry: { baseDelayMs: 1, maxDelayMs: 2, maxAttempts: 2 } });
+    await buffer.accept(trigger("org", "env", 1)); // non-retryable
+    await buffer.accept(trigger("org", "env", 2)); // retryable until its attempts run out
+    const hook: string[] = [];
+    const recorder = recordingRecorder();
+    const drainer = new Drainer({
+      ...fast,
+      source: buffer,
+      recorder,
+      isRetryable: (error) => !(error instanceof PermanentError),
+      handler: async (entry) => {
+        throw entry.runId.endsWith("_1") ? new PermanentError("bad payload") : new Error("busy");
+      },
+      onTerminalFailure: async ({ entry, kind }) => {
+        hook.push(`${entry.runId}:${kind}`);
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(recorder.events.failed).toHaveLength(2), { timeout: 20_000 });
+    await drainer.stop();
+    expect(hook.sort()).toEqual(["run_org_env_1:terminal", "run_org_env_2:attempts_exhausted"]);
+    const failed = await buffer.getFailed({ orgId: "org", envId: "env", runId: "run_org_env_1" });
+    expect(failed).toMatchObject({ runId: "run_org_env_1" });
+    expect((await buffer.stats()).depth).toBe(0);
+  });
+});
+
+redisTest(
+  "a hook that fails retryably leaves the entry in the buffer and it is failed once the hook succeeds",
+  async ({ redis }) => {
+    const buffer = new MollifierBuffer({ redis, retry: { baseDelayMs: 1, maxDelayMs: 2 } });
+    await buffer.accept(trigger("org", "env", 1));
+    let hookCalls = 0;
+    const recorder = recordingRecorder();
+    const drainer = new Drainer({
+      ...fast,
+      source: buffer,
+      recorder,
+      isRetryable: (error) => !(error instanceof PermanentError),
+      handler: async () => {
+        throw new PermanentError("bad payload");
+      },
+      onTerminalFailure: async () => {
+        hookCalls += 1;
+        if (hookCalls === 1) throw new Error("database down");
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(recorder.events.failed).toHaveLength(1), { timeout: 20_000 });
+    await drainer.stop();
+    expect(hookCalls).toBe(2);
+    expect(recorder.events.retried).toHaveLength(1);
+    expect(await buffer.getFailed({ orgId: "org", envId: "env", runId: "run_org_env_1" })).toBeDefined();
+  },
+);
+
+redisTest(
+  "an ack that fails after the handler succeeded is not a handler failure: the reaper redelivers the entry",
+  async ({ redis }) => {
+    const buffer = new MollifierBuffer({ redis, leaseMs: 300 });
+    await buffer.accept(trigger("org", "env", 1));
+    let ackFailures = 1;
+    // The real buffer, with its first ack failing as a Redis blip would.
+    const source: DrainSource<LeasedEntry> = {
+      lease: (request) => buffer.lease(request),
+      extendLease: (entry, leaseMs) => buffer.extendLease(entry, leaseMs),
+      ack: async (entry) => {
+        if (ackFailures > 0) {
+          ackFailures -= 1;
+          throw new Error("connection reset by peer");
+        }
+        return buffer.ack(entry);
+      },
+      retry: (entry, failure) => buffer.retry(entry, failure),
+      fail: (entry, failure) => buffer.fail(entry, failure),
+      reapExpiredLeases: (options) => buffer.reapExpiredLeases(options),
+      promoteDueRetries: (options) => buffer.promoteDueRetries(options),
+      shards: () => buffer.shards(),
+      activeOrgs: (shard) => buffer.activeOrgs(shard),
+      activeEnvs: (orgId) => buffer.activeEnvs(orgId),
+    };
+    const recorder = recordingRecorder();
+    let calls = 0;
+    const drainer = new Drainer({
+      ...fast,
+      source,
+      recorder,
+      leaseMs: 300,
+      handler: async () => {
+        calls += 1;
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(recorder.events.drained).toHaveLength(1), { timeout: 20_000 });
+    await drainer.stop();
+    expect(calls).toBe(2); // the second delivery is absorbed by the handler's idempotency
+    expect(recorder.events.degraded.map((event) => event.reason)).toContain("ack_failed");
+    expect(recorder.events.retried).toEqual([]);
+    expect(recorder.events.failed).toEqual([]);
+    expect(recorder.events.reaped).toEqual([{ count: 1 }]);
+    expect((await buffer.stats()).depth).toBe(0);
+  },
+);
+
+redisTest(
+  "stop waits for a long handler whose lease it keeps extending; after a timeout another drainer takes the entry",
+  async ({ redis, createRedisClient }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await buffer.accept(trigger("org", "env", 1));
+    await buffer.accept(trigger("org", "env", 2));
+    const release = deferred();
+    const started: string[] = [];
+    const drainer = new Drainer({
+      ...fast,
+      source: buffer,
+      concurrency: 1,
+      leaseMs: 200,
+      leaseExtendIntervalMs: 50,
+      handler: async (entry) => {
+        started.push(entry.runId);
+        await release.promise;
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(started).toHaveLength(1));
+    const stopping = drainer.stop({ timeoutMs: 60_000 });
+    // The lease outlives its 200 ms because it is extended; nothing else is leased meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 0 });
+    release.resolve();
+    expect(await stopping).toEqual({ outcome: "stopped" });
+    expect(started).toEqual(["run_org_env_1"]);
+    expect(await buffer.depth({ orgId: "org", envId: "env" })).toBe(1);
+
+    const hung = deferred();
+    const second = new Drainer({
+      ...fast,
+      source: buffer,
+      leaseMs: 200,
+      leaseExtendIntervalMs: 50,
+      handler: async () => hung.promise,
+    });
+    second.start();
+    await vi.waitFor(() => expect(second.inFlight).toBe(1));
+    expect(await second.stop({ timeoutMs: 10 })).toEqual({ outcome: "timed_out", inFlight: 1 });
+    // No longer extended, the lease expires and a third drainer finishes the entry.
+    const handled: string[] = [];
+    const third = new Drainer({
+      ...fast,
+      source: new MollifierBuffer({ redis: createRedisClient() }),
+      handler: async (entry) => {
+        handled.push(entry.runId);
+      },
+    });
+    third.start();
+    await vi.waitFor(() => expect(handled).toEqual(["run_org_env_2"]), { timeout: 20_000 });
+    await third.stop();
+    hung.resolve();
+  },
+);
+
+redisTest(
+  "loop errors during a Redis outage back off, are reported, and draining recovers once Redis is back",
+  async ({ redisEndpoint, createRedisClient }) => {
+    const redis = createRedisClient({ maxRetriesPerRequest: 1, enableOfflineQueue: true });
+    redis.on("error", () => {}); // the outage is the point; the drainer reports it through the recorder
+    const buffer = new MollifierBuffer({ redis });
+    await buffer.accept(trigger("org", "env", 1));
+    const recorder = recordingRecorder();
+    const handled: string[] = [];
+    const drainer = new Drainer({
+      ...fast,
+      source: buffer,
+      recorder,
+      handler: async (entry) => {
+        handled.push(entry.runId);
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(handled).toEqual(["run_org_env_1"]), { timeout: 20_000 });
+    await redisEndpoint.stop();
+    await vi.waitFor(
+      () =>
+        expect(
+          recorder.events.degraded.filter((event) => event.reason === "loop_error").length,
+        ).toBeGreaterThan(2),
+      { timeout: 30_000 },
+    );
+    await redisEndpoint.start(); // the restarted server is empty
+    await vi.waitFor(
+      async () =>
+        expect(await buffer.accept(trigger("org", "env", 2))).toMatchObject({ outcome: "accepted" }),
+      {
+        timeout: 30_000,
+        interval: 100,
+      },
+    );
+    await vi.waitFor(() => expect(handled).toContain("run_org_env_2"), { timeout: 30_000 });
+    expect(await drainer.stop()).toEqual({ outcome: "stopped" });
+  },
+);
