@@ -1,3 +1,4 @@
+import { BufferInputError } from "@mollifier/buffer";
 import type { ClaimEvent, DegradedEvent, MollifierRecorder } from "@mollifier/telemetry";
 import { noopRecorder } from "@mollifier/telemetry";
 import { describe, expect, test } from "vitest";
@@ -132,6 +133,16 @@ describe("claimOrAwait", () => {
     });
     expect(events.map((event) => event.outcome)).toEqual(["degraded"]);
     expect(degraded).toMatchObject([{ component: "claim", reason: "redis_error", error: failure }]);
+  });
+
+  test("input the buffer refuses (a BufferError) throws INVALID_INPUT instead of failing open", async () => {
+    const refused = new BufferInputError("INVALID_INPUT", "idempotencyKey must be at most 512 bytes");
+    const readFallback = createReadFallback(
+      testOptions({ buffer: fakeBuffer({ claim: () => Promise.reject(refused) }) }),
+    );
+    const error = await readFallback.claimOrAwait(key).catch((caught: unknown) => caught);
+    expect(ReadFallbackError.isInstance(error) && error.code).toBe("INVALID_INPUT");
+    expect(error instanceof Error && error.cause).toBe(refused);
   });
 
   test.each(["orgId", "envId", "taskId", "idempotencyKey"] as const)(

@@ -1,4 +1,5 @@
 import { backoffDelay } from "./backoff.js";
+import { fromRedis } from "./mutate-wherever.js";
 import type { BufferIdempotencyRef } from "./read-fallback-buffer.js";
 import { requireId } from "./read-fallback-error.js";
 import type { ReadFallbackContext } from "./read-fallback-options.js";
@@ -77,14 +78,13 @@ export async function claimOrAwait(
   const tenant = { orgId: ref.orgId, envId: ref.envId };
   for (let attempt = 0; ; attempt++) {
     const ttlMs = claimTtlMs(context, request.idempotencyKeyExpiresAt, clock());
-    let result: Awaited<ReturnType<typeof buffer.claim>>;
-    try {
-      result = await buffer.claim({ ...ref, token, ttlMs });
-    } catch (error) {
+    const reply = await fromRedis(() => buffer.claim({ ...ref, token, ttlMs }));
+    if (!reply.ok) {
       recorder.claim({ outcome: "degraded", ...tenant });
-      recorder.degraded({ component: "claim", reason: "redis_error", error, ...tenant });
-      return { outcome: "degraded", reason: "redis_error", error };
+      recorder.degraded({ component: "claim", reason: "redis_error", error: reply.error, ...tenant });
+      return { outcome: "degraded", reason: "redis_error", error: reply.error };
     }
+    const result = reply.value;
     switch (result.outcome) {
       case "claimed":
         recorder.claim({ outcome: "claimed", ...tenant });
@@ -125,18 +125,9 @@ export async function publish(
   const token = requireId("token", request.token);
   const runId = requireId("runId", request.runId);
   const ttlMs = claimTtlMs(context, request.idempotencyKeyExpiresAt, context.clock());
-  try {
-    return await context.buffer.publishClaim({ ...ref, token, runId, ttlMs });
-  } catch (error) {
-    context.recorder.degraded({
-      component: "claim",
-      reason: "redis_error",
-      error,
-      orgId: ref.orgId,
-      envId: ref.envId,
-    });
-    return { outcome: "degraded", reason: "redis_error", error };
-  }
+  const reply = await fromRedis(() => context.buffer.publishClaim({ ...ref, token, runId, ttlMs }));
+  if (reply.ok) return reply.value;
+  return degraded(context, ref, reply.error);
 }
 
 /**
@@ -150,16 +141,22 @@ export async function release(
 ): Promise<ReleaseResult> {
   const ref = requireIdempotencyRef(request);
   const token = requireId("token", request.token);
-  try {
-    return await context.buffer.releaseClaim({ ...ref, token });
-  } catch (error) {
-    context.recorder.degraded({
-      component: "claim",
-      reason: "redis_error",
-      error,
-      orgId: ref.orgId,
-      envId: ref.envId,
-    });
-    return { outcome: "degraded", reason: "redis_error", error };
-  }
+  const reply = await fromRedis(() => context.buffer.releaseClaim({ ...ref, token }));
+  if (reply.ok) return reply.value;
+  return degraded(context, ref, reply.error);
+}
+
+function degraded(
+  context: ReadFallbackContext,
+  ref: BufferIdempotencyRef,
+  error: unknown,
+): { outcome: "degraded"; reason: "redis_error"; error: unknown } {
+  context.recorder.degraded({
+    component: "claim",
+    reason: "redis_error",
+    error,
+    orgId: ref.orgId,
+    envId: ref.envId,
+  });
+  return { outcome: "degraded", reason: "redis_error", error };
 }

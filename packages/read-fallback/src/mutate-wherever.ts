@@ -1,4 +1,6 @@
+import { BufferError } from "@mollifier/buffer";
 import { backoffDelay } from "./backoff.js";
+import { ReadFallbackError } from "./read-fallback-error.js";
 import type { ReadFallbackContext } from "./read-fallback-options.js";
 import type { RunSource } from "./run-view.js";
 
@@ -33,13 +35,20 @@ export type MutationResult<Applied> =
   /** The buffer could not be reached and the database does not have the run; nothing was changed. */
   | { outcome: "degraded"; reason: "redis_error"; error: unknown };
 
-/** Runs one buffer call, turning a thrown Redis error into data. */
+/**
+ * Runs one buffer call, turning a thrown Redis error into data. The buffer's
+ * own errors are not outages but input it refused (an id too long for a key,
+ * say): they are rethrown as `INVALID_INPUT`, never answered as `degraded`.
+ */
 export async function fromRedis<Result>(
   call: () => Promise<Result>,
 ): Promise<{ ok: true; value: Result } | { ok: false; error: unknown }> {
   try {
     return { ok: true, value: await call() };
   } catch (error) {
+    if (BufferError.isInstance(error)) {
+      throw new ReadFallbackError("INVALID_INPUT", error.message, { cause: error });
+    }
     return { ok: false, error };
   }
 }

@@ -39,7 +39,7 @@ export interface BufferedSnapshot {
   readonly orgId: string;
   readonly envId: string;
   readonly taskId: string;
-  readonly payload: unknown;
+  readonly payload?: unknown;
   readonly createdAt: number;
   readonly options: BufferedTriggerOptions;
 }
