@@ -2,7 +2,9 @@
 -- KEYS[1] the entries hash of the env, T:entries:<org>:<env>
 -- ARGV[1] run field (encoded run id)
 -- ARGV[2] most tags an entry may carry
--- ARGV[3...] tags to add (non-empty strings)
+-- ARGV[3] the snapshot's own tags, JSON array (read by the caller: the snapshot never changes, and
+--         decoding a payload of up to 1 MiB here would block the server for tens of ms)
+-- ARGV[4...] tags to add (non-empty strings)
 -- Returns:
 --   {'updated', tagsJson}        all the entry's tags now (JSON array: the snapshot's, then added ones)
 --   {'too_many_tags', limit}     the merged set would exceed limit; nothing changed
@@ -11,6 +13,7 @@
 local entries = KEYS[1]
 local run = ARGV[1]
 local limit = tonumber(ARGV[2])
+local snapshotTagsJson = ARGV[3]
 
 --@include mutation-guard
 
@@ -20,17 +23,12 @@ if blocker then
 end
 
 -- The entry's tags are its snapshot's own followed by <run>:tags, the tags added since accept.
--- The snapshot is decoded to read them, never rewritten.
 local function decoded_list(text)
   local ok, value = pcall(cjson.decode, text)
   if ok and type(value) == 'table' then return value end
   return {}
 end
-local snapshot = decoded_list(redis.call('HGET', entries, run))
-local snapshotTags = {}
-if type(snapshot.options) == 'table' and type(snapshot.options.tags) == 'table' then
-  snapshotTags = snapshot.options.tags
-end
+local snapshotTags = decoded_list(snapshotTagsJson)
 local stored = redis.call('HGET', entries, run .. ':tags')
 local added = {}
 if stored then added = decoded_list(stored) end
@@ -46,7 +44,7 @@ end
 for _, tag in ipairs(snapshotTags) do add(tag, nil) end
 for _, tag in ipairs(added) do add(tag, addedTags) end
 local before = #tags
-for index = 3, #ARGV do add(ARGV[index], addedTags) end
+for index = 4, #ARGV do add(ARGV[index], addedTags) end
 
 if #tags > before and #tags > limit then
   return {'too_many_tags', limit}

@@ -145,7 +145,16 @@ export async function addTags(context: MutationsContext, input: AddTagsInput): P
   const limit = context.options.maxTags;
   // More than limit + 1 distinct new tags can only answer too_many_tags, so no more are sent.
   const tags = [...new Set(input.tags)].slice(0, limit + 1);
-  const raw = await runLuaScript(context.redis, addTagsScript, [keys.entries], [runField, limit, ...tags]);
+  // The snapshot is written once and never changes, so its tags can be read before the script;
+  // parsing it here keeps a payload of up to 1 MiB from being decoded inside Redis.
+  const snapshotText = await context.redis.hget(keys.entries, runField);
+  if (snapshotText === null) return { outcome: "not_found" };
+  const raw = await runLuaScript(
+    context.redis,
+    addTagsScript,
+    [keys.entries],
+    [runField, limit, JSON.stringify(snapshotTags(snapshotText)), ...tags],
+  );
   const reply = parseReply(addTagsScript.name, raw);
   if (reply.tag === "updated")
     return { outcome: "updated", tags: parseTags(reply.string(1), reply.unexpected) };
@@ -153,6 +162,21 @@ export async function addTags(context: MutationsContext, input: AddTagsInput): P
   const other = blocked(reply.tag);
   if (other === undefined) throw reply.unexpected();
   return other;
+}
+
+/** The `options.tags` of a stored snapshot; none when it does not parse (lease fails such entries). */
+function snapshotTags(text: string): string[] {
+  let snapshot: unknown;
+  try {
+    snapshot = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (typeof snapshot !== "object" || snapshot === null || !("options" in snapshot)) return [];
+  const { options } = snapshot;
+  if (typeof options !== "object" || options === null || !("tags" in options)) return [];
+  const { tags } = options;
+  return Array.isArray(tags) ? tags.filter((tag: unknown): tag is string => typeof tag === "string") : [];
 }
 
 function parseTags(text: string, unexpected: () => Error): string[] {
