@@ -203,3 +203,25 @@ export function bufferedEntry(
     mutations: { tags: [], metadataVersion: 0, idempotencyReset: false, ...mutations },
   };
 }
+
+/** The run row a drainer writes for a leased entry: its snapshot with the buffered mutations applied. */
+export function materialise(entry: BufferedEntry): RunRecord {
+  const { snapshot, mutations } = entry;
+  const canceledAt = mutations.canceled?.at;
+  return {
+    id: entry.runId,
+    orgId: entry.orgId,
+    envId: entry.envId,
+    taskId: snapshot.taskId,
+    status: canceledAt === undefined ? "PENDING" : "CANCELED",
+    payload: snapshot.payload,
+    tags: [...new Set([...(snapshot.options.tags ?? []), ...mutations.tags])],
+    metadata: mutations.metadata,
+    metadataVersion: mutations.metadataVersion,
+    idempotencyKey: mutations.idempotencyReset ? undefined : snapshot.options.idempotencyKey,
+    idempotencyKeyExpiresAt: snapshot.options.idempotencyKeyExpiresAt,
+    createdAt: snapshot.createdAt,
+    delayUntil: mutations.delayUntil ?? snapshot.options.delayUntil,
+    canceledAt,
+  };
+}
