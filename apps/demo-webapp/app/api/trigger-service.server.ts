@@ -84,6 +84,17 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
   const clock = dependencies.clock ?? Date.now;
   const mint = dependencies.mintRunId ?? mintRunId;
 
+  // Reads go database → buffer → database: the drainer writes the row before it
+  // removes the entry, so a run moving between the two is seen by one of the reads.
+  async function locate(env: SeededEnvironment, runId: string, isCached: boolean) {
+    const stored = await engine.findRun(env.envId, runId);
+    if (stored) return responseFromRecord(stored, isCached);
+    const entry = await buffer.getEntry({ orgId: env.orgId, envId: env.envId, runId });
+    if (entry) return responseFromEntry(entry, isCached, clock());
+    const drained = await engine.findRun(env.envId, runId);
+    return drained ? responseFromRecord(drained, isCached) : undefined;
+  }
+
   async function cached(
     env: SeededEnvironment,
     taskId: string,
@@ -98,18 +109,10 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
       taskId,
       idempotencyKey: key,
     });
-    if (found.outcome !== "found") return undefined;
-    const entry = await buffer.getEntry({ orgId: env.orgId, envId: env.envId, runId: found.runId });
-    if (entry) return responseFromEntry(entry, true, clock());
-    const drained = await engine.findRun(env.envId, found.runId);
+    if (found.outcome === "found") return locate(env, found.runId, true);
+    // The entry may have been drained (row written, index removed) between the two reads.
+    const drained = await engine.findByIdempotencyKey(env.envId, taskId, key);
     return drained ? responseFromRecord(drained, true) : undefined;
-  }
-
-  async function byRunId(env: SeededEnvironment, runId: string): Promise<TriggerResponse | undefined> {
-    const stored = await engine.findRun(env.envId, runId);
-    if (stored) return responseFromRecord(stored, true);
-    const entry = await buffer.getEntry({ orgId: env.orgId, envId: env.envId, runId });
-    return entry ? responseFromEntry(entry, true, clock()) : undefined;
   }
 
   async function writeDirect(snapshot: AcceptInput & { createdAt: number }, token: string | undefined) {
@@ -165,16 +168,25 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
     stats.buffered({ ...snapshot, outcome: accepted.outcome });
     if (accepted.outcome === "over_capacity") return writeDirect(snapshot, token);
     if (accepted.outcome === "duplicate_idempotency") {
-      const winner = await byRunId(env, accepted.runId);
+      const winner = await locate(env, accepted.runId, true);
       if (winner) return winner;
     }
     if (mode === "dual-write") return writeDirect(snapshot, token);
-    const entry = await buffer.getEntry({ orgId: env.orgId, envId: env.envId, runId: snapshot.runId });
-    if (entry) return responseFromEntry(entry, false, clock());
-    // Already drained between accept and read.
-    const stored = await engine.findRun(env.envId, snapshot.runId);
-    if (stored) return responseFromRecord(stored, false);
-    throw new Error(`run ${snapshot.runId} accepted but neither buffered nor stored`);
+    // Answer as a stored run would, from what was accepted: no extra read on the hot path.
+    return {
+      id: snapshot.runId,
+      taskId: snapshot.taskId,
+      status:
+        snapshot.options.delayUntil !== undefined && snapshot.options.delayUntil > clock()
+          ? "DELAYED"
+          : "QUEUED",
+      createdAt: new Date(snapshot.createdAt).toISOString(),
+      tags: snapshot.options.tags ?? [],
+      idempotencyKey: snapshot.options.idempotencyKey ?? null,
+      isCached: false,
+      notice: MOLLIFIED_NOTICE,
+      ...(accepted.outcome === "accepted" ? { queuePosition: accepted.position } : {}),
+    };
   }
 
   /** Triggers one run for `env`. Throws {@link ApiError} for invalid combinations. */
@@ -237,7 +249,7 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
       idempotencyKey: key,
     });
     if (claim.outcome === "resolved") {
-      const winner = (await byRunId(env, claim.runId)) ?? (await cached(env, taskId, key));
+      const winner = (await locate(env, claim.runId, true)) ?? (await cached(env, taskId, key));
       if (winner) return winner;
     }
     if (claim.outcome !== "claimed") return route(env, snapshot, bypass, options.oneTimeUseToken);

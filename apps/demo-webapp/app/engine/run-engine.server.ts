@@ -243,18 +243,20 @@ export class RunEngine {
   /**
    * Verifies a burst: of `runIds` (the ids the API answered with), how many
    * are missing from the database, and how many rows stand for a trigger that
-   * already has one (same key, or same sequence number without a key).
+   * already has one (same env and key, or same sequence number without a key).
    */
   async verifyBurst(
     burstId: string,
     runIds: readonly string[],
   ): Promise<{ runsInDatabase: number; runsLost: number; runsDuplicated: number }> {
     const result = await this.#database.query(
-      "SELECT id, payload->>'seq' AS seq, payload->>'key' AS key FROM runs WHERE payload->>'burstId' = $1",
+      "SELECT id, env_id, payload->>'seq' AS seq, payload->>'key' AS key FROM runs WHERE payload->>'burstId' = $1",
       [burstId],
     );
     const ids = new Set(result.rows.map((row) => String(row.id)));
-    const identities = new Set(result.rows.map((row) => (row.key ? `key:${row.key}` : `seq:${row.seq}`)));
+    const identities = new Set(
+      result.rows.map((row) => (row.key ? `key:${row.env_id}:${row.key}` : `seq:${row.seq}`)),
+    );
     return {
       runsInDatabase: result.rows.length,
       runsLost: new Set(runIds.filter((id) => !ids.has(id))).size,
