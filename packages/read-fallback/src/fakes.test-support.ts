@@ -205,7 +205,9 @@ export function bufferedEntry(
 }
 
 /** The run row a drainer writes for a leased entry: its snapshot with the buffered mutations applied. */
-export function materialise(entry: BufferedEntry): RunRecord {
+export function materialise(
+  entry: Pick<BufferedEntry, "orgId" | "envId" | "runId" | "snapshot" | "mutations">,
+): RunRecord {
   const { snapshot, mutations } = entry;
   const canceledAt = mutations.canceled?.at;
   return {
