@@ -16,7 +16,8 @@
 --   backlog: the env's buffered entries (its depth field, 0 when absent)
 local windowKey = KEYS[1]
 local depthKey = KEYS[2]
-local now = tonumber(ARGV[1])
+local nowText = ARGV[1]
+local now = tonumber(nowText)
 local windowMs = tonumber(ARGV[2])
 local buckets = tonumber(ARGV[3])
 local threshold = tonumber(ARGV[4])
@@ -25,7 +26,7 @@ local depthField = ARGV[6]
 
 --@include sliding-window
 
-local count, holdRemaining = countTrigger(windowKey, now, windowMs, buckets, threshold, holdMs)
+local count, holdRemaining = countTrigger(windowKey, now, nowText, windowMs, buckets, threshold, holdMs)
 local backlog = tonumber(redis.call('HGET', depthKey, depthField)) or 0
 local code = 0
 if count > threshold then

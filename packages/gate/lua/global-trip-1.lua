@@ -11,7 +11,8 @@
 --   code 2: under the threshold, but still held after being over
 --   count: triggers counted in the window, this one included
 local windowKey = KEYS[1]
-local now = tonumber(ARGV[1])
+local nowText = ARGV[1]
+local now = tonumber(nowText)
 local windowMs = tonumber(ARGV[2])
 local buckets = tonumber(ARGV[3])
 local threshold = tonumber(ARGV[4])
@@ -19,7 +20,7 @@ local holdMs = tonumber(ARGV[5])
 
 --@include sliding-window
 
-local count, holdRemaining = countTrigger(windowKey, now, windowMs, buckets, threshold, holdMs)
+local count, holdRemaining = countTrigger(windowKey, now, nowText, windowMs, buckets, threshold, holdMs)
 local code = 0
 if count > threshold then
   code = 1
