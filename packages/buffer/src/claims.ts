@@ -28,6 +28,7 @@ export interface ClaimAddress {
   idempotencyKey: string;
 }
 
+/** What `claim` takes. */
 export interface ClaimInput extends ClaimAddress {
   /** The caller's owner token (unique per request, e.g. a UUID); reuse it to publish or release. */
   token: string;
@@ -35,7 +36,9 @@ export interface ClaimInput extends ClaimAddress {
   ttlMs: number;
 }
 
+/** What `publishClaim` takes. */
 export interface PublishClaimInput extends ClaimAddress {
+  /** The token the caller claimed with. */
   token: string;
   /** The run the idempotency key resolves to. */
   runId: string;
@@ -43,7 +46,9 @@ export interface PublishClaimInput extends ClaimAddress {
   ttlMs: number;
 }
 
+/** What `releaseClaim` takes. */
 export interface ReleaseClaimInput extends ClaimAddress {
+  /** The token the caller claimed with. */
   token: string;
 }
 
@@ -59,10 +64,15 @@ export interface ClaimResolved {
   runId: string;
 }
 
+/** What `claim` answers: the caller owns the key, another owner does, or it resolved to a run. */
 export type ClaimResult = { outcome: "claimed" } | ClaimPending | ClaimResolved;
+/** What `readClaim` answers. */
 export type ReadClaimResult = { outcome: "none" } | ClaimPending | ClaimResolved;
+/** What `publishClaim` answers; `not_owner` changed nothing. */
 export type PublishClaimResult = { outcome: "published" } | { outcome: "not_owner" };
+/** What `releaseClaim` answers; `not_owner` changed nothing. */
 export type ReleaseClaimResult = { outcome: "released" } | { outcome: "not_owner" };
+/** What `resetResolvedClaim` answers; `not_resolved` changed nothing. */
 export type ResetResolvedClaimResult = { outcome: "reset" } | { outcome: "not_resolved" };
 
 /**

@@ -18,8 +18,10 @@ export interface IdempotencyAddress {
   idempotencyKey: string;
 }
 
+/** What `lookupIdempotency` answers. */
 export type LookupIdempotencyResult = { outcome: "found"; runId: string } | { outcome: "not_found" };
 
+/** What `resetIdempotency` answers; `busy` and `not_found` changed nothing (apart from healing). */
 export type ResetIdempotencyResult =
   | { outcome: "reset"; runId: string }
   | { outcome: "busy" }

@@ -31,33 +31,40 @@ export type MutationBusy = { outcome: "busy" };
 /** No such buffered entry (never accepted, already materialised, failed, or another tenant's id). */
 export type MutationNotFound = { outcome: "not_found" };
 
+/** What `cancel` answers. */
 export type CancelResult =
   | { outcome: "canceled"; at: number }
   | { outcome: "already_canceled"; at: number }
   | MutationBusy
   | MutationNotFound;
+/** What `addTags` answers; `updated` carries all the run's tags. */
 export type AddTagsResult =
   | { outcome: "updated"; tags: string[] }
   | { outcome: "too_many_tags"; limit: number }
   | MutationBusy
   | MutationNotFound;
+/** What `setMetadata` answers; `version_conflict` carries the current version. */
 export type SetMetadataResult =
   | { outcome: "updated"; version: number }
   | { outcome: "version_conflict"; version: number }
   | MutationBusy
   | MutationNotFound;
+/** What `setDelay` answers. */
 export type SetDelayResult = { outcome: "updated"; delayUntil: number } | MutationBusy | MutationNotFound;
 
+/** What `cancel` takes. */
 export interface CancelInput extends MutationAddress {
   /** Why the run was canceled (free text, at most {@link MAX_CANCEL_REASON_LENGTH} characters). */
   reason: string;
 }
 
+/** What `addTags` takes. */
 export interface AddTagsInput extends MutationAddress {
   /** Tags to add: non-empty, at most {@link MAX_TAG_LENGTH} characters each. */
   tags: readonly string[];
 }
 
+/** What `setMetadata` takes. */
 export interface SetMetadataInput extends MutationAddress {
   /** The new metadata as JSON text, at most {@link MAX_METADATA_BYTES} bytes. */
   metadata: string;
@@ -65,6 +72,7 @@ export interface SetMetadataInput extends MutationAddress {
   expectedVersion: number;
 }
 
+/** What `setDelay` takes. */
 export interface SetDelayInput extends MutationAddress {
   /** When the run may start, epoch ms. */
   delayUntil: number;
@@ -91,7 +99,7 @@ function checkEpochMs(name: string, value: number): number {
   return value;
 }
 
-/** Parses a `{tag, ...}` reply, answering busy/not_found for every mutation alike. */
+/** Parses a `{tag, ...}` reply: its tag, readers for its fields, and the error for an unknown shape. */
 function parseReply(script: string, raw: unknown) {
   const reply = replyArray(script, raw);
   return {
@@ -102,6 +110,7 @@ function parseReply(script: string, raw: unknown) {
   };
 }
 
+/** The `busy` / `not_found` answers every mutation script shares. */
 function blocked(tag: string): MutationBusy | MutationNotFound | undefined {
   if (tag === "busy") return { outcome: "busy" };
   if (tag === "not_found") return { outcome: "not_found" };
