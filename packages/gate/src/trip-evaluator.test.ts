@@ -1,7 +1,8 @@
 import { BufferKeys, type RedisClient } from "@mollifier/buffer";
-import { redisTopologies } from "@mollifier/testing";
-import { describe, expect } from "vitest";
+import { redisTest, redisTopologies } from "@mollifier/testing";
+import { describe, expect, vi } from "vitest";
 import { evaluateGate } from "./evaluate-gate.js";
+import { GateError } from "./gate-error.js";
 import type { TripEvaluation } from "./trip-evaluation.js";
 import { RedisTripEvaluator, type RedisTripEvaluatorOptions } from "./trip-evaluator.js";
 
@@ -98,26 +99,36 @@ describe.each(redisTopologies)("the trip evaluator on $name", ({ test }) => {
     expect(maxInAnyWindow(admitted, WINDOW)).toBeLessThanOrEqual(THRESHOLD);
   });
 
-  test("randomly timed bursts never admit more than the threshold in any window", async ({ redis }) => {
-    const evaluator = await evaluatorFor(redis, {
-      tripThreshold: THRESHOLD,
-      tripWindowMs: WINDOW,
-      tripHoldMs: 0,
-    });
-    const random = seededRandom(7);
-    const admitted: number[] = [];
-    let now = 1_700_000_000_333;
-    for (let step = 0; step < 150; step++) {
-      // Around the threshold on average (~105/s), in uneven bursts.
-      now += Math.floor(random() * 180);
-      const count = 1 + Math.floor(random() * 18);
-      for (const result of await burst(evaluator, now, count)) {
-        if (!result.tripped) admitted.push(now);
+  test("randomly timed bursts never admit more than the threshold in any window, whatever the sub-bucket count", async ({
+    redis,
+  }) => {
+    // 7 does not divide the window: sub-bucket edges fall between milliseconds.
+    for (const tripBuckets of [1, 7, 20]) {
+      const evaluator = await evaluatorFor(redis, {
+        tripThreshold: THRESHOLD,
+        tripWindowMs: WINDOW,
+        tripHoldMs: 0,
+        tripBuckets,
+      });
+      const random = seededRandom(tripBuckets);
+      const admitted: number[] = [];
+      let now = 1_700_000_000_333;
+      const envId = `env-buckets-${tripBuckets}`;
+      for (let step = 0; step < 150; step++) {
+        // Around the threshold on average (~105/s), in uneven bursts.
+        now += Math.floor(random() * 180);
+        const count = 1 + Math.floor(random() * 18);
+        for (const result of await burst(evaluator, now, count, envId)) {
+          if (!result.tripped) admitted.push(now);
+        }
       }
+      // One sub-bucket is the most conservative (it counts up to two windows), still admitting a lot.
+      expect(admitted.length, `tripBuckets ${tripBuckets}`).toBeGreaterThan(THRESHOLD);
+      expect(maxInAnyWindow(admitted, WINDOW), `tripBuckets ${tripBuckets}`).toBeLessThanOrEqual(
+        THRESHOLD * 1.05,
+      );
+      expect(maxInAnyWindow(admitted, WINDOW), `tripBuckets ${tripBuckets}`).toBeLessThanOrEqual(THRESHOLD);
     }
-    expect(admitted.length).toBeGreaterThan(THRESHOLD * 4);
-    expect(maxInAnyWindow(admitted, WINDOW)).toBeLessThanOrEqual(THRESHOLD * 1.05);
-    expect(maxInAnyWindow(admitted, WINDOW)).toBeLessThanOrEqual(THRESHOLD);
   });
 
   test("a steady rate at 90% of the threshold never trips", async ({ redis }) => {
@@ -311,4 +322,40 @@ describe.each(redisTopologies)("the trip evaluator on $name", ({ test }) => {
       reason: "per_env_rate",
     });
   });
+});
+
+describe("RedisTripEvaluator options", () => {
+  redisTest("invalid options fail at construction with a message naming the option", ({ redis }) => {
+    expect(() => new RedisTripEvaluator({ redis, tripBuckets: 0 })).toThrow(
+      /^tripBuckets must be an integer/,
+    );
+    expect(() => new RedisTripEvaluator({ redis, tripThreshold: 2.5 })).toThrow(
+      /^tripThreshold must be an integer/,
+    );
+    expect(() => new RedisTripEvaluator({ redis, tripHoldMs: -1 })).toThrow(/^tripHoldMs must be an integer/);
+    expect(() => new RedisTripEvaluator({ redis, globalThreshold: 0 })).toThrow(
+      /^globalThreshold must be an integer/,
+    );
+    let thrown: unknown;
+    try {
+      new RedisTripEvaluator({ redis, tripWindowMs: 0 });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(GateError.isInstance(thrown) && thrown.code).toBe("INVALID_CONFIG");
+  });
+
+  redisTest(
+    "a client that is not connected is refused without sending, so nothing waits for a reconnect",
+    async ({ createRedisClient }) => {
+      const client = createRedisClient({ lazyConnect: true });
+      await client.connect();
+      client.disconnect();
+      await vi.waitFor(() => expect(client.status).toBe("end"));
+      const evaluator = new RedisTripEvaluator({ redis: client });
+      await expect(evaluator.evaluate({ orgId: ORG, envId: ENV, now: 1 })).rejects.toMatchObject({
+        code: "REDIS_NOT_READY",
+      });
+    },
+  );
 });
