@@ -13,7 +13,7 @@
  * | `<run>:lease`              | lease, extend              | token of the current lease (only when leased) |
  * | `<run>:canceledAt`         | cancel                     | epoch ms                                      |
  * | `<run>:cancelReason`       | cancel                     | free text                                     |
- * | `<run>:tags`               | add tags                   | JSON array of strings, deduplicated, capped   |
+ * | `<run>:tags`               | add tags                   | JSON array of tags added beyond the snapshot's|
  * | `<run>:metadata`           | set metadata               | JSON text as given by the caller              |
  * | `<run>:metadataVersion`    | set metadata               | integer, +1 per successful set (absent 0)     |
  * | `<run>:delayUntil`         | set delay                  | epoch ms; overrides the snapshot's delay      |
