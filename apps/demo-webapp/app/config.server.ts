@@ -16,6 +16,8 @@ export interface AppConfig {
   readonly windowMs: number;
   /** How long a tripped env stays tripped after its rate falls back, ms. */
   readonly holdMs: number;
+  /** Time the gate may spend on one decision before it fails open, ms. */
+  readonly gateTimeBudgetMs: number;
   /** Whether batch items may be mollified (otherwise they bypass the gate). */
   readonly mollifyBatches: boolean;
   /** Runs materialised per second by all drainers together. */
@@ -49,6 +51,7 @@ const environmentSchema = z.object({
   MOLLIFIER_ENV_RATE: integer(20),
   MOLLIFIER_WINDOW_MS: integer(1_000),
   MOLLIFIER_HOLD_MS: integer(2_000),
+  MOLLIFIER_GATE_TIME_BUDGET_MS: integer(250),
   MOLLIFIER_MOLLIFY_BATCHES: flag(false),
   MOLLIFIER_DRAIN_RATE: integer(150),
   MOLLIFIER_DRAIN_CONCURRENCY: integer(4),
@@ -84,6 +87,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     envRatePerSecond: values.MOLLIFIER_ENV_RATE,
     windowMs: Math.max(100, values.MOLLIFIER_WINDOW_MS),
     holdMs: values.MOLLIFIER_HOLD_MS,
+    gateTimeBudgetMs: Math.max(1, values.MOLLIFIER_GATE_TIME_BUDGET_MS),
     mollifyBatches: values.MOLLIFIER_MOLLIFY_BATCHES,
     drainRatePerSecond: Math.max(1, values.MOLLIFIER_DRAIN_RATE),
     drainConcurrency: Math.max(1, values.MOLLIFIER_DRAIN_CONCURRENCY),

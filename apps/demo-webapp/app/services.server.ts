@@ -1,3 +1,6 @@
+import { type LeasedEntry, MollifierBuffer } from "@mollifier/buffer";
+import { Drainer, SharedRateLimiter } from "@mollifier/drainer";
+import { createRecorder } from "@mollifier/telemetry";
 import type { Redis } from "ioredis";
 import { createRunService, type RunService } from "./api/run-service.server";
 import { createTriggerService, type TriggerService } from "./api/trigger-service.server";
@@ -6,14 +9,15 @@ import { LiveStats } from "./dashboard/live-stats.server";
 import type { Database } from "./engine/database.server";
 import { RunEngine } from "./engine/run-engine.server";
 import { loadApiKeys, type SeededEnvironment, seedTenants } from "./engine/seed.server";
-import type { DrainableBuffer } from "./mollifier/buffer-port";
-import type { AppDrainer } from "./mollifier/drainer-port";
 import type { AppGate } from "./mollifier/gate-port";
 import { createIdempotencyClaims } from "./mollifier/idempotency-claims.server";
-import { LocalBuffer } from "./mollifier/local-buffer.server";
-import { createLocalDrainer } from "./mollifier/local-drainer.server";
-import { createLocalGate } from "./mollifier/local-gate.server";
-import { createMaterialiser, type MaterialiseCounters } from "./mollifier/materialise.server";
+import {
+  createMaterialiser,
+  type MaterialiseCounters,
+  TerminalDrainError,
+} from "./mollifier/materialise.server";
+import { createPackageGate } from "./mollifier/package-gate.server";
+import { teeRecorder } from "./mollifier/tee-recorder";
 
 /** A burst fired from the dashboard: whether one runs, and the last report. */
 export interface BurstState {
@@ -27,9 +31,9 @@ export interface AppServices {
   readonly mode: MollifierMode;
   readonly database: Database;
   readonly engine: RunEngine;
-  readonly buffer: DrainableBuffer;
+  readonly buffer: MollifierBuffer;
   readonly gate: AppGate;
-  readonly drainer: AppDrainer;
+  readonly drainer: Drainer<LeasedEntry>;
   readonly stats: LiveStats;
   readonly apiKeys: ReadonlyMap<string, SeededEnvironment>;
   readonly tenants: readonly SeededEnvironment[];
@@ -66,27 +70,23 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     maxConcurrentWrites: config.maxConcurrentWrites,
     writeLatencyMs: config.writeLatencyMs,
   });
-  const buffer = new LocalBuffer({ redis, prefix: `${prefix}:buffer` });
-  const gate = createLocalGate({
-    redis,
-    prefix: `${prefix}:gate`,
-    shadow: config.mode === "shadow",
-    enrolledOrgs: config.enrolledOrgs,
-    ratePerSecond: config.envRatePerSecond,
-    windowMs: config.windowMs,
-    holdMs: config.holdMs,
-    envDepth: (orgId, envId) => buffer.depth({ orgId, envId }),
-    recorder: stats,
-  });
+  const metrics = createRecorder();
+  const recorder = teeRecorder(stats, metrics);
+  const buffer = new MollifierBuffer({ redis, prefix, maxPayloadBytes: config.maxPayloadBytes });
+  // The gate must never wait for a reconnect: its own client has no offline queue.
+  const gateRedis = redis.duplicate({ enableOfflineQueue: false });
+  const gate = createPackageGate({ redis: gateRedis, buffer, config, recorder });
   const claims = createIdempotencyClaims({ redis, prefix: `${prefix}:claim` });
   const materialiser = createMaterialiser({ engine, mode });
-  const drainer = createLocalDrainer({
-    buffer,
-    handler: materialiser.handler,
-    onTerminalFailure: materialiser.onTerminalFailure,
-    recorder: stats,
-    ratePerSecond: config.drainRatePerSecond,
+  const drainer = new Drainer<LeasedEntry>({
+    source: buffer,
+    handler: (entry) => materialiser.handler(entry),
+    onTerminalFailure: ({ entry, error }) => materialiser.onTerminalFailure(entry, error),
+    isRetryable: (error) => !(error instanceof TerminalDrainError),
     concurrency: config.drainConcurrency,
+    rateLimiter: new SharedRateLimiter({ redis, ratePerSecond: config.drainRatePerSecond, prefix }),
+    idleDelayMs: 50,
+    recorder,
   });
   if (options.runDrainer ?? config.drainerInProcess) drainer.start();
 
@@ -96,7 +96,7 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     stats.dbWrites(completed - lastWrites);
     lastWrites = completed;
     buffer.stats().then(
-      (current) => stats.bufferStats(current),
+      (current) => recorder.bufferStats(current),
       () => undefined,
     );
   }, options.sampleMs ?? 500);
@@ -128,6 +128,8 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     async close() {
       clearInterval(sampler);
       await drainer.stop({ timeoutMs: 5_000 });
+      gateRedis.disconnect();
+      metrics.close();
     },
   };
 }

@@ -10,6 +10,9 @@ import type { createIdempotencyClaims } from "../mollifier/idempotency-claims.se
 import { ApiError } from "./api-error";
 import { durationMs, type TriggerBody } from "./trigger-schema";
 
+/** A trigger about to be routed: a snapshot with its run id minted and its options resolved. */
+type PendingRun = AcceptInput & { createdAt: number; options: NonNullable<AcceptInput["options"]> };
+
 /** What a trigger answers. A mollified trigger adds `notice` and `queuePosition`. */
 export interface TriggerResponse {
   readonly id: string;
@@ -115,7 +118,7 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
     return drained ? responseFromRecord(drained, true) : undefined;
   }
 
-  async function writeDirect(snapshot: AcceptInput & { createdAt: number }, token: string | undefined) {
+  async function writeDirect(snapshot: PendingRun, token: string | undefined) {
     const result = await engine.createRun({
       id: snapshot.runId,
       orgId: snapshot.orgId,
@@ -145,7 +148,7 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
 
   async function route(
     env: SeededEnvironment,
-    snapshot: AcceptInput & { createdAt: number },
+    snapshot: PendingRun,
     bypass: GateBypass | undefined,
     token: string | undefined,
   ): Promise<TriggerResponse> {

@@ -1,7 +1,12 @@
+import type { LeasedEntry } from "@mollifier/buffer";
 import type { MollifierMode } from "../config.server";
 import type { RunEngine } from "../engine/run-engine.server";
 import type { NewRun, RunStatus } from "../engine/run-record";
-import type { LeasedEntry } from "./buffer-port";
+
+/** Thrown by the handler for a failure no retry can fix. */
+export class TerminalDrainError extends Error {
+  override readonly name = "TerminalDrainError";
+}
 
 export interface MaterialiseCounters {
   /** Rows the drainer created. */
