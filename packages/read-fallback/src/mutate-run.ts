@@ -2,6 +2,7 @@ import { bufferedRunView, entryMatches, requireRunRef } from "./find-run.js";
 import {
   type BufferStep,
   fromRedis,
+  leaseWait,
   type MutationResult,
   mutateWherever,
   toMutationResult,
@@ -49,11 +50,11 @@ export async function cancelRun(
 ): Promise<CancelRunResult> {
   const ref = requireRunRef(request);
   const reason = request.reason === undefined ? DEFAULT_CANCEL_REASON : requireId("reason", request.reason);
-  const deadline = context.clock() + context.leasePolling.maxWaitMs;
+  const wait = leaseWait(context);
   const landing = await mutateWherever(
     context,
     ref,
-    deadline,
+    wait,
     async () => stepOf(await fromRedis(() => context.buffer.cancel({ ...ref, reason }))),
     () => context.runStore.cancelRun({ ...ref, reason, at: context.clock() }),
   );
@@ -72,11 +73,11 @@ export async function addTags(
     throw new ReadFallbackError("INVALID_INPUT", "tags must be a non-empty array of non-empty strings");
   }
   const tags = [...new Set(request.tags.map((tag, index) => requireId(`tags[${index}]`, tag)))];
-  const deadline = context.clock() + context.leasePolling.maxWaitMs;
+  const wait = leaseWait(context);
   const landing = await mutateWherever(
     context,
     ref,
-    deadline,
+    wait,
     async () => stepOf(await fromRedis(() => context.buffer.addTags({ ...ref, tags }))),
     () => context.runStore.addTags({ ...ref, tags }),
   );
@@ -98,11 +99,11 @@ export async function rescheduleRun(
   const ref = requireRunRef(request);
   const delayUntil = requireTime("delayUntil", request.delayUntil);
   const { buffer } = context;
-  const deadline = context.clock() + context.leasePolling.maxWaitMs;
+  const wait = leaseWait(context);
   const landing = await mutateWherever(
     context,
     ref,
-    deadline,
+    wait,
     async (): Promise<BufferStep<Applied<BufferSetDelayResult> | NotDelayed>> => {
       const read = await fromRedis(() => buffer.getEntry(ref));
       if (!read.ok) return { step: "unavailable", error: read.error };
@@ -143,11 +144,11 @@ export async function resetIdempotencyKey(
   };
   const { buffer, runStore } = context;
   const tenant = { orgId: ref.orgId, envId: ref.envId };
-  const deadline = context.clock() + context.leasePolling.maxWaitMs;
+  const wait = leaseWait(context);
   const landing = await mutateWherever(
     context,
     tenant,
-    deadline,
+    wait,
     async () => stepOf<BufferResetIdempotencyResult>(await fromRedis(() => buffer.resetIdempotency(ref))),
     () => runStore.resetIdempotencyKey(ref),
   );

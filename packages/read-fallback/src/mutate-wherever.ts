@@ -57,16 +57,17 @@ export async function fromRedis<Result>(
  * Applies a mutation where the run is: in the buffer while its entry is there
  * and not leased; in the database once the entry is gone. While the entry is
  * leased it polls Redis (never the database) with jittered backoff until the
- * lease ends, up to `deadline` (epoch ms, `context.clock`).
+ * lease ends, until `wait.deadline` (epoch ms, `context.clock`); `wait.startedAt`
+ * is when the caller's whole operation started, for `waitedMs`.
  */
 export async function mutateWherever<Applied, Stored extends { outcome: string }>(
   context: ReadFallbackContext,
   tenant: { readonly orgId: string; readonly envId: string; readonly runId?: string },
-  deadline: number,
+  wait: { readonly startedAt: number; readonly deadline: number },
   inBuffer: () => Promise<BufferStep<Applied>>,
   inStore: () => Promise<Stored>,
 ): Promise<Landing<Applied, Stored>> {
-  const startedAt = context.clock();
+  const { startedAt, deadline } = wait;
   for (let attempt = 0; ; attempt++) {
     const step = await inBuffer();
     switch (step.step) {
@@ -124,4 +125,10 @@ function isNotFound(value: { outcome: string }): value is { outcome: "not_found"
 function sourced<T extends { outcome: string }>(value: T, source: RunSource): Sourced<T> {
   // A spread of one union member plus `source` is that member with `source`; TS cannot see it.
   return { ...value, source } as Sourced<T>;
+}
+
+/** The wait bound of one operation that starts now: `leasePolling.maxWaitMs` from now. */
+export function leaseWait(context: ReadFallbackContext): { startedAt: number; deadline: number } {
+  const startedAt = context.clock();
+  return { startedAt, deadline: startedAt + context.leasePolling.maxWaitMs };
 }

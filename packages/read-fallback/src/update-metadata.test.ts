@@ -116,4 +116,28 @@ describe("updateMetadata", () => {
     );
     expect(contended.writes).toHaveLength(0);
   });
+
+  test("one wait bound covers every attempt: a conflict and then a lease that never ends answer timed_out at leasePolling.maxWaitMs", async () => {
+    const time = manualTime();
+    let reads = 0;
+    const readFallback = createReadFallback(
+      testOptions(
+        {
+          buffer: fakeBuffer({
+            getEntry: async () => bufferedEntry({ state: reads++ === 0 ? "queued" : "leased" }),
+            setMetadata: async () => ({ outcome: "version_conflict", version: 1 }),
+          }),
+          leasePolling: { initialDelayMs: 100, maxDelayMs: 100, jitter: 0, maxWaitMs: 1_000 },
+          metadataBackoff: { initialDelayMs: 50, jitter: 0 },
+        },
+        time,
+      ),
+    );
+    expect(await readFallback.updateMetadata({ ...ref, update: () => "{}" })).toEqual({
+      outcome: "timed_out",
+      waitedMs: 1_000,
+    });
+    expect(time.sleeps[0]).toBe(50);
+    expect(time.sleeps.reduce((sum, ms) => sum + ms, 0)).toBe(1_000);
+  });
 });

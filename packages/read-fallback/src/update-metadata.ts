@@ -1,6 +1,6 @@
 import { backoffDelay } from "./backoff.js";
 import { bufferedRunView, entryMatches, recordMatches, requireRunRef } from "./find-run.js";
-import { type BufferStep, fromRedis, mutateWherever } from "./mutate-wherever.js";
+import { type BufferStep, fromRedis, leaseWait, mutateWherever } from "./mutate-wherever.js";
 import { ReadFallbackError } from "./read-fallback-error.js";
 import type { ReadFallbackContext } from "./read-fallback-options.js";
 import type { RunRef } from "./run-store.js";
@@ -82,9 +82,9 @@ export async function updateMetadata(
   };
 
   // One wait bound for the whole update, however many compare-and-sets it takes.
-  const deadline = context.clock() + context.leasePolling.maxWaitMs;
+  const wait = leaseWait(context);
   for (let attempts = 1; ; attempts++) {
-    const landing = await mutateWherever(context, ref, deadline, inBuffer, inStore);
+    const landing = await mutateWherever(context, ref, wait, inBuffer, inStore);
     if (landing.where === "timed_out") return { outcome: "timed_out", waitedMs: landing.waitedMs };
     if (landing.where === "degraded")
       return { outcome: "degraded", reason: "redis_error", error: landing.error };
