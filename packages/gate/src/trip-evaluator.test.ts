@@ -2,6 +2,7 @@ import { BufferKeys, type RedisClient } from "@mollifier/buffer";
 import { redisTest, redisTopologies } from "@mollifier/testing";
 import { describe, expect, vi } from "vitest";
 import { evaluateGate } from "./evaluate-gate.js";
+import { parseGateConfig } from "./gate-config.js";
 import { GateError } from "./gate-error.js";
 import type { TripEvaluation } from "./trip-evaluation.js";
 import { RedisTripEvaluator, type RedisTripEvaluatorOptions } from "./trip-evaluator.js";
@@ -343,6 +344,15 @@ describe("RedisTripEvaluator options", () => {
       thrown = error;
     }
     expect(GateError.isInstance(thrown) && thrown.code).toBe("INVALID_CONFIG");
+  });
+
+  redisTest("a parsed GateConfig spreads into the options", async ({ redis }) => {
+    await redis.ping();
+    const config = parseGateConfig({ tripThreshold: 2, tripHoldMs: 0 });
+    const evaluator = new RedisTripEvaluator({ redis, keys, ...config });
+    const results = await burst(evaluator, 1_700_000_000_000, 3);
+    expect(results.map((result) => result.count).sort()).toEqual([1, 2, 3]);
+    expect(results.filter((result) => result.tripped)).toHaveLength(1);
   });
 
   redisTest(
