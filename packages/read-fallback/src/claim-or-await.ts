@@ -1,7 +1,7 @@
 import { backoffDelay } from "./backoff.js";
 import { fromRedis } from "./mutate-wherever.js";
 import type { BufferIdempotencyRef } from "./read-fallback-buffer.js";
-import { requireId } from "./read-fallback-error.js";
+import { requireId, requireIdempotencyRef } from "./read-fallback-error.js";
 import type { ReadFallbackContext } from "./read-fallback-options.js";
 
 /** A trigger's idempotency key, with its expiry when it has one. */
@@ -10,6 +10,7 @@ export interface ClaimRequest extends BufferIdempotencyRef {
   readonly idempotencyKeyExpiresAt?: number | undefined;
 }
 
+/** What {@link claimOrAwait} answers. */
 export type ClaimOrAwaitResult =
   /** This request owns the key: trigger, then `publish` (or `release`) with `token`. */
   | { outcome: "claimed"; token: string; ttlMs: number }
@@ -20,12 +21,14 @@ export type ClaimOrAwaitResult =
   /** Redis failed: proceed without a claim (fail-open). */
   | { outcome: "degraded"; reason: "redis_error"; error: unknown };
 
+/** What {@link publish} answers. */
 export type PublishResult =
   | { outcome: "published" }
   /** The claim expired and another request owns the key now; nothing was written. */
   | { outcome: "not_owner" }
   | { outcome: "degraded"; reason: "redis_error"; error: unknown };
 
+/** What {@link release} answers. */
 export type ReleaseResult =
   | { outcome: "released" }
   /** The claim expired and another request owns the key now; it was left alone. */
@@ -46,15 +49,6 @@ export function claimTtlMs(
     return context.maxClaimTtlMs;
   }
   return Math.min(context.maxClaimTtlMs, Math.max(context.minClaimTtlMs, idempotencyKeyExpiresAt - now));
-}
-
-function requireIdempotencyRef(request: BufferIdempotencyRef): BufferIdempotencyRef {
-  return {
-    orgId: requireId("orgId", request.orgId),
-    envId: requireId("envId", request.envId),
-    taskId: requireId("taskId", request.taskId),
-    idempotencyKey: requireId("idempotencyKey", request.idempotencyKey),
-  };
 }
 
 /**

@@ -1,9 +1,10 @@
 import { findRun } from "./find-run.js";
-import { requireId } from "./read-fallback-error.js";
+import { requireIdempotencyRef } from "./read-fallback-error.js";
 import type { ReadFallbackContext } from "./read-fallback-options.js";
 import type { IdempotencyRef, RunRecord } from "./run-store.js";
 import { type RunView, runViewFromRecord } from "./run-view.js";
 
+/** What {@link findIdempotentRun} answers. */
 export type FindIdempotentRunResult =
   /** A run holds the key and the key has not expired: answer with this run. */
   | { outcome: "found"; run: RunView }
@@ -43,12 +44,7 @@ export async function findIdempotentRun(
   context: ReadFallbackContext,
   request: IdempotencyRef,
 ): Promise<FindIdempotentRunResult> {
-  const ref: IdempotencyRef = {
-    orgId: requireId("orgId", request?.orgId),
-    envId: requireId("envId", request?.envId),
-    taskId: requireId("taskId", request?.taskId),
-    idempotencyKey: requireId("idempotencyKey", request?.idempotencyKey),
-  };
+  const ref = requireIdempotencyRef(request);
   const { buffer, runStore, clock } = context;
   // Buffer index first, database second. The drainer inserts a run into the database before its
   // ack removes the index, so a run that leaves the index after we read it is already in the

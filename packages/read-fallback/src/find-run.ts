@@ -1,24 +1,16 @@
 import type { BufferedEntry } from "./read-fallback-buffer.js";
-import { requireId } from "./read-fallback-error.js";
+import { requireRunRef } from "./read-fallback-error.js";
 import type { ReadFallbackContext } from "./read-fallback-options.js";
 import type { RunRecord, RunRef } from "./run-store.js";
 import { type RunView, runViewFromEntry, runViewFromRecord } from "./run-view.js";
 
+/** What {@link findRun} answers. */
 export type FindRunResult =
   | { outcome: "found"; run: RunView }
   /** No such run for this org and env (a run of another tenant is `not_found` too). */
   | { outcome: "not_found" }
   /** The database does not have the run and the buffer could not be read. */
   | { outcome: "degraded"; reason: "redis_error"; error: unknown };
-
-/** Validates a run ref's ids before any I/O, so no query ever runs unfiltered. */
-export function requireRunRef(ref: RunRef): RunRef {
-  return {
-    orgId: requireId("orgId", ref?.orgId),
-    envId: requireId("envId", ref?.envId),
-    runId: requireId("runId", ref?.runId),
-  };
-}
 
 /** True when `record` is the run `ref` names, of the tenant it names. */
 export function recordMatches(record: RunRecord | undefined, ref: RunRef): record is RunRecord {

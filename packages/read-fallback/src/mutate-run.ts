@@ -1,4 +1,4 @@
-import { bufferedRunView, entryMatches, requireRunRef } from "./find-run.js";
+import { bufferedRunView, entryMatches } from "./find-run.js";
 import {
   type BufferStep,
   fromRedis,
@@ -13,7 +13,13 @@ import type {
   BufferResetIdempotencyResult,
   BufferSetDelayResult,
 } from "./read-fallback-buffer.js";
-import { ReadFallbackError, requireId, requireTime } from "./read-fallback-error.js";
+import {
+  ReadFallbackError,
+  requireId,
+  requireIdempotencyRef,
+  requireRunRef,
+  requireTime,
+} from "./read-fallback-error.js";
 import type { ReadFallbackContext } from "./read-fallback-options.js";
 import type {
   IdempotencyRef,
@@ -41,6 +47,7 @@ function stepOf<Result extends { outcome: string }>(
 /** The default reason of a cancel. */
 export const DEFAULT_CANCEL_REASON = "canceled";
 
+/** What {@link cancelRun} answers. */
 export type CancelRunResult = MutationResult<Applied<BufferCancelResult> | Applied<StoreCancelResult>>;
 
 /** Cancels a run wherever it is. A buffered run stays in the buffer as `CANCELED`. */
@@ -61,6 +68,7 @@ export async function cancelRun(
   return toMutationResult(landing);
 }
 
+/** What {@link addTags} answers. */
 export type AddTagsResult = MutationResult<Applied<BufferAddTagsResult> | Applied<StoreAddTagsResult>>;
 
 /** Adds tags (deduplicated; the buffer and the store cap the count) to a run wherever it is. */
@@ -87,6 +95,7 @@ export async function addTags(
 /** A buffered run whose delay has passed (or that had none) cannot be rescheduled. */
 type NotDelayed = { outcome: "not_delayed"; status: RunStatus };
 
+/** What {@link rescheduleRun} answers. */
 export type RescheduleRunResult = MutationResult<
   Applied<BufferSetDelayResult> | NotDelayed | Applied<StoreRescheduleResult>
 >;
@@ -120,6 +129,7 @@ export async function rescheduleRun(
   return toMutationResult(landing);
 }
 
+/** What {@link resetIdempotencyKey} answers. */
 export type ResetIdempotencyKeyResult =
   /** The key was cleared from these runs; the next trigger with it creates a new run. */
   | { outcome: "reset"; runIds: readonly string[] }
@@ -136,12 +146,7 @@ export async function resetIdempotencyKey(
   context: ReadFallbackContext,
   request: IdempotencyRef,
 ): Promise<ResetIdempotencyKeyResult> {
-  const ref: IdempotencyRef = {
-    orgId: requireId("orgId", request?.orgId),
-    envId: requireId("envId", request?.envId),
-    taskId: requireId("taskId", request?.taskId),
-    idempotencyKey: requireId("idempotencyKey", request?.idempotencyKey),
-  };
+  const ref = requireIdempotencyRef(request);
   const { buffer, runStore } = context;
   const tenant = { orgId: ref.orgId, envId: ref.envId };
   const wait = leaseWait(context);

@@ -69,30 +69,40 @@ export interface BufferedEntry extends BufferRunRef {
 type Busy = { outcome: "busy" };
 type NotFound = { outcome: "not_found" };
 
+/** The buffer's answer to `cancel`. */
 export type BufferCancelResult =
   | { outcome: "canceled"; at: number }
   | { outcome: "already_canceled"; at: number }
   | Busy
   | NotFound;
+/** The buffer's answer to `addTags` (tags: the entry's tags now, the snapshot's first). */
 export type BufferAddTagsResult =
   | { outcome: "updated"; tags: readonly string[] }
   | { outcome: "too_many_tags"; limit: number }
   | Busy
   | NotFound;
+/** The buffer's answer to `setMetadata` (compare-and-set on the metadata version). */
 export type BufferSetMetadataResult =
   | { outcome: "updated"; version: number }
   | { outcome: "version_conflict"; version: number }
   | Busy
   | NotFound;
+/** The buffer's answer to `setDelay`. */
 export type BufferSetDelayResult = { outcome: "updated"; delayUntil: number } | Busy | NotFound;
+/** The buffer's answer to `lookupIdempotency` (self-healing: a stale index answers `not_found`). */
 export type BufferLookupIdempotencyResult = { outcome: "found"; runId: string } | NotFound;
+/** The buffer's answer to `resetIdempotency`. */
 export type BufferResetIdempotencyResult = { outcome: "reset"; runId: string } | Busy | NotFound;
+/** The buffer's answer to `claim`: owned now, owned by another token (`ttlMs` left), or published. */
 export type BufferClaimResult =
   | { outcome: "claimed" }
   | { outcome: "pending"; ttlMs: number }
   | { outcome: "resolved"; runId: string };
+/** The buffer's answer to `publishClaim` (compare-and-act on the token). */
 export type BufferPublishClaimResult = { outcome: "published" } | { outcome: "not_owner" };
+/** The buffer's answer to `releaseClaim` (compare-and-act on the token). */
 export type BufferReleaseClaimResult = { outcome: "released" } | { outcome: "not_owner" };
+/** The buffer's answer to `resetResolvedClaim`. */
 export type BufferResetResolvedClaimResult = { outcome: "reset" } | { outcome: "not_resolved" };
 
 /**

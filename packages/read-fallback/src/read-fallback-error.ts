@@ -1,3 +1,5 @@
+import type { IdempotencyRef, RunRef } from "./run-store.js";
+
 const BRAND = Symbol.for("@mollifier/read-fallback/error");
 
 /** Machine-readable codes of {@link ReadFallbackError}. */
@@ -36,6 +38,25 @@ export function requireId(name: string, value: unknown): string {
     );
   }
   return value;
+}
+
+/** Validates a run ref's ids (see {@link requireId}); throws `INVALID_INPUT`. */
+export function requireRunRef(ref: RunRef): RunRef {
+  return {
+    orgId: requireId("orgId", ref?.orgId),
+    envId: requireId("envId", ref?.envId),
+    runId: requireId("runId", ref?.runId),
+  };
+}
+
+/** Validates an idempotency ref's ids (see {@link requireId}); throws `INVALID_INPUT`. */
+export function requireIdempotencyRef(ref: IdempotencyRef): IdempotencyRef {
+  return {
+    orgId: requireId("orgId", ref?.orgId),
+    envId: requireId("envId", ref?.envId),
+    taskId: requireId("taskId", ref?.taskId),
+    idempotencyKey: requireId("idempotencyKey", ref?.idempotencyKey),
+  };
 }
 
 /** Throws `INVALID_INPUT` naming `name` unless `value` is a finite number (epoch ms). */

@@ -45,25 +45,30 @@ export interface RunRecord {
 
 type NotFound = { outcome: "not_found" };
 
+/** The store's answer to `cancelRun`. */
 export type StoreCancelResult =
   | { outcome: "canceled"; at: number }
   | { outcome: "already_canceled"; at: number }
   /** The run is past the point where it can be canceled (e.g. completed). */
   | { outcome: "not_cancelable"; status: RunStatus }
   | NotFound;
+/** The store's answer to `addTags` (tags: all the run's tags now). */
 export type StoreAddTagsResult =
   | { outcome: "updated"; tags: readonly string[] }
   | { outcome: "too_many_tags"; limit: number }
   | NotFound;
+/** The store's answer to `setMetadata` (`version`: the row's version now). */
 export type StoreSetMetadataResult =
   | { outcome: "updated"; version: number }
   | { outcome: "version_conflict"; version: number }
   | NotFound;
+/** The store's answer to `rescheduleRun`. */
 export type StoreRescheduleResult =
   | { outcome: "updated"; delayUntil: number }
   /** Only a run that is still delayed can be rescheduled. */
   | { outcome: "not_delayed"; status: RunStatus }
   | NotFound;
+/** The store's answer to `resetIdempotencyKey`. */
 export type StoreResetIdempotencyResult = { outcome: "reset"; runIds: readonly string[] } | NotFound;
 
 /** The run table. Implementations filter every query by org and env. */

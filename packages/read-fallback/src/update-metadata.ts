@@ -1,7 +1,7 @@
 import { backoffDelay } from "./backoff.js";
-import { bufferedRunView, entryMatches, recordMatches, requireRunRef } from "./find-run.js";
+import { bufferedRunView, entryMatches, recordMatches } from "./find-run.js";
 import { type BufferStep, fromRedis, leaseWait, mutateWherever } from "./mutate-wherever.js";
-import { ReadFallbackError } from "./read-fallback-error.js";
+import { ReadFallbackError, requireRunRef } from "./read-fallback-error.js";
 import type { ReadFallbackContext } from "./read-fallback-options.js";
 import type { RunRef } from "./run-store.js";
 import type { RunSource } from "./run-view.js";
@@ -9,6 +9,7 @@ import type { RunSource } from "./run-view.js";
 /** Computes a run's new metadata (JSON text) from its current one (`undefined` when it has none). */
 export type MetadataUpdate = (current: string | undefined) => string;
 
+/** What {@link updateMetadata} answers. */
 export type UpdateMetadataResult =
   | { outcome: "updated"; version: number; metadata: string; attempts: number; source: RunSource }
   /** Every one of `maxMetadataAttempts` compare-and-sets lost to a concurrent update. */
