@@ -1,4 +1,5 @@
 import { MollifierBuffer } from "@mollifier/buffer";
+import { noopRecorder } from "@mollifier/telemetry";
 import { type RedisClient, redisTopologies } from "@mollifier/testing";
 import { describe, expect, vi } from "vitest";
 import { InMemoryRunStore } from "./fakes.test-support.js";
@@ -75,7 +76,10 @@ describe.each(redisTopologies)("the claim protocol on $name", ({ test }) => {
   test("an owner that dies without publishing lets the next claimant win once its claim expires", async ({
     redis,
   }) => {
-    const { buffer, readFallback } = setUp(redis);
+    const outcomes: string[] = [];
+    const { buffer, readFallback } = setUp(redis, {
+      recorder: { ...noopRecorder, claim: (event) => outcomes.push(event.outcome) },
+    });
     const dead = await readFallback.claimOrAwait(key);
     expect(dead).toMatchObject({ outcome: "claimed" });
     // The next request waits (bounded well past the TTL) and takes the claim over.
@@ -83,6 +87,8 @@ describe.each(redisTopologies)("the claim protocol on $name", ({ test }) => {
     expect(next).toMatchObject({ outcome: "claimed" });
     if (dead.outcome !== "claimed" || next.outcome !== "claimed") throw new Error("unreachable");
     expect(next.token).not.toBe(dead.token);
+    // It had to wait for the dead owner's claim to expire first.
+    expect(outcomes).toEqual(["claimed", "pending", "claimed"]);
     expect(await readFallback.publish({ ...key, token: next.token, runId: "run_next" })).toEqual({
       outcome: "published",
     });
