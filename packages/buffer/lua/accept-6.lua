@@ -50,13 +50,22 @@ if has_idempotency then
     return { 'duplicate_idempotency', winner }
   end
 end
-local result = accept_entry(entries, queue, orgs, org_envs, depth, run, snapshot, org, env,
-  org_field, env_field, env_cap, org_cap, now_ms())
-if has_idempotency and result[1] == 'accepted' then
+local full = over_capacity(depth, org_field, env_field, env_cap, org_cap, 0)
+if full then
+  return full
+end
+-- No state field while queued: an absent state means queued, which saves a field per waiting entry.
+redis.call('HSET', entries, run, snapshot, run .. ':acceptedAt', now_ms())
+local length = redis.call('RPUSH', queue, run)
+if length == 1 then
+  activate_env(orgs, org_envs, org, env)
+end
+count_depth(depth, org_field, env_field, 1)
+if has_idempotency then
   if idempotency_expires_at > 0 then
     redis.call('SET', idempotency, run, 'PXAT', idempotency_expires_at)
   else
     redis.call('SET', idempotency, run)
   end
 end
-return result
+return { 'accepted', length - 1 }

@@ -1,4 +1,4 @@
--- Accepts consecutive triggers of one env (without idempotency keys) at the tail of its queue, in order.
+-- Accepts triggers of one env (without idempotency keys) at the tail of its queue, in order.
 -- KEYS[1] entries hash of the env
 -- KEYS[2] queue list of the env
 -- KEYS[3] active orgs set of the shard
@@ -31,8 +31,36 @@ local org_cap = tonumber(ARGV[6])
 
 local now = now_ms()
 local results = {}
+local fields = {}
+local runs = {}
+local seen = {}
+local length = redis.call('LLEN', queue)
 for index = 7, #ARGV, 2 do
-  results[#results + 1] = accept_entry(entries, queue, orgs, org_envs, depth, ARGV[index], ARGV[index + 1],
-    org, env, org_field, env_field, env_cap, org_cap, now)
+  local run = ARGV[index]
+  local result
+  if seen[run] or redis.call('HEXISTS', entries, run) == 1 then
+    result = { 'duplicate_run' }
+  else
+    result = over_capacity(depth, org_field, env_field, env_cap, org_cap, #runs)
+  end
+  if not result then
+    seen[run] = true
+    runs[#runs + 1] = run
+    fields[#fields + 1] = run
+    fields[#fields + 1] = ARGV[index + 1]
+    fields[#fields + 1] = run .. ':acceptedAt'
+    fields[#fields + 1] = now
+    result = { 'accepted', length + #runs - 1 }
+  end
+  results[#results + 1] = result
+end
+-- One write per key for the whole group keeps a large batch cheap; no state field while queued.
+if #runs > 0 then
+  redis.call('HSET', entries, unpack(fields))
+  redis.call('RPUSH', queue, unpack(runs))
+  if length == 0 then
+    activate_env(orgs, org_envs, org, env)
+  end
+  count_depth(depth, org_field, env_field, #runs)
 end
 return results

@@ -30,7 +30,8 @@ redis.call('ZREM', retries, member)
 if redis.call('HEXISTS', entries, run) == 0 then
   return 0
 end
-redis.call('HSET', entries, run .. ':state', 'queued')
+-- Back to queued: no state field.
+redis.call('HDEL', entries, run .. ':state')
 redis.call('LPUSH', queue, run)
 activate_env(orgs, org_envs, org, env)
 return 1

@@ -3,7 +3,7 @@
 -- KEYS[2] queue list of the env
 -- ARGV[1] run field (encoded run id)
 -- Returns: {} when the entry is not buffered
--- Returns: {snapshot, state, acceptedAt, attempts, canceledAt, cancelReason, tags, metadata, metadataVersion,
+-- Returns: {snapshot, state (queued | leased | retrying), acceptedAt, attempts, canceledAt, cancelReason, tags, metadata, metadataVersion,
 --   delayUntil, idempotencyReset, position} absent fields (and position unless queued) are nil
 local entries = KEYS[1]
 local queue = KEYS[2]
@@ -15,7 +15,9 @@ local fields = redis.call('HMGET', entries, run, run .. ':state', run .. ':accep
 if not fields[1] then
   return {}
 end
-if fields[2] == 'queued' then
+if not fields[2] then
+  -- Queued entries carry no state field.
+  fields[2] = 'queued'
   fields[12] = redis.call('LPOS', queue, run)
 else
   fields[12] = false

@@ -30,8 +30,8 @@ redis.call('ZREM', leases, member)
 if redis.call('HEXISTS', entries, run) == 0 then
   return 0
 end
-redis.call('HDEL', entries, run .. ':lease')
-redis.call('HSET', entries, run .. ':state', 'queued')
+-- Back to queued: no lease, no state field.
+redis.call('HDEL', entries, run .. ':lease', run .. ':state')
 redis.call('HINCRBY', entries, run .. ':attempts', 1)
 redis.call('LPUSH', queue, run)
 activate_env(orgs, org_envs, org, env)

@@ -7,7 +7,8 @@
  * | field                      | written by                 | holds                                         |
  * |----------------------------|----------------------------|-----------------------------------------------|
  * | `<run>`                    | accept (once)              | the snapshot JSON; never rewritten            |
- * | `<run>:state`              | accept, lease, reap, retry | `queued` \| `leased` \| `retrying`            |
+ * | `<run>:state`              | lease, retry (reap/promote | `leased` \| `retrying`; absent while queued    |
+ * |                            | delete it)                 | (saves a field per waiting entry)             |
  * | `<run>:acceptedAt`         | accept                     | epoch ms from Redis `TIME`                    |
  * | `<run>:attempts`           | reap, retry                | failed or expired deliveries so far (absent 0)|
  * | `<run>:lease`              | lease, extend              | token of the current lease (only when leased) |

@@ -32,10 +32,16 @@
 export const DEFAULT_KEY_PREFIX = "mollifier";
 /** Default number of shards; each shard is one hash slot. */
 export const DEFAULT_SHARD_COUNT = 16;
+/** Most (org, env) pairs whose keys {@link BufferKeys.env} remembers. */
+const ENV_KEYS_MEMO_LIMIT = 10_000;
 /** Longest accepted id, in bytes of UTF-8, before encoding. */
 export const MAX_SEGMENT_BYTES = 512;
 
 const SAFE_BYTE = /^[A-Za-z0-9_.-]$/;
+// Ids made only of safe bytes are their own encoding; checking that with one
+// regex keeps the accept path from walking them byte by byte.
+const SAFE_SEGMENT = /^[A-Za-z0-9_.-]+$/;
+const encoder = new TextEncoder();
 
 /** Thrown (as a {@link TypeError}) for an id that cannot be used in a key. */
 export class InvalidKeySegmentError extends TypeError {
@@ -59,7 +65,8 @@ export function encodeSegment(value: string, segmentName = "id"): string {
   if (typeof value !== "string" || value.length === 0) {
     throw new InvalidKeySegmentError(segmentName, "must be a non-empty string");
   }
-  const bytes = new TextEncoder().encode(value);
+  if (value.length <= MAX_SEGMENT_BYTES && SAFE_SEGMENT.test(value)) return value;
+  const bytes = encoder.encode(value);
   if (bytes.length > MAX_SEGMENT_BYTES) {
     throw new InvalidKeySegmentError(segmentName, `must be at most ${MAX_SEGMENT_BYTES} bytes`);
   }
@@ -85,7 +92,15 @@ export function decodeSegment(encoded: string): string {
 /** FNV-1a, 32 bit, over the UTF-8 bytes of `value`. */
 export function fnv1a32(value: string): number {
   let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(value)) {
+  if (SAFE_SEGMENT.test(value)) {
+    // ASCII: each char code is its UTF-8 byte.
+    for (let index = 0; index < value.length; index++) {
+      hash ^= value.charCodeAt(index);
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    return hash >>> 0;
+  }
+  for (const byte of encoder.encode(value)) {
     hash ^= byte;
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
@@ -161,6 +176,11 @@ export class BufferKeys {
     this.shardCount = shardCount;
   }
 
+  // Env keys are rebuilt on every accept and lease; a bounded memo keeps the
+  // hot paths from re-encoding the same ids. Entries are frozen, so sharing is safe.
+  private readonly envKeysMemo = new Map<string, Map<string, EnvKeys>>();
+  private envKeysMemoSize = 0;
+
   /** The shard an org lives in. */
   shardOf(orgId: string): number {
     encodeSegment(orgId, "orgId");
@@ -194,6 +214,24 @@ export class BufferKeys {
   }
 
   env(orgId: string, envId: string): EnvKeys {
+    const memoized = this.envKeysMemo.get(orgId)?.get(envId);
+    if (memoized !== undefined) return memoized;
+    const keys = Object.freeze(this.buildEnv(orgId, envId));
+    if (this.envKeysMemoSize >= ENV_KEYS_MEMO_LIMIT) {
+      this.envKeysMemo.clear();
+      this.envKeysMemoSize = 0;
+    }
+    let envs = this.envKeysMemo.get(orgId);
+    if (envs === undefined) {
+      envs = new Map();
+      this.envKeysMemo.set(orgId, envs);
+    }
+    envs.set(envId, keys);
+    this.envKeysMemoSize += 1;
+    return keys;
+  }
+
+  private buildEnv(orgId: string, envId: string): EnvKeys {
     const shard = this.shard(this.shardOf(orgId));
     const org = encodeSegment(orgId, "orgId");
     const env = encodeSegment(envId, "envId");

@@ -1,6 +1,14 @@
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { BufferError } from "./errors.js";
-import { decodeSnapshot, encodeSnapshot, SNAPSHOT_SCHEMA_VERSION } from "./snapshot.js";
+import {
+  type AcceptInput,
+  decodeSnapshot,
+  encodeSnapshot,
+  plainSnapshot,
+  SNAPSHOT_SCHEMA_VERSION,
+  triggerSnapshotSchema,
+} from "./snapshot.js";
 
 const base = {
   runId: "run_1",
@@ -54,5 +62,77 @@ describe("the snapshot schema", () => {
       decodeSnapshot(address, JSON.stringify({ schemaVersion: 9, taskId: "t", createdAt: 1, options: {} }))
         .ok,
     ).toBe(false);
+  });
+
+  test("the hand-built hot path accepts only inputs the zod schema accepts, with the same result", () => {
+    // Mostly well-typed values, sometimes a wrong type, so both paths get exercised.
+    const wrong = fc.oneof(
+      fc.constant(null),
+      fc.double(),
+      fc.constant(2 ** 60),
+      fc.constant(""),
+      fc.constant([1]),
+    );
+    const maybe = <T>(good: fc.Arbitrary<T>) =>
+      fc.oneof({ weight: 30, arbitrary: good }, { weight: 1, arbitrary: wrong });
+    const id = maybe(
+      fc.oneof(
+        { weight: 10, arbitrary: fc.string({ minLength: 1, maxLength: 8 }) },
+        { weight: 1, arbitrary: fc.constant("a:b{c}ü") },
+      ),
+    );
+    const epoch = fc.oneof({ weight: 10, arbitrary: fc.nat() }, { weight: 1, arbitrary: fc.constant(-1) });
+    const options = fc.record(
+      {
+        idempotencyKey: id,
+        idempotencyKeyExpiresAt: maybe(epoch),
+        tags: maybe(fc.array(fc.string(), { maxLength: 3 })),
+        delayUntil: maybe(epoch),
+        ttl: maybe(fc.oneof(fc.string(), fc.integer())),
+        queue: maybe(fc.string()),
+        maxAttempts: maybe(fc.integer({ min: -1, max: 5 })),
+        priority: maybe(fc.oneof(fc.integer(), fc.constant(Number.POSITIVE_INFINITY))),
+        parentRunId: maybe(fc.string()),
+        custom: fc.jsonValue(),
+      },
+      { requiredKeys: [] },
+    );
+    const input = fc.record(
+      {
+        runId: id,
+        orgId: id,
+        envId: id,
+        taskId: id,
+        payload: fc.jsonValue(),
+        payloadType: maybe(fc.string()),
+        options,
+      },
+      { requiredKeys: ["runId", "orgId", "envId", "taskId", "payload"] },
+    );
+    // Now and then a field the schema does not know, which zod strips.
+    const withExtra = fc
+      .tuple(input, fc.integer({ min: 0, max: 9 }))
+      .map(([value, roll]) => (roll === 0 ? { ...value, extra: "x" } : value));
+    let fastPathTaken = 0;
+    fc.assert(
+      fc.property(withExtra, maybe(fc.nat()), (candidate, createdAtCandidate) => {
+        // Deliberately ill-typed inputs: the hot path must reject them at run time.
+        const value = candidate as unknown as AcceptInput;
+        const createdAt = createdAtCandidate as number;
+        const fast = plainSnapshot(value, createdAt);
+        if (fast === undefined) return;
+        fastPathTaken += 1;
+        const parsed = triggerSnapshotSchema.safeParse({
+          ...value,
+          schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+          createdAt,
+          options: value.options ?? {},
+        });
+        expect(parsed.success).toBe(true);
+        expect(JSON.parse(JSON.stringify(fast))).toEqual(JSON.parse(JSON.stringify(parsed.data)));
+      }),
+      { numRuns: 2_000 },
+    );
+    expect(fastPathTaken).toBeGreaterThan(200);
   });
 });
