@@ -55,6 +55,19 @@ export interface CreateAppServicesOptions {
   readonly redisPrefix?: string;
   /** Sampling interval of buffer stats and write counts, ms. @default 500 */
   readonly sampleMs?: number;
+  /** Runs before each materialisation; a test port to inject drain failures. @default undefined */
+  readonly beforeMaterialise?: (entry: LeasedEntry) => void | Promise<void>;
+}
+
+async function waitUntilReady(client: Redis, timeoutMs = 5_000): Promise<void> {
+  if (client.status === "ready") return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    client.once("ready", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** Seeds the tenants and composes engine, buffer, gate, drainer and services. */
@@ -75,12 +88,16 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
   const buffer = new MollifierBuffer({ redis, prefix, maxPayloadBytes: config.maxPayloadBytes });
   // The gate must never wait for a reconnect: its own client has no offline queue.
   const gateRedis = redis.duplicate({ enableOfflineQueue: false });
+  if (config.mode !== "off") await waitUntilReady(gateRedis);
   const gate = createPackageGate({ redis: gateRedis, buffer, config, recorder });
   const claims = createIdempotencyClaims({ redis, prefix: `${prefix}:claim` });
   const materialiser = createMaterialiser({ engine, mode });
   const drainer = new Drainer<LeasedEntry>({
     source: buffer,
-    handler: (entry) => materialiser.handler(entry),
+    handler: async (entry) => {
+      await options.beforeMaterialise?.(entry);
+      await materialiser.handler(entry);
+    },
     onTerminalFailure: ({ entry, error }) => materialiser.onTerminalFailure(entry, error),
     isRetryable: (error) => !(error instanceof TerminalDrainError),
     concurrency: config.drainConcurrency,

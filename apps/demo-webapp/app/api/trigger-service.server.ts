@@ -160,6 +160,18 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
     }
     const decision = await gate.decide({ ...snapshot, bypass });
     if (decision.action !== "mollify" || mode === "shadow") return writeDirect(snapshot, token);
+    if (mode === "dual-write") {
+      // Database first, then the buffer: the drainer then finds the row and only verifies it.
+      const stored = await writeDirect(snapshot, token);
+      if (stored.isCached) return stored;
+      try {
+        const accepted = await buffer.accept(snapshot);
+        stats.buffered({ ...snapshot, outcome: accepted.outcome });
+      } catch (error) {
+        stats.degraded({ component: "gate", reason: "buffer_error", error, ...snapshot });
+      }
+      return stored;
+    }
     let accepted: Awaited<ReturnType<AppBuffer["accept"]>>;
     try {
       accepted = await buffer.accept(snapshot);
@@ -174,7 +186,6 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
       const winner = await locate(env, accepted.runId, true);
       if (winner) return winner;
     }
-    if (mode === "dual-write") return writeDirect(snapshot, token);
     // Answer as a stored run would, from what was accepted: no extra read on the hot path.
     return {
       id: snapshot.runId,

@@ -1,0 +1,154 @@
+import { randomBytes } from "node:crypto";
+import type { LeasedEntry } from "@mollifier/buffer";
+import type { Redis } from "ioredis";
+import {
+  addRunTags,
+  batchTrigger,
+  cancelRun,
+  listBuffer,
+  resetIdempotencyKey,
+  retrieveRun,
+  setRunMetadata,
+  triggerTask,
+} from "../app/api/handlers.server";
+import { type AppConfig, defaultConfig } from "../app/config.server";
+import { type Database, openDatabase } from "../app/engine/database.server";
+import { SEEDED_ENVIRONMENTS } from "../app/engine/seed.server";
+import { type AppServices, createAppServices } from "../app/services.server";
+
+/** The database of one test file: a fresh Postgres schema when DATABASE_URL is set, else an in-memory PGlite. */
+export async function openTestDatabase(): Promise<Database & { readonly schema: string }> {
+  const url = process.env.DATABASE_URL;
+  const schema = url ? `demo_test_${randomBytes(5).toString("hex")}` : "public";
+  const database = await openDatabase({ databaseUrl: url, schema, poolSize: 6 });
+  return {
+    ...database,
+    schema,
+    async close() {
+      if (url) await database.query(`DROP SCHEMA ${schema} CASCADE`);
+      await database.close();
+    },
+  };
+}
+
+/**
+ * Wraps a database to measure, independently of the engine's limiter, how many
+ * writes the database itself holds at once.
+ */
+export function countingDatabase(database: Database): Database & { maxConcurrentWrites(): number } {
+  let inFlight = 0;
+  let max = 0;
+  return {
+    kind: database.kind,
+    close: () => database.close(),
+    maxConcurrentWrites: () => max,
+    async query(sql, parameters) {
+      const write = /^\s*(INSERT|UPDATE|DELETE)/i.test(sql) && !/organizations|environments/.test(sql);
+      if (write) max = Math.max(max, ++inFlight);
+      try {
+        return await database.query(sql, parameters);
+      } finally {
+        if (write) inFlight--;
+      }
+    },
+  } as Database & { maxConcurrentWrites(): number };
+}
+
+export const [ACME_PROD, ACME_STAGING, GLOBEX_PROD] = SEEDED_ENVIRONMENTS;
+
+export interface Harness {
+  readonly services: AppServices;
+  /** Calls the API as an HTTP client would, through the same handlers the routes use. */
+  api(
+    method: string,
+    path: string,
+    options?: { key?: string; body?: unknown; rawBody?: string },
+  ): Promise<ApiAnswer>;
+  /** Resolves once the buffer is empty and nothing is leased; rejects after `timeoutMs`. */
+  drained(timeoutMs?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ApiAnswer {
+  readonly status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: API answers are JSON read by assertions
+  readonly body: any;
+}
+
+type Route = [
+  string,
+  RegExp,
+  (request: Request, match: RegExpExecArray, services: AppServices) => Promise<Response>,
+];
+
+const ROUTES: Route[] = [
+  ["POST", /^\/api\/v1\/tasks\/([^/]+)\/trigger$/, (r, m, s) => triggerTask(r, { taskId: m[1] }, s)],
+  ["POST", /^\/api\/v1\/tasks\/([^/]+)\/batch$/, (r, m, s) => batchTrigger(r, { taskId: m[1] }, s)],
+  ["GET", /^\/api\/v1\/runs\/([^/]+)$/, (r, m, s) => retrieveRun(r, { runId: m[1] }, s)],
+  ["POST", /^\/api\/v1\/runs\/([^/]+)\/cancel$/, (r, m, s) => cancelRun(r, { runId: m[1] }, s)],
+  ["POST", /^\/api\/v1\/runs\/([^/]+)\/tags$/, (r, m, s) => addRunTags(r, { runId: m[1] }, s)],
+  ["PUT", /^\/api\/v1\/runs\/([^/]+)\/metadata$/, (r, m, s) => setRunMetadata(r, { runId: m[1] }, s)],
+  [
+    "POST",
+    /^\/api\/v1\/idempotency-keys\/([^/]+)\/reset$/,
+    (r, m, s) => resetIdempotencyKey(r, { key: m[1] }, s),
+  ],
+  ["GET", /^\/api\/v1\/buffer$/, (r, _m, s) => listBuffer(r, s)],
+];
+
+/** An app over the file's Redis and database, in the given mode. */
+export async function createHarness(options: {
+  redis: Redis;
+  database: Database;
+  config?: Partial<AppConfig>;
+  runDrainer?: boolean;
+  beforeMaterialise?: (entry: LeasedEntry) => void | Promise<void>;
+}): Promise<Harness> {
+  await options.database.query("TRUNCATE runs");
+  const services = await createAppServices({
+    config: defaultConfig({ writeLatencyMs: 0, ...options.config }),
+    redis: options.redis,
+    database: options.database,
+    runDrainer: options.runDrainer ?? true,
+    ...(options.beforeMaterialise ? { beforeMaterialise: options.beforeMaterialise } : {}),
+  });
+  return {
+    services,
+    async api(method, path, request = {}) {
+      const url = new URL(path, "http://demo.test");
+      const route = ROUTES.find(([verb, pattern]) => verb === method && pattern.test(url.pathname));
+      if (!route) throw new Error(`no route for ${method} ${path}`);
+      const body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
+      const answer = await route[2](
+        new Request(url, {
+          method,
+          headers: {
+            "content-type": "application/json",
+            ...(request.key === "" ? {} : { authorization: `Bearer ${request.key ?? ACME_PROD?.apiKey}` }),
+          },
+          ...(body !== undefined ? { body } : {}),
+        }),
+        route[1].exec(url.pathname) as RegExpExecArray,
+        services,
+      );
+      return { status: answer.status, body: await answer.json() };
+    },
+    async drained(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const stats = await services.buffer.stats();
+        if (stats.depth === 0 && stats.leasesInFlight === 0) return;
+        if (Date.now() > deadline)
+          throw new Error(`buffer not drained after ${timeoutMs} ms: ${JSON.stringify(stats)}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+    close: () => services.close(),
+  };
+}
+
+/** Rows per run id in the database, for exactly-once checks. */
+export async function rowsPerRun(database: Database): Promise<Map<string, number>> {
+  const result = await database.query("SELECT id, count(*)::integer AS n FROM runs GROUP BY id");
+  return new Map(result.rows.map((row) => [String(row.id), Number(row.n)]));
+}
