@@ -1,0 +1,114 @@
+import { performance } from "node:perf_hooks";
+import { MollifierBuffer } from "@mollifier/buffer";
+import { Drainer } from "@mollifier/drainer";
+import { Queue, Worker } from "bullmq";
+import type { BenchCase, CaseOutcome } from "../bench-case.js";
+import { countingSource, waitUntil } from "../counting-source.js";
+import { runInterleaved } from "../interleaved-runs.js";
+import { median } from "../statistics.js";
+import { ratioAtLeast } from "../target-checks.js";
+import { BENCH_TASK_ID, benchPayload, runPrefix, triggerInput } from "../trigger-inputs.js";
+
+const ENTRIES = 20_000;
+const QUICK_ENTRIES = 3_000;
+const CONCURRENCY = 50;
+const FILL_BATCH = 100;
+const TARGET_RATIO = 3;
+const DRAIN_TIMEOUT_MS = 240_000;
+
+export const drainCase: BenchCase = {
+  name: "drain",
+  title: `drain through the real Drainer (no-op handler) vs BullMQ Worker (concurrency ${CONCURRENCY}, no-op)`,
+  async run(context): Promise<CaseOutcome> {
+    const entries = context.settings.quick ? QUICK_ENTRIES : ENTRIES;
+    const bufferClient = context.createClient();
+    const buffer = new MollifierBuffer({ redis: bufferClient });
+    const queueClient = context.createClient({ maxRetriesPerRequest: null });
+    const workerClient = context.createClient({ maxRetriesPerRequest: null });
+    const queueName = "bench-drain";
+    const queue = new Queue(queueName, { connection: queueClient });
+    const payload = benchPayload();
+
+    const samples = await runInterleaved<number>(context, "drain", [
+      {
+        name: "mollifier",
+        run: async () => {
+          const prefix = runPrefix("drain");
+          for (let start = 0; start < entries; start += FILL_BATCH) {
+            // Entries spread over 16 orgs, a batch per org at a time.
+            const org = (start / FILL_BATCH) % 16;
+            const inputs = Array.from({ length: Math.min(FILL_BATCH, entries - start) }, (_, item) => ({
+              ...triggerInput(prefix, start + item),
+              orgId: `org_${org}`,
+            }));
+            await buffer.acceptBatch(inputs);
+          }
+          let acked = 0;
+          const drainer = new Drainer({
+            source: countingSource(buffer, () => {
+              acked++;
+            }),
+            handler: async () => undefined,
+            concurrency: CONCURRENCY,
+          });
+          const started = performance.now();
+          drainer.start();
+          await waitUntil(() => acked >= entries, DRAIN_TIMEOUT_MS);
+          const elapsedMs = performance.now() - started;
+          await drainer.stop({ timeoutMs: 5_000 });
+          return (acked / elapsedMs) * 1000;
+        },
+      },
+      {
+        name: "bullmq",
+        run: async () => {
+          for (let start = 0; start < entries; start += FILL_BATCH) {
+            await queue.addBulk(
+              Array.from({ length: Math.min(FILL_BATCH, entries - start) }, () => ({
+                name: BENCH_TASK_ID,
+                data: payload,
+                opts: { removeOnComplete: true },
+              })),
+            );
+          }
+          let completed = 0;
+          const worker = new Worker(queueName, async () => undefined, {
+            connection: workerClient,
+            concurrency: CONCURRENCY,
+            autorun: false,
+          });
+          worker.on("completed", () => {
+            completed++;
+          });
+          const started = performance.now();
+          void worker.run();
+          await waitUntil(() => completed >= entries, DRAIN_TIMEOUT_MS);
+          const elapsedMs = performance.now() - started;
+          await worker.close();
+          return (completed / elapsedMs) * 1000;
+        },
+      },
+    ]);
+    await queue.close();
+    const ours = samples.get("mollifier") ?? [];
+    const peer = samples.get("bullmq") ?? [];
+    const oursRate = median(ours);
+    const peerRate = median(peer);
+    return {
+      figures: [
+        { label: "Drainer, no-op handler", value: oursRate, unit: "entries/s", runs: ours },
+        {
+          label: `BullMQ Worker, concurrency ${CONCURRENCY}, no-op`,
+          value: peerRate,
+          unit: "jobs/s",
+          runs: peer,
+        },
+      ],
+      checks: [ratioAtLeast("drain vs BullMQ Worker", oursRate, peerRate, TARGET_RATIO, "/s")],
+      notes: [
+        `${entries.toLocaleString("en-US")} entries (1 KiB payload) pre-filled before each run: buffer entries over 16 orgs, BullMQ jobs in one queue with removeOnComplete (the job is deleted, as an ack deletes the entry).`,
+        `The Drainer runs with concurrency ${CONCURRENCY}, its default quantum and no rate cap, through a source wrapper that counts acks; BullMQ's Worker runs with concurrency ${CONCURRENCY} and counts 'completed' events. Time runs from start() / run() to the last ack / completion.`,
+      ],
+    };
+  },
+};
