@@ -60,4 +60,27 @@ describe("a Redis outage", () => {
       expect(await readFallback.claimOrAwait(key)).toMatchObject({ outcome: "claimed" });
     },
   );
+
+  redisTest(
+    "a Redis that stops answering fails the claim open (degraded) once the client's commandTimeout passes",
+    async ({ redis, createRedisClient }) => {
+      const client = createRedisClient({ enableOfflineQueue: false, commandTimeout: 200 });
+      await vi.waitFor(() => expect(client.status).toBe("ready"));
+      const readFallback = createReadFallback({
+        buffer: new MollifierBuffer({ redis: client, shardCount: 4 }),
+        runStore: new InMemoryRunStore(),
+      });
+      expect(await readFallback.claimOrAwait(key)).toMatchObject({ outcome: "claimed" });
+      // The connection stays up but no command is answered until the pause ends.
+      await redis.call("CLIENT", "PAUSE", "1000", "ALL");
+      try {
+        expect(await readFallback.claimOrAwait({ ...key, idempotencyKey: "key-2" })).toMatchObject({
+          outcome: "degraded",
+          reason: "redis_error",
+        });
+      } finally {
+        await redis.call("CLIENT", "UNPAUSE");
+      }
+    },
+  );
 });
