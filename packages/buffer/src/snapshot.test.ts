@@ -55,6 +55,25 @@ describe("the snapshot schema", () => {
     rejects(() => encodeSnapshot({ ...base, payload: { big: 1n } }, 0, 1024), "INVALID_INPUT");
   });
 
+  test("a snapshot reads back as written, on the hand-built and on the zod path alike", () => {
+    const hostile = { runId: "r:1}{ü", orgId: "a:b{c}ü", envId: "e" };
+    const inputs = [
+      {
+        ...base,
+        options: { idempotencyKey: "k", tags: ["a"], priority: 2 },
+        payloadType: "application/json",
+      },
+      { ...base, ...hostile, traceContext: { traceparent: "00-abc-def-01" }, options: { custom: [1, 2] } },
+    ];
+    for (const input of inputs) {
+      const { text, snapshot } = encodeSnapshot(input, 5, 1024);
+      expect(decodeSnapshot({ runId: input.runId, orgId: input.orgId, envId: input.envId }, text)).toEqual({
+        ok: true,
+        snapshot,
+      });
+    }
+  });
+
   test("reading a stored snapshot of another version or broken JSON answers an error instead of throwing", () => {
     const address = { runId: "r", orgId: "o", envId: "e" };
     expect(decodeSnapshot(address, "{not json").ok).toBe(false);

@@ -128,32 +128,34 @@ function isPlainOptions(options: unknown): options is SnapshotOptions {
  * Whatever it accepts, {@link triggerSnapshotSchema} accepts unchanged
  * (pinned by a property test).
  */
-export function plainSnapshot(input: AcceptInput, createdAt: number): TriggerSnapshot | undefined {
-  for (const field of Object.keys(input)) if (!TOP_LEVEL_FIELDS.has(field)) return undefined;
-  const options = input.options ?? {};
+export function plainSnapshot(input: object, createdAt: number): TriggerSnapshot | undefined {
+  const value: Record<string, unknown> = { ...input };
+  for (const field of Object.keys(value)) if (!TOP_LEVEL_FIELDS.has(field)) return undefined;
+  const { runId, orgId, envId, taskId, payloadType } = value;
+  const options = value.options ?? {};
   if (
-    !isPlainId(input.runId) ||
-    !isPlainId(input.orgId) ||
-    !isPlainId(input.envId) ||
-    !isPlainId(input.taskId) ||
+    !isPlainId(runId) ||
+    !isPlainId(orgId) ||
+    !isPlainId(envId) ||
+    !isPlainId(taskId) ||
     !isEpochMs(createdAt) ||
-    !isOptional(input.payloadType, "string") ||
-    input.traceContext !== undefined ||
+    !(payloadType === undefined || typeof payloadType === "string") ||
+    value.traceContext !== undefined ||
     !isPlainOptions(options)
   ) {
     return undefined;
   }
   const snapshot: TriggerSnapshot = {
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
-    runId: input.runId,
-    orgId: input.orgId,
-    envId: input.envId,
-    taskId: input.taskId,
-    payload: input.payload,
+    runId,
+    orgId,
+    envId,
+    taskId,
+    payload: value.payload,
     createdAt,
     options,
   };
-  if (input.payloadType !== undefined) snapshot.payloadType = input.payloadType;
+  if (payloadType !== undefined) snapshot.payloadType = payloadType;
   return snapshot;
 }
 
@@ -226,6 +228,15 @@ export function decodeSnapshot(
     json = JSON.parse(text);
   } catch {
     return { ok: false, error: "stored snapshot is not valid JSON" };
+  }
+  // The lease hot path: a plainly valid record is rebuilt by hand; anything else goes through zod.
+  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
+    const stored: Record<string, unknown> = { ...json };
+    const { schemaVersion, createdAt } = stored;
+    if (schemaVersion === SNAPSHOT_SCHEMA_VERSION && typeof createdAt === "number" && "payload" in stored) {
+      const fast = plainSnapshot({ ...stored, ...address }, createdAt);
+      if (fast !== undefined) return { ok: true, snapshot: fast };
+    }
   }
   const parsed = storedSnapshotSchema.safeParse(json);
   if (!parsed.success) {
