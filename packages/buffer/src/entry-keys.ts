@@ -1,3 +1,4 @@
+import { BufferInputError } from "./errors.js";
 import type { EntryAddress, EnvKeys } from "./keys.js";
 import { type BufferKeys, encodeSegment } from "./keys.js";
 
@@ -10,9 +11,32 @@ export interface EntryKeys {
   readonly member: string;
 }
 
-/** Computes an entry's keys from its ids. */
+/**
+ * Runs a key computation over caller-supplied ids; an id the key builder
+ * refuses (empty, too long) or a shard out of range becomes
+ * {@link BufferInputError} (`INVALID_INPUT`), thrown before any Redis call.
+ */
+export function withValidIds<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (cause) {
+    if (cause instanceof TypeError || cause instanceof RangeError) {
+      throw new BufferInputError("INVALID_INPUT", cause.message, { cause });
+    }
+    throw cause;
+  }
+}
+
+/** The keys of one (org, env); invalid ids throw {@link BufferInputError}. */
+export function envKeys(keys: BufferKeys, orgId: string, envId: string): EnvKeys {
+  return withValidIds(() => keys.env(orgId, envId));
+}
+
+/** Computes an entry's keys from its ids; invalid ids throw {@link BufferInputError}. */
 export function entryKeys(keys: BufferKeys, address: EntryAddress): EntryKeys {
-  const env = keys.env(address.orgId, address.envId);
-  const runField = encodeSegment(address.runId, "runId");
-  return { keys: env, runField, member: `${env.org}:${env.env}:${runField}` };
+  return withValidIds(() => {
+    const env = keys.env(address.orgId, address.envId);
+    const runField = encodeSegment(address.runId, "runId");
+    return { keys: env, runField, member: `${env.org}:${env.env}:${runField}` };
+  });
 }

@@ -1,5 +1,5 @@
 import type { BufferContext } from "./buffer-options.js";
-import { entryKeys } from "./entry-keys.js";
+import { entryKeys, withValidIds } from "./entry-keys.js";
 import type { FailureKind, LeasedEntry } from "./entry-view.js";
 import { failScript } from "./generated/lua-scripts.js";
 import { snapshotIdempotencyKey } from "./idempotency-index.js";
@@ -37,7 +37,7 @@ export async function failEntry(
       keys.entries,
       keys.leases,
       keys.depth,
-      context.keys.failed(address.orgId, address.envId, address.runId),
+      withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId)),
       idempotencyKey ?? keys.entries,
     ],
     [

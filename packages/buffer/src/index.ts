@@ -41,7 +41,7 @@ export {
   releaseClaim,
   resetResolvedClaim,
 } from "./claims.js";
-export { type EntryKeys, entryKeys } from "./entry-keys.js";
+export { type EntryKeys, entryKeys, envKeys, withValidIds } from "./entry-keys.js";
 export type {
   BufferEntryView,
   EntryMutations,

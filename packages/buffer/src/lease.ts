@@ -1,5 +1,5 @@
 import type { BufferContext } from "./buffer-options.js";
-import { entryKeys } from "./entry-keys.js";
+import { entryKeys, envKeys } from "./entry-keys.js";
 import { type EntryMutations, type LeasedEntry, toEntryMutations } from "./entry-view.js";
 import { BufferInputError } from "./errors.js";
 import { failEntry } from "./fail.js";
@@ -69,7 +69,7 @@ export async function lease(context: BufferContext, request: LeaseRequest): Prom
     throw new BufferInputError("INVALID_INPUT", `count must be an integer from 1 to ${MAX_LEASE_COUNT}`);
   }
   const leaseMs = leaseLength(context, request.leaseMs);
-  const keys = context.keys.env(request.orgId, request.envId);
+  const keys = envKeys(context.keys, request.orgId, request.envId);
   const token = leaseToken(context.options.random);
   const script = leaseScript.name;
   const raw = replyArray(

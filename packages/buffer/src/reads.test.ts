@@ -93,6 +93,28 @@ describe.each(redisTopologies)("enumeration and reads on $name", ({ test }) => {
     expect((await buffer.stats()).oldestEntryAgeMs).toBeGreaterThanOrEqual(5_000);
   });
 
+  test("invalid ids or shards in reads and leases throw BufferInputError before any Redis call", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis, shardCount: 2 });
+    const calls: Array<() => Promise<unknown>> = [
+      () => buffer.lease({ orgId: "", envId: "env", count: 1 }),
+      () => buffer.getEntry({ orgId: "org", envId: "env", runId: "" }),
+      () => buffer.getFailed({ orgId: "org", envId: "", runId: "r" }),
+      () => buffer.listEntries({ orgId: "o".repeat(600), envId: "env" }),
+      () => buffer.depth({ shard: 5 }),
+      () => buffer.depth({ orgId: "" }),
+      () => buffer.activeOrgs(-1),
+      () => buffer.activeEnvs(""),
+      () => buffer.position({ orgId: "org", envId: "env", runId: "" }),
+    ];
+    for (const call of calls) {
+      const error = await call().catch((caught: unknown) => caught);
+      expect(BufferError.isInstance(error)).toBe(true);
+      expect(error).toMatchObject({ code: "INVALID_INPUT" });
+    }
+  });
+
   test("checkRedisConfiguration accepts noeviction, warns or refuses otherwise", async ({ redis }) => {
     const buffer = new MollifierBuffer({ redis });
     const nodes = masters(redis);

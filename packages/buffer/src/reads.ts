@@ -1,5 +1,5 @@
 import type { BufferContext } from "./buffer-options.js";
-import { entryKeys } from "./entry-keys.js";
+import { entryKeys, envKeys, withValidIds } from "./entry-keys.js";
 import type { BufferEntryView, FailedEntryView, FailureKind } from "./entry-view.js";
 import { toEntryMutations } from "./entry-view.js";
 import { activeEnvs, activeOrgs } from "./enumerate.js";
@@ -99,7 +99,7 @@ export async function getFailed(
   address: EntryAddress,
 ): Promise<FailedEntryView | undefined> {
   const record = await context.redis.hgetall(
-    context.keys.failed(address.orgId, address.envId, address.runId),
+    withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId)),
   );
   const { snapshot: rawSnapshot, error, kind, failedAt, attempts, acceptedAt } = record;
   if (rawSnapshot === undefined || error === undefined || kind === undefined || !isFailureKind(kind)) {
@@ -141,7 +141,7 @@ export async function listEntries(
       `cursor ${JSON.stringify(request.cursor)} is not a listEntries cursor`,
     );
   }
-  const keys = context.keys.env(request.orgId, request.envId);
+  const keys = envKeys(context.keys, request.orgId, request.envId);
   const runs = await context.redis.lrange(keys.queue, start, start + limit);
   const page = runs.slice(0, limit);
   const views = await Promise.all(
@@ -158,15 +158,16 @@ export async function depth(context: BufferContext, scope: DepthScope): Promise<
   let key: string;
   let field: string;
   if ("shard" in scope) {
-    key = context.keys.shard(scope.shard).depth;
+    key = withValidIds(() => context.keys.shard(scope.shard)).depth;
     field = "total";
   } else if ("envId" in scope) {
-    const keys = context.keys.env(scope.orgId, scope.envId);
+    const keys = envKeys(context.keys, scope.orgId, scope.envId);
     key = keys.depth;
     field = keys.envDepthField;
   } else {
-    key = context.keys.shard(context.keys.shardOf(scope.orgId)).depth;
-    field = `org:${encodeSegment(scope.orgId, "orgId")}`;
+    const { orgId } = scope;
+    key = withValidIds(() => context.keys.shard(context.keys.shardOf(orgId))).depth;
+    field = `org:${encodeSegment(orgId, "orgId")}`;
   }
   return Number((await context.redis.hget(key, field)) ?? 0);
 }
@@ -176,7 +177,7 @@ export async function oldestEntryAgeMs(
   context: BufferContext,
   address: { orgId: string; envId: string },
 ): Promise<number | undefined> {
-  const keys = context.keys.env(address.orgId, address.envId);
+  const keys = envKeys(context.keys, address.orgId, address.envId);
   const script = readOldestEntryScript.name;
   const reply = replyArray(
     script,
