@@ -39,6 +39,10 @@ export function createHttpServer(
   const listener = createRequestListener({ build, mode: "production", getLoadContext: () => ({ services }) });
   return http.createServer((request, response) => {
     const path = decodeURIComponent((request.url ?? "/").split("?")[0] ?? "/");
+    if (path === "/favicon.ico") {
+      response.writeHead(204).end();
+      return;
+    }
     if (request.method === "GET" && path !== "/" && !path.startsWith("/api/")) {
       const file = normalize(join(clientDirectory, path));
       if (file.startsWith(clientDirectory) && existsSync(file) && statSync(file).isFile()) {
