@@ -1,9 +1,11 @@
 import { redisTopologies } from "@mollifier/testing";
 import fc from "fast-check";
 import { describe, expect } from "vitest";
+import type { AcceptResult } from "./accept.js";
 import { MollifierBuffer } from "./buffer.js";
 import type { LeasedEntry } from "./entry-view.js";
 import type { RedisClient } from "./lua-script.js";
+import type { AcceptInput } from "./snapshot.js";
 
 // A reference model of the buffer, checked against Redis after every step of
 // random accept / lease / ack / retry / fail / expire / reap / promote runs.
@@ -16,7 +18,7 @@ const ENVS = [
 const MAX_ATTEMPTS = 3;
 
 type Op =
-  | { kind: "accept"; env: number; duplicate: boolean; pick: number }
+  | { kind: "accept"; batch: boolean; items: Array<{ env: number; duplicate: boolean; pick: number }> }
   | { kind: "lease"; env: number; count: number }
   | { kind: "ack" | "retry" | "fail"; pick: number }
   | { kind: "expire"; pick: number }
@@ -28,9 +30,11 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
     weight: 4,
     arbitrary: fc.record({
       kind: fc.constant("accept" as const),
-      env: fc.nat(2),
-      duplicate: fc.boolean(),
-      pick: fc.nat(),
+      batch: fc.boolean(),
+      items: fc.array(fc.record({ env: fc.nat(2), duplicate: fc.boolean(), pick: fc.nat() }), {
+        minLength: 1,
+        maxLength: 4,
+      }),
     }),
   },
   {
@@ -118,35 +122,40 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
   const { buffer } = model;
   switch (op.kind) {
     case "accept": {
-      const envEntries = [...model.entries.values()].filter((entry) => entry.env === op.env);
-      const existing =
-        op.duplicate && envEntries.length > 0 ? envEntries[op.pick % envEntries.length] : undefined;
-      const runId = existing?.runId ?? model.freshRunId();
-      const address = ENVS[op.env] ?? ENVS[0];
-      const result = await buffer.accept({
-        ...address,
-        runId,
-        taskId: "task",
-        payload: { runId },
-        options: {},
-      });
-      if (existing && model.buffered(existing)) {
-        expect(result).toEqual({ outcome: "duplicate_run", runId });
-        return;
+      // The expected result of each item, in order, as the model sees it.
+      const inputs: AcceptInput[] = [];
+      const expected: AcceptResult[] = [];
+      for (const item of op.items) {
+        const envEntries = [...model.entries.values()].filter((entry) => entry.env === item.env);
+        const existing =
+          item.duplicate && envEntries.length > 0 ? envEntries[item.pick % envEntries.length] : undefined;
+        const runId = existing?.runId ?? model.freshRunId();
+        const address = ENVS[item.env] ?? ENVS[0];
+        inputs.push({ ...address, runId, taskId: "task", payload: { runId }, options: {} });
+        if (existing && model.buffered(existing)) {
+          expected.push({ outcome: "duplicate_run", runId });
+          continue;
+        }
+        const queue = model.queues[item.env] ?? [];
+        expected.push({ outcome: "accepted", runId, position: queue.length });
+        queue.push(runId);
+        model.entries.set(model.key(item.env, runId), {
+          env: item.env,
+          runId,
+          member: buffer.keys.entryMember(address.orgId, address.envId, runId),
+          state: "queued",
+          attempts: 0,
+          expired: false,
+          dueAt: 0,
+          failedEver: existing?.failedEver ?? false,
+        });
       }
-      const queue = model.queues[op.env] ?? [];
-      expect(result).toEqual({ outcome: "accepted", runId, position: queue.length });
-      queue.push(runId);
-      model.entries.set(model.key(op.env, runId), {
-        env: op.env,
-        runId,
-        member: buffer.keys.entryMember(address.orgId, address.envId, runId),
-        state: "queued",
-        attempts: 0,
-        expired: false,
-        dueAt: 0,
-        failedEver: existing?.failedEver ?? false,
-      });
+      if (op.batch) {
+        expect(await buffer.acceptBatch(inputs)).toEqual(expected);
+      } else {
+        for (const [index, input] of inputs.entries())
+          expect(await buffer.accept(input)).toEqual(expected[index]);
+      }
       return;
     }
     case "lease": {
@@ -284,7 +293,7 @@ async function check(model: Model, redis: RedisClient): Promise<void> {
 }
 
 describe.each(redisTopologies)("the buffer against a reference model on $name", ({ test }) => {
-  test("random accept/lease/ack/retry/fail/reap/promote runs never lose, duplicate or reorder an entry", async ({
+  test("random accept/acceptBatch/lease/ack/retry/fail/reap/promote runs never lose, duplicate or reorder an entry", async ({
     redis,
   }) => {
     let run = 0;
