@@ -1,5 +1,6 @@
 import { type LeasedEntry, MollifierBuffer } from "@mollifier/buffer";
 import { Drainer, SharedRateLimiter } from "@mollifier/drainer";
+import { createReadFallback } from "@mollifier/read-fallback";
 import { createRecorder } from "@mollifier/telemetry";
 import type { Redis } from "ioredis";
 import { createRunService, type RunService } from "./api/run-service.server";
@@ -8,9 +9,9 @@ import type { AppConfig, MollifierMode } from "./config.server";
 import { LiveStats } from "./dashboard/live-stats.server";
 import type { Database } from "./engine/database.server";
 import { RunEngine } from "./engine/run-engine.server";
+import { createRunStore } from "./engine/run-store.server";
 import { loadApiKeys, type SeededEnvironment, seedTenants } from "./engine/seed.server";
 import type { AppGate } from "./mollifier/gate-port";
-import { createIdempotencyClaims } from "./mollifier/idempotency-claims.server";
 import {
   createMaterialiser,
   type MaterialiseCounters,
@@ -90,7 +91,12 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
   const gateRedis = redis.duplicate({ enableOfflineQueue: false });
   if (config.mode !== "off") await waitUntilReady(gateRedis);
   const gate = createPackageGate({ redis: gateRedis, buffer, config, recorder });
-  const claims = createIdempotencyClaims({ redis, prefix: `${prefix}:claim` });
+  const readFallback = createReadFallback({
+    buffer,
+    runStore: createRunStore(engine),
+    recorder,
+    estimateDrainRate: () => config.drainRatePerSecond,
+  });
   const materialiser = createMaterialiser({ engine, mode });
   const drainer = new Drainer<LeasedEntry>({
     source: buffer,
@@ -136,10 +142,10 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
       engine,
       buffer,
       gate,
-      claims,
+      readFallback,
       stats,
     }),
-    runs: createRunService({ engine, buffer, claims }),
+    runs: createRunService({ engine, buffer, readFallback }),
     materialised: materialiser.counters,
     burst: { running: false },
     async close() {

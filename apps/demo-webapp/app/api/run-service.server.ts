@@ -1,186 +1,107 @@
-import type { RunEngine, UpdateRunResult } from "../engine/run-engine.server";
+import type { ReadFallback } from "@mollifier/read-fallback";
+import type { RunEngine } from "../engine/run-engine.server";
 import type { SeededEnvironment } from "../engine/seed.server";
-import type { AppBuffer, BufferEntryView } from "../mollifier/buffer-port";
-import type { createIdempotencyClaims } from "../mollifier/idempotency-claims.server";
+import type { AppBuffer } from "../mollifier/buffer-port";
 import { ApiError, notFound } from "./api-error";
-import { type RunView, viewFromEntry, viewFromRecord } from "./run-view";
+import { type RunView, toRunView } from "./run-view";
 
 export interface RunServiceDependencies {
   readonly engine: RunEngine;
   readonly buffer: AppBuffer;
-  readonly claims: ReturnType<typeof createIdempotencyClaims>;
-  readonly clock?: () => number;
-  /** How long a mutation waits for a run being written to land. @default 5_000 */
-  readonly landingWaitMs?: number;
+  readonly readFallback: ReadFallback;
 }
 
+const busy = () => new ApiError(409, "the run is being written to the database; retry shortly", "BUSY");
+const unavailable = () => new ApiError(503, "the buffer is unavailable; retry shortly", "BUFFER_UNAVAILABLE");
+
 /**
- * Reads and mutations that see a run wherever it is: the database first, then
- * the buffer. A run being materialised (leased) is waited for, by polling the
- * buffer, then mutated in the database.
+ * Reads and mutations that see a run wherever it is, through
+ * `@mollifier/read-fallback`: the database first, then the buffer; a run being
+ * written is waited for (polling Redis) and then mutated in the database.
  */
 export function createRunService(dependencies: RunServiceDependencies) {
-  const { engine, buffer, claims } = dependencies;
-  const clock = dependencies.clock ?? Date.now;
-  const landingWaitMs = dependencies.landingWaitMs ?? 5_000;
+  const { engine, buffer, readFallback } = dependencies;
   const ref = (env: SeededEnvironment, runId: string) => ({ orgId: env.orgId, envId: env.envId, runId });
 
-  async function entryOf(env: SeededEnvironment, runId: string): Promise<BufferEntryView | undefined> {
-    try {
-      return await buffer.getEntry(ref(env, runId));
-    } catch {
-      return undefined;
-    }
+  /** Failure or outage outcomes shared by every read-fallback call, as API errors. */
+  function settle(result: { outcome: string }): void {
+    if (result.outcome === "not_found") throw notFound();
+    if (result.outcome === "timed_out") throw busy();
+    if (result.outcome === "degraded") throw unavailable();
   }
 
   async function find(env: SeededEnvironment, runId: string): Promise<RunView | undefined> {
-    const stored = await engine.findRun(env.envId, runId);
-    if (stored) return viewFromRecord(stored);
-    const entry = await entryOf(env, runId);
-    if (entry) return viewFromEntry(entry, clock());
-    // It may have been drained between the two reads.
-    const drained = await engine.findRun(env.envId, runId);
-    return drained ? viewFromRecord(drained) : undefined;
-  }
-
-  /** Waits (polling Redis) for a leased entry to leave the buffer. */
-  async function awaitLanding(env: SeededEnvironment, runId: string): Promise<void> {
-    const deadline = clock() + landingWaitMs;
-    while (clock() < deadline) {
-      const entry = await entryOf(env, runId);
-      if (!entry || entry.state !== "leased") return;
-      await new Promise((resolve) => setTimeout(resolve, 25));
+    const result = await readFallback.findRun(ref(env, runId));
+    if (result.outcome === "not_found") return undefined;
+    if (result.outcome === "degraded") {
+      // Redis is down: the database still answers for the runs it holds.
+      const stored = await engine.findRun(env.envId, runId);
+      if (!stored) throw unavailable();
+      const again = await readFallback.findRun(ref(env, runId));
+      if (again.outcome === "found") return toRunView(again.run, stored.error);
+      throw unavailable();
     }
-    throw new ApiError(409, "the run is being written to the database; retry shortly", "BUSY");
+    const stored = result.run.source === "database" ? await engine.findRun(env.envId, runId) : undefined;
+    return toRunView(result.run, stored?.error);
   }
 
-  /**
-   * Applies a mutation where the run lives: `inDatabase` when stored,
-   * `inBuffer` while buffered (answering `busy` while leased).
-   */
-  async function mutate<T extends { outcome: string }>(
-    env: SeededEnvironment,
-    runId: string,
-    inDatabase: () => Promise<RunView>,
-    inBuffer: () => Promise<T>,
-    fromBuffer: (result: T) => Promise<RunView>,
-  ): Promise<RunView> {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      if (await engine.findRun(env.envId, runId)) return inDatabase();
-      const result = await inBuffer();
-      if (result.outcome === "busy") {
-        await awaitLanding(env, runId);
-        continue;
-      }
-      if (result.outcome === "not_found") {
-        if (await engine.findRun(env.envId, runId)) return inDatabase();
-        throw notFound();
-      }
-      return fromBuffer(result);
-    }
-    throw new ApiError(409, "the run is being written to the database; retry shortly", "BUSY");
-  }
-
-  const bufferedView = async (env: SeededEnvironment, runId: string) => {
+  async function current(env: SeededEnvironment, runId: string): Promise<RunView> {
     const view = await find(env, runId);
     if (!view) throw notFound();
     return view;
-  };
-
-  const fromUpdate = (result: UpdateRunResult): RunView => {
-    if (result.outcome === "updated") return viewFromRecord(result.run);
-    if (result.outcome === "too_many_tags") {
-      throw new ApiError(422, `a run carries at most ${result.limit} tags`, "TOO_MANY_TAGS");
-    }
-    if (result.outcome === "version_conflict") {
-      throw new ApiError(409, `metadata version is ${result.version}`, "VERSION_CONFLICT");
-    }
-    throw notFound();
-  };
+  }
 
   return {
     find,
 
-    cancel: (env: SeededEnvironment, runId: string, reason: string) =>
-      mutate(
-        env,
-        runId,
-        async () => {
-          const result = await engine.cancelRun(env.envId, runId);
-          if (result.outcome === "not_found") throw notFound();
-          return viewFromRecord(result.run);
-        },
-        () => buffer.cancel({ ...ref(env, runId), reason }),
-        () => bufferedView(env, runId),
-      ),
+    async cancel(env: SeededEnvironment, runId: string, reason: string): Promise<RunView> {
+      const result = await readFallback.cancelRun({ ...ref(env, runId), reason });
+      settle(result);
+      return current(env, runId);
+    },
 
-    addTags: (env: SeededEnvironment, runId: string, tags: string[]) =>
-      mutate(
-        env,
-        runId,
-        async () => fromUpdate(await engine.addTags(env.envId, runId, tags)),
-        () => buffer.addTags({ ...ref(env, runId), tags }),
-        async (result) => {
-          if (result.outcome === "too_many_tags") {
-            throw new ApiError(422, `a run carries at most ${result.limit} tags`, "TOO_MANY_TAGS");
-          }
-          return bufferedView(env, runId);
-        },
-      ),
+    async addTags(env: SeededEnvironment, runId: string, tags: string[]): Promise<RunView> {
+      const result = await readFallback.addTags({ ...ref(env, runId), tags });
+      settle(result);
+      if (result.outcome === "too_many_tags") {
+        throw new ApiError(422, `a run carries at most ${result.limit} tags`, "TOO_MANY_TAGS");
+      }
+      return current(env, runId);
+    },
 
-    setMetadata: (
+    /** Replaces metadata; with `expectedVersion`, only if the run is still at that version. */
+    async setMetadata(
       env: SeededEnvironment,
       runId: string,
       metadata: unknown,
       expectedVersion: number | undefined,
-    ) =>
-      mutate(
-        env,
-        runId,
-        async () => fromUpdate(await engine.setMetadata(env.envId, runId, metadata, expectedVersion)),
-        async () => {
-          let version = expectedVersion;
-          if (version === undefined) {
-            const entry = await entryOf(env, runId);
-            if (!entry) return { outcome: "not_found" } as const;
-            version = entry.mutations.metadataVersion;
-          }
-          return buffer.setMetadata({
-            ...ref(env, runId),
-            metadata: JSON.stringify(metadata ?? null),
-            expectedVersion: version,
-          });
-        },
-        async (result) => {
-          if (result.outcome === "version_conflict") {
-            throw new ApiError(409, `metadata version is ${result.version}`, "VERSION_CONFLICT");
-          }
-          return bufferedView(env, runId);
-        },
-      ),
+    ): Promise<RunView> {
+      if (expectedVersion !== undefined) {
+        const before = await current(env, runId);
+        if (before.metadataVersion !== expectedVersion) {
+          throw new ApiError(409, `metadata version is ${before.metadataVersion}`, "VERSION_CONFLICT");
+        }
+      }
+      const text = JSON.stringify(metadata ?? null);
+      const result = await readFallback.updateMetadata({ ...ref(env, runId), update: () => text });
+      settle(result);
+      if (result.outcome === "version_conflict") {
+        throw new ApiError(409, `metadata version is ${result.version}`, "VERSION_CONFLICT");
+      }
+      return current(env, runId);
+    },
 
     /** Frees an idempotency key in the database, the buffer and the claim store. */
-    async resetIdempotencyKey(
-      env: SeededEnvironment,
-      taskId: string,
-      key: string,
-    ): Promise<{ reset: number }> {
-      const idempotency = { orgId: env.orgId, envId: env.envId, taskId, idempotencyKey: key };
-      let reset = await engine.resetIdempotencyKey(env.envId, taskId, key);
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const result = await buffer.resetIdempotency(idempotency);
-        if (result.outcome === "busy") {
-          const held = await buffer.lookupIdempotency(idempotency);
-          if (held.outcome === "found") await awaitLanding(env, held.runId);
-          reset += await engine.resetIdempotencyKey(env.envId, taskId, key);
-          continue;
-        }
-        if (result.outcome === "reset") reset++;
-        break;
-      }
-      await claims.resetResolved(idempotency);
-      if (reset === 0) throw notFound("idempotency key");
-      return { reset };
+    async resetIdempotencyKey(env: SeededEnvironment, taskId: string, key: string) {
+      const result = await readFallback.resetIdempotencyKey({
+        orgId: env.orgId,
+        envId: env.envId,
+        taskId,
+        idempotencyKey: key,
+      });
+      if (result.outcome === "not_found") throw notFound("idempotency key");
+      settle(result);
+      return { runIds: result.outcome === "reset" ? result.runIds : [] };
     },
 
     async listBuffered(env: SeededEnvironment, cursor: string | undefined, limit: number) {
@@ -190,9 +111,14 @@ export function createRunService(dependencies: RunServiceDependencies) {
         ...(cursor !== undefined ? { cursor } : {}),
         limit,
       });
+      const data: RunView[] = [];
+      for (const entry of page.entries) {
+        const view = await find(env, entry.runId);
+        if (view) data.push(view);
+      }
       return {
         depth: await buffer.depth({ orgId: env.orgId, envId: env.envId }),
-        data: page.entries.map((entry) => viewFromEntry(entry, clock())),
+        data,
         nextCursor: page.nextCursor ?? null,
       };
     },

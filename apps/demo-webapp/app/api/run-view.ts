@@ -1,5 +1,4 @@
-import type { RunRecord } from "../engine/run-record";
-import type { BufferEntryView } from "../mollifier/buffer-port";
+import type { RunView as FallbackRunView } from "@mollifier/read-fallback";
 
 /** What the API answers for a run, wherever it lives. */
 export interface RunView {
@@ -17,11 +16,23 @@ export interface RunView {
   /** `database`, or `buffer` while the run waits to be written. */
   readonly location: "database" | "buffer";
   readonly queuePosition?: number;
+  /** While buffered: when the drainer is expected to write it. */
+  readonly estimatedStartAt?: string;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());
 
-export function viewFromRecord(run: RunRecord): RunView {
+function parseMetadata(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The API's view of a run found by the read fallback; `error` comes from the database row when there is one. */
+export function toRunView(run: FallbackRunView, error?: string): RunView {
   return {
     id: run.id,
     taskId: run.taskId,
@@ -29,43 +40,15 @@ export function viewFromRecord(run: RunRecord): RunView {
     createdAt: new Date(run.createdAt).toISOString(),
     payload: run.payload,
     tags: run.tags,
-    metadata: run.metadata ?? null,
+    metadata: parseMetadata(run.metadata),
     metadataVersion: run.metadataVersion,
     idempotencyKey: run.idempotencyKey ?? null,
     delayUntil: iso(run.delayUntil),
-    error: run.error ?? null,
-    location: "database",
-  };
-}
-
-export function viewFromEntry(entry: BufferEntryView, now: number): RunView {
-  const { snapshot, mutations } = entry;
-  const delayUntil = mutations.delayUntil ?? snapshot.options.delayUntil;
-  let metadata: unknown = snapshot.options.metadata ?? null;
-  if (mutations.metadata !== undefined) {
-    try {
-      metadata = JSON.parse(mutations.metadata);
-    } catch {
-      metadata = mutations.metadata;
-    }
-  }
-  return {
-    id: snapshot.runId,
-    taskId: snapshot.taskId,
-    status: mutations.canceled
-      ? "CANCELED"
-      : delayUntil !== undefined && delayUntil > now
-        ? "DELAYED"
-        : "QUEUED",
-    createdAt: new Date(snapshot.createdAt).toISOString(),
-    payload: snapshot.payload,
-    tags: [...new Set([...(snapshot.options.tags ?? []), ...mutations.tags])],
-    metadata,
-    metadataVersion: mutations.metadataVersion,
-    idempotencyKey: mutations.idempotencyReset ? null : (snapshot.options.idempotencyKey ?? null),
-    delayUntil: iso(delayUntil),
-    error: null,
-    location: "buffer",
-    ...(entry.position !== undefined ? { queuePosition: entry.position } : {}),
+    error: error ?? null,
+    location: run.source,
+    ...(run.queuePosition !== undefined ? { queuePosition: run.queuePosition } : {}),
+    ...(run.estimatedStartAt !== undefined
+      ? { estimatedStartAt: new Date(run.estimatedStartAt).toISOString() }
+      : {}),
   };
 }

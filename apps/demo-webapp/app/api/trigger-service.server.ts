@@ -1,12 +1,12 @@
 import { randomBytes } from "node:crypto";
+import type { RunView as FallbackRunView, ReadFallback } from "@mollifier/read-fallback";
 import type { MollifierMode } from "../config.server";
 import type { LiveStats } from "../dashboard/live-stats.server";
 import type { RunEngine } from "../engine/run-engine.server";
 import type { RunRecord } from "../engine/run-record";
 import type { SeededEnvironment } from "../engine/seed.server";
-import type { AcceptInput, AppBuffer, BufferEntryView } from "../mollifier/buffer-port";
+import type { AcceptInput, AppBuffer } from "../mollifier/buffer-port";
 import type { AppGate, GateBypass } from "../mollifier/gate-port";
-import type { createIdempotencyClaims } from "../mollifier/idempotency-claims.server";
 import { ApiError } from "./api-error";
 import { durationMs, type TriggerBody } from "./trigger-schema";
 
@@ -44,7 +44,7 @@ export interface TriggerServiceDependencies {
   readonly engine: RunEngine;
   readonly buffer: AppBuffer;
   readonly gate: AppGate;
-  readonly claims: ReturnType<typeof createIdempotencyClaims>;
+  readonly readFallback: ReadFallback;
   readonly stats: LiveStats;
   readonly clock?: () => number;
   readonly mintRunId?: () => string;
@@ -62,40 +62,35 @@ function responseFromRecord(run: RunRecord, isCached: boolean): TriggerResponse 
   };
 }
 
-function responseFromEntry(entry: BufferEntryView, isCached: boolean, now: number): TriggerResponse {
-  const delayUntil = entry.mutations.delayUntil ?? entry.snapshot.options.delayUntil;
+function responseFromView(run: FallbackRunView, isCached: boolean): TriggerResponse {
   return {
-    id: entry.runId,
-    taskId: entry.snapshot.taskId,
-    status: entry.mutations.canceled
-      ? "CANCELED"
-      : delayUntil !== undefined && delayUntil > now
-        ? "DELAYED"
-        : "QUEUED",
-    createdAt: new Date(entry.snapshot.createdAt).toISOString(),
-    tags: [...new Set([...(entry.snapshot.options.tags ?? []), ...entry.mutations.tags])],
-    idempotencyKey: entry.snapshot.options.idempotencyKey ?? null,
+    id: run.id,
+    taskId: run.taskId,
+    status: run.status,
+    createdAt: new Date(run.createdAt).toISOString(),
+    tags: run.tags,
+    idempotencyKey: run.idempotencyKey ?? null,
     isCached,
-    notice: MOLLIFIED_NOTICE,
-    ...(entry.position !== undefined ? { queuePosition: entry.position } : {}),
+    ...(run.source === "buffer"
+      ? {
+          notice: MOLLIFIED_NOTICE,
+          ...(run.queuePosition !== undefined ? { queuePosition: run.queuePosition } : {}),
+        }
+      : {}),
   };
 }
 
 /** The trigger hot path: idempotency claim → gate → buffer or database. */
 export function createTriggerService(dependencies: TriggerServiceDependencies) {
-  const { engine, buffer, gate, claims, stats } = dependencies;
+  const { engine, buffer, gate, readFallback, stats } = dependencies;
   const clock = dependencies.clock ?? Date.now;
   const mint = dependencies.mintRunId ?? mintRunId;
 
-  // Reads go database → buffer → database: the drainer writes the row before it
-  // removes the entry, so a run moving between the two is seen by one of the reads.
   async function locate(env: SeededEnvironment, runId: string, isCached: boolean) {
+    const found = await readFallback.findRun({ orgId: env.orgId, envId: env.envId, runId });
+    if (found.outcome === "found") return responseFromView(found.run, isCached);
     const stored = await engine.findRun(env.envId, runId);
-    if (stored) return responseFromRecord(stored, isCached);
-    const entry = await buffer.getEntry({ orgId: env.orgId, envId: env.envId, runId });
-    if (entry) return responseFromEntry(entry, isCached, clock());
-    const drained = await engine.findRun(env.envId, runId);
-    return drained ? responseFromRecord(drained, isCached) : undefined;
+    return stored ? responseFromRecord(stored, isCached) : undefined;
   }
 
   async function cached(
@@ -103,19 +98,23 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
     taskId: string,
     key: string,
   ): Promise<TriggerResponse | undefined> {
-    const stored = await engine.findByIdempotencyKey(env.envId, taskId, key);
-    if (stored) return responseFromRecord(stored, true);
-    if (dependencies.mode() === "off") return undefined;
-    const found = await buffer.lookupIdempotency({
+    if (dependencies.mode() === "off") {
+      const stored = await engine.findByIdempotencyKey(env.envId, taskId, key);
+      return stored ? responseFromRecord(stored, true) : undefined;
+    }
+    const found = await readFallback.findIdempotentRun({
       orgId: env.orgId,
       envId: env.envId,
       taskId,
       idempotencyKey: key,
     });
-    if (found.outcome === "found") return locate(env, found.runId, true);
-    // The entry may have been drained (row written, index removed) between the two reads.
-    const drained = await engine.findByIdempotencyKey(env.envId, taskId, key);
-    return drained ? responseFromRecord(drained, true) : undefined;
+    if (found.outcome === "found") return responseFromView(found.run, true);
+    if (found.outcome === "degraded") {
+      // Redis is down: the database still knows the keys of the runs it holds.
+      const stored = await engine.findByIdempotencyKey(env.envId, taskId, key);
+      return stored ? responseFromRecord(stored, true) : undefined;
+    }
+    return undefined;
   }
 
   async function writeDirect(snapshot: PendingRun, token: string | undefined) {
@@ -256,25 +255,29 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
     const hit = await cached(env, taskId, key);
     if (hit) return hit;
     if (dependencies.mode() === "off") return route(env, snapshot, bypass, options.oneTimeUseToken);
-    const claim = await claims.claimOrAwait({
+    const claimRequest = {
       orgId: env.orgId,
       envId: env.envId,
       taskId,
       idempotencyKey: key,
-    });
+      idempotencyKeyExpiresAt: snapshot.options.idempotencyKeyExpiresAt,
+    };
+    const claim = await readFallback.claimOrAwait(claimRequest);
     if (claim.outcome === "resolved") {
       const winner = (await locate(env, claim.runId, true)) ?? (await cached(env, taskId, key));
       if (winner) return winner;
     }
+    // Timed out or Redis down: go on without a claim; the buffer's index and the
+    // database's unique key still keep one run per key.
     if (claim.outcome !== "claimed") return route(env, snapshot, bypass, options.oneTimeUseToken);
     try {
       // The previous owner may have finished between our lookup and our claim.
       const late = await cached(env, taskId, key);
       const response = late ?? (await route(env, snapshot, bypass, options.oneTimeUseToken));
-      await claim.publish(response.id);
+      await readFallback.publish({ ...claimRequest, token: claim.token, runId: response.id });
       return response;
     } catch (error) {
-      await claim.release();
+      await readFallback.release({ ...claimRequest, token: claim.token });
       throw error;
     }
   }

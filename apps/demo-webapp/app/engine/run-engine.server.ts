@@ -162,16 +162,38 @@ export class RunEngine {
     return run;
   }
 
-  /** Frees an idempotency key so the next trigger with it creates a new run. */
-  async resetIdempotencyKey(envId: string, taskId: string, key: string): Promise<number> {
+  /** Frees an idempotency key so the next trigger with it creates a new run; answers the runs that held it. */
+  async resetIdempotencyKey(envId: string, taskId: string, key: string): Promise<string[]> {
     const result = await this.writes.run(() =>
       this.#database.query(
         `UPDATE runs SET idempotency_key = NULL, idempotency_key_expires_at = NULL
-         WHERE env_id = $1 AND task_id = $2 AND idempotency_key = $3`,
+         WHERE env_id = $1 AND task_id = $2 AND idempotency_key = $3 RETURNING id`,
         [envId, taskId, key],
       ),
     );
-    return result.rowCount;
+    return result.rows.map((row) => String(row.id));
+  }
+
+  /** Moves a delayed run's start; only a run still DELAYED can be rescheduled. */
+  async rescheduleRun(
+    envId: string,
+    runId: string,
+    delayUntil: number,
+  ): Promise<
+    | { outcome: "updated"; run: RunRecord }
+    | { outcome: "not_delayed"; run: RunRecord }
+    | { outcome: "not_found" }
+  > {
+    const result = await this.writes.run(() =>
+      this.#database.query(
+        "UPDATE runs SET delay_until = $3 WHERE id = $1 AND env_id = $2 AND status = 'DELAYED' RETURNING *",
+        [runId, envId, delayUntil],
+      ),
+    );
+    const row = result.rows[0];
+    if (row) return { outcome: "updated", run: toRecord(row) };
+    const existing = await this.findRun(envId, runId);
+    return existing ? { outcome: "not_delayed", run: existing } : { outcome: "not_found" };
   }
 
   async cancelRun(envId: string, runId: string): Promise<CancelRunResult> {

@@ -23,11 +23,3 @@ export type AppBuffer = Pick<
   | "lookupIdempotency"
   | "resetIdempotency"
 >;
-
-/** An (org, env, task, key) address in the idempotency index. */
-export interface IdempotencyRef {
-  readonly orgId: string;
-  readonly envId: string;
-  readonly taskId: string;
-  readonly idempotencyKey: string;
-}
