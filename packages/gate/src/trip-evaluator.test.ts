@@ -218,6 +218,31 @@ describe.each(redisTopologies)("the trip evaluator on $name", ({ test }) => {
     );
   });
 
+  test("a caller whose clock runs far behind counts into the newest bucket and cannot stretch the hold by its skew", async ({
+    redis,
+  }) => {
+    const evaluator = await evaluatorFor(redis, {
+      tripThreshold: 2,
+      tripWindowMs: WINDOW,
+      tripHoldMs: 1_000,
+    });
+    const t = 1_700_000_000_000;
+    const ahead = await burst(evaluator, t + 10_000, 3);
+    expect(ahead.filter((result) => result.tripped)).toHaveLength(1);
+    // Ten seconds behind: read as the newest bucket's start, inside the hold.
+    expect(await evaluator.evaluate({ orgId: ORG, envId: ENV, now: t })).toMatchObject({
+      outcome: "per_env_rate",
+      count: 4,
+      holdRemainingMs: 1_000,
+    });
+    // Once the fleet's newest time is past the hold, the lagging caller is released too.
+    await evaluator.evaluate({ orgId: ORG, envId: ENV, now: t + 11_100 });
+    expect(await evaluator.evaluate({ orgId: ORG, envId: ENV, now: t + 1 })).toMatchObject({
+      outcome: "under_budget",
+      holdRemainingMs: 0,
+    });
+  });
+
   test("an env with buffered entries stays diverted (backlogged) until its depth is back to zero", async ({
     redis,
   }) => {

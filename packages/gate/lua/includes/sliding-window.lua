@@ -54,15 +54,27 @@ local function countTrigger(key, now, nowText, windowMs, buckets, threshold, hol
     -- Refreshed once per sub-bucket: outlives the last live slot and the hold.
     redis.call('PEXPIRE', key, math.ceil(windowMs + 2 * windowMs / buckets + holdMs) + 1)
   end
+  -- The hold runs on the window's timeline: a caller whose clock is behind
+  -- the newest bucket is taken to be at that bucket's start, so a clock far
+  -- behind (or far ahead) of the fleet cannot stretch a hold by its skew.
+  local headStart = math.max(head or bucket, bucket) * windowMs / buckets
+  local at = now
+  if headStart > now then
+    at = headStart
+  end
   -- The hold is re-armed only by a trigger that finds the window over the
   -- threshold, never by triggers that merely arrive while it is held.
   if count > threshold then
-    lastOver = now
-    redis.call('HSET', key, 'o', nowText)
+    lastOver = at
+    if at == now then
+      redis.call('HSET', key, 'o', nowText)
+    else
+      redis.call('HSET', key, 'o', at)
+    end
   end
   local holdRemaining = 0
   if lastOver ~= nil then
-    holdRemaining = math.max(0, math.min(holdMs, lastOver + holdMs - now))
+    holdRemaining = math.floor(math.max(0, math.min(holdMs, lastOver + holdMs - at)))
   end
   return count, holdRemaining
 end
