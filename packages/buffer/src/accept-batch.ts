@@ -15,6 +15,7 @@ import type { AcceptInput } from "./snapshot.js";
 export const MAX_ACCEPT_BATCH_GROUP = 500;
 
 interface Call {
+  readonly env: string;
   readonly single: boolean;
   readonly items: Array<{ readonly index: number; readonly prepared: PreparedAccept }>;
 }
@@ -54,8 +55,8 @@ async function acceptGroup(
  * Inputs are grouped by env (all of an env's keys share its shard's slot) and
  * each group is one script call. An input with an idempotency key needs its
  * own index key in `KEYS`, so it goes through the single-accept script and
- * splits its env's group there. All calls are sent at once; an env's calls go
- * to one slot over one connection in input order, so its FIFO order holds.
+ * splits its env's group there. Envs are accepted in parallel; an env's calls
+ * run in input order, so its FIFO order holds.
  */
 export async function acceptBatch(
   context: BufferContext,
@@ -68,29 +69,39 @@ export async function acceptBatch(
     const env = item.keys.entries;
     if (item.idempotencyKey !== undefined) {
       openGroups.delete(env);
-      calls.push({ single: true, items: [{ index, prepared: item }] });
+      calls.push({ env, single: true, items: [{ index, prepared: item }] });
       return;
     }
     let call = openGroups.get(env);
     if (call === undefined || call.items.length >= MAX_ACCEPT_BATCH_GROUP) {
-      call = { single: false, items: [] };
+      call = { env, single: false, items: [] };
       openGroups.set(env, call);
       calls.push(call);
     }
     call.items.push({ index, prepared: item });
   });
   const results = new Array<AcceptResult | undefined>(inputs.length);
-  await Promise.all(
-    calls.map(async (call) => {
-      const group = call.items.map((item) => item.prepared);
-      const answers = call.single
-        ? await Promise.all(group.map((item) => acceptPrepared(context, item)))
-        : await acceptGroup(context, group);
-      call.items.forEach((item, position) => {
-        results[item.index] = answers[position];
-      });
-    }),
-  );
+  const run = async (call: Call): Promise<void> => {
+    const group = call.items.map((item) => item.prepared);
+    const answers = call.single
+      ? await Promise.all(group.map((item) => acceptPrepared(context, item)))
+      : await acceptGroup(context, group);
+    call.items.forEach((item, position) => {
+      results[item.index] = answers[position];
+    });
+  };
+  // Envs run in parallel; an env's own calls run one after another. Sending
+  // them at once is not enough to keep their order: a call whose EVALSHA
+  // meets NOSCRIPT is resent as EVAL after the others have run.
+  const chains = new Map<string, Promise<void>>();
+  for (const call of calls) {
+    const previous = chains.get(call.env) ?? Promise.resolve();
+    chains.set(
+      call.env,
+      previous.then(() => run(call)),
+    );
+  }
+  await Promise.all(chains.values());
   return results.map((result) => {
     if (result === undefined) throw new Error("acceptBatch: an input got no result");
     return result;

@@ -18,7 +18,11 @@ const ENVS = [
 const MAX_ATTEMPTS = 3;
 
 type Op =
-  | { kind: "accept"; batch: boolean; items: Array<{ env: number; duplicate: boolean; pick: number }> }
+  | {
+      kind: "accept";
+      batch: boolean;
+      items: Array<{ env: number; duplicate: boolean; pick: number; idempotencyKey: string | null }>;
+    }
   | { kind: "lease"; env: number; count: number }
   | { kind: "ack" | "retry" | "fail"; pick: number }
   | { kind: "expire"; pick: number }
@@ -31,10 +35,18 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant("accept" as const),
       batch: fc.boolean(),
-      items: fc.array(fc.record({ env: fc.nat(2), duplicate: fc.boolean(), pick: fc.nat() }), {
-        minLength: 1,
-        maxLength: 4,
-      }),
+      items: fc.array(
+        fc.record({
+          env: fc.nat(2),
+          duplicate: fc.boolean(),
+          pick: fc.nat(),
+          idempotencyKey: fc.option(fc.constantFrom("k1", "k:2")),
+        }),
+        {
+          minLength: 1,
+          maxLength: 4,
+        },
+      ),
     }),
   },
   {
@@ -69,12 +81,15 @@ interface ModelEntry {
   expired: boolean;
   dueAt: number;
   failedEver: boolean;
+  idempotencyKey: string | null;
 }
 
 class Model {
   readonly queues: string[][] = ENVS.map(() => []);
   readonly entries = new Map<string, ModelEntry>();
   readonly handles: LeasedEntry[] = [];
+  /** `<env>/<idempotency key>` → the run the index names. */
+  readonly idempotency = new Map<string, string>();
   private counter = 0;
 
   constructor(readonly buffer: MollifierBuffer) {}
@@ -94,6 +109,14 @@ class Model {
 
   buffered(entry: ModelEntry): boolean {
     return entry.state === "queued" || entry.state === "leased" || entry.state === "retrying";
+  }
+
+  // ack and fail delete the index only while it still names their run.
+  release(entry: ModelEntry): void {
+    const indexKey = `${entry.env}/${entry.idempotencyKey}`;
+    if (entry.idempotencyKey !== null && this.idempotency.get(indexKey) === entry.runId) {
+      this.idempotency.delete(indexKey);
+    }
   }
 
   shardOf(env: number): number {
@@ -131,11 +154,20 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
           item.duplicate && envEntries.length > 0 ? envEntries[item.pick % envEntries.length] : undefined;
         const runId = existing?.runId ?? model.freshRunId();
         const address = ENVS[item.env] ?? ENVS[0];
-        inputs.push({ ...address, runId, taskId: "task", payload: { runId }, options: {} });
+        const options = item.idempotencyKey === null ? {} : { idempotencyKey: item.idempotencyKey };
+        inputs.push({ ...address, runId, taskId: "task", payload: { runId }, options });
         if (existing && model.buffered(existing)) {
           expected.push({ outcome: "duplicate_run", runId });
           continue;
         }
+        const indexKey = `${item.env}/${item.idempotencyKey}`;
+        const winner = item.idempotencyKey === null ? undefined : model.idempotency.get(indexKey);
+        const winnerEntry = winner === undefined ? undefined : model.entries.get(model.key(item.env, winner));
+        if (winner !== undefined && winnerEntry && model.buffered(winnerEntry)) {
+          expected.push({ outcome: "duplicate_idempotency", runId: winner });
+          continue;
+        }
+        if (item.idempotencyKey !== null) model.idempotency.set(indexKey, runId);
         const queue = model.queues[item.env] ?? [];
         expected.push({ outcome: "accepted", runId, position: queue.length });
         queue.push(runId);
@@ -148,6 +180,7 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
           expired: false,
           dueAt: 0,
           failedEver: existing?.failedEver ?? false,
+          idempotencyKey: item.idempotencyKey,
         });
       }
       if (op.batch) {
@@ -190,7 +223,10 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
       const held = entry.state === "leased" && entry.token === handle.leaseToken;
       if (op.kind === "ack") {
         expect(await buffer.ack(handle)).toEqual(held ? { outcome: "acked" } : { outcome: "lease_lost" });
-        if (held) entry.state = "acked";
+        if (held) {
+          entry.state = "acked";
+          model.release(entry);
+        }
       } else if (op.kind === "fail") {
         expect(await buffer.fail(handle, { error: "x" })).toEqual(
           held ? { outcome: "failed" } : { outcome: "lease_lost" },
@@ -198,6 +234,7 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
         if (held) {
           entry.state = "failed";
           entry.failedEver = true;
+          model.release(entry);
         }
       } else {
         const result = await buffer.retry({ ...handle, attempts: entry.attempts }, { error: "x" });
@@ -260,6 +297,14 @@ async function check(model: Model, redis: RedisClient): Promise<void> {
       (entry) => ENVS[entry.env]?.orgId === orgId && model.buffered(entry),
     );
     expect(await buffer.depth({ orgId })).toBe(buffered.length);
+  }
+  for (const [index, address] of ENVS.entries()) {
+    for (const key of ["k1", "k:2"]) {
+      const indexed = await redis.get(buffer.keys.idempotency(address.orgId, address.envId, "task", key));
+      expect(indexed === null ? undefined : decodeURIComponent(indexed)).toBe(
+        model.idempotency.get(`${index}/${key}`),
+      );
+    }
   }
   const leases: string[] = [];
   const retries: string[] = [];

@@ -36,20 +36,21 @@ async function sweep(
     context.keys.shards().map(async (shard) => {
       const key = context.keys.shard(shard)[set];
       const members = await context.redis.zrangebyscore(key, "-inf", now, "LIMIT", 0, limit);
-      const moved = await Promise.all(
-        members.map(async (member) => {
-          const address = context.keys.parseEntryMember(member);
-          const { keys, runField } = entryKeys(context.keys, address);
-          const raw = await runLuaScript(
-            context.redis,
-            script,
-            [keys.entries, keys.queue, keys.orgs, keys.orgEnvs, key],
-            [runField, member, keys.org, keys.env],
-          );
-          return replyNumber(script.name, raw);
-        }),
-      );
-      return moved.reduce((sum, value) => sum + value, 0);
+      // One member after another: each goes to the head of its queue, so the
+      // order they are moved in is the order they end up in.
+      let moved = 0;
+      for (const member of members) {
+        const address = context.keys.parseEntryMember(member);
+        const { keys, runField } = entryKeys(context.keys, address);
+        const raw = await runLuaScript(
+          context.redis,
+          script,
+          [keys.entries, keys.queue, keys.orgs, keys.orgEnvs, key],
+          [runField, member, keys.org, keys.env],
+        );
+        moved += replyNumber(script.name, raw);
+      }
+      return moved;
     }),
   );
   return perShard.reduce((sum, value) => sum + value, 0);
