@@ -179,6 +179,32 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     expect((await buffer.stats()).leasesInFlight).toBe(1);
   });
 
+  test("concurrent consumers on separate connections never lease the same entry twice", async ({
+    redis,
+    createRedisClient,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    const ids = Array.from({ length: 60 }, (_, index) => `run-${index}`);
+    await buffer.acceptBatch(ids.map((runId) => input(runId)));
+    const consumers = [0, 1, 2].map(() => new MollifierBuffer({ redis: createRedisClient() }));
+    const leased = await Promise.all(
+      consumers.map(async (consumer) => {
+        const mine: string[] = [];
+        for (;;) {
+          const { entries } = await consumer.lease({ ...env, count: 4 });
+          if (entries.length === 0) return mine;
+          mine.push(...entries.map((entry) => entry.runId));
+        }
+      }),
+    );
+    const all = leased.flat();
+    expect(all).toHaveLength(60);
+    expect(new Set(all).size).toBe(60);
+    // Each consumer saw its entries in queue order.
+    for (const mine of leased)
+      expect(mine).toEqual([...mine].sort((a, b) => ids.indexOf(a) - ids.indexOf(b)));
+  });
+
   test("rejects a lease count outside 1 … 1000", async ({ redis }) => {
     const buffer = new MollifierBuffer({ redis });
     await expect(buffer.lease({ ...env, count: 0 })).rejects.toMatchObject({ code: "INVALID_INPUT" });
