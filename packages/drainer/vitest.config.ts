@@ -6,7 +6,6 @@ export default defineConfig({
     pool: "forks",
     maxWorkers: 2,
     minWorkers: 1,
-    passWithNoTests: true, // until this package has its first test
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { type MollifierRecorder, noopRecorder } from "@mollifier/telemetry";
 import { AdaptiveConcurrency } from "./adaptive-concurrency.js";
 import type { DrainEntry } from "./drain-source.js";
@@ -146,6 +147,8 @@ export class Drainer<Entry extends DrainEntry> {
     this.wake.open();
     this.slotFreed.open();
     this.abandon = new AbortController();
+    // Every in-flight entry's lease keeper listens on this one signal.
+    setMaxListeners(Number.POSITIVE_INFINITY, this.abandon.signal);
     this.refreshRequested = true;
     this.refreshed = false;
     this.reportLimits();
@@ -221,7 +224,13 @@ export class Drainer<Entry extends DrainEntry> {
       await this.slotFreed.sleep(this.idleDelayMs);
       return;
     }
-    if (this.refreshRequested || this.scheduler.needsRefresh) {
+    // The active set is re-read at a round's end, but no more often than once
+    // per `concurrency` entries leased, so a single busy org does not pay a
+    // full enumeration every quantum; a light org still waits at most about
+    // max(quantum, concurrency) + concurrency handler slots.
+    const roundDue =
+      this.scheduler.needsRefresh && (this.scheduler.isEmpty || this.leasedSinceRefresh >= this.concurrency);
+    if (this.refreshRequested || roundDue) {
       // A whole round that leased nothing means nothing is ready: sleep before asking again.
       if (this.refreshed && this.leasedSinceRefresh === 0) await this.wake.sleep(this.idleDelayMs);
       if (!this.running) return;

@@ -78,6 +78,11 @@ export class FairScheduler {
     return this.roundEnded || this.orgs.length === 0;
   }
 
+  /** True when no org is in the rotation. */
+  get isEmpty(): boolean {
+    return this.orgs.length === 0;
+  }
+
   /** Orgs in the rotation, in service order starting with the current one. */
   activeOrgs(): string[] {
     return [...this.orgs.slice(this.cursor), ...this.orgs.slice(0, this.cursor)].map((org) => org.orgId);
