@@ -89,6 +89,8 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
   const buffer = new MollifierBuffer({ redis, prefix, maxPayloadBytes: config.maxPayloadBytes });
   // The gate must never wait for a reconnect: its own client has no offline queue.
   const gateRedis = redis.duplicate({ enableOfflineQueue: false });
+  // Outages are expected and handled (the gate fails open); the main client reports them.
+  gateRedis.on("error", () => undefined);
   if (config.mode !== "off") await waitUntilReady(gateRedis);
   const gate = createPackageGate({ redis: gateRedis, buffer, config, recorder });
   const readFallback = createReadFallback({

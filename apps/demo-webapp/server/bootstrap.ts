@@ -22,6 +22,13 @@ export async function bootstrap(config: AppConfig, options: { runDrainer?: boole
     redisUrl = ownRedis.url;
   }
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  let lastLogged = 0;
+  redis.on("error", (error: Error) => {
+    // The gate fails open and the drainer backs off during an outage: one line every few seconds is enough.
+    if (Date.now() - lastLogged < 5_000) return;
+    lastLogged = Date.now();
+    console.error(`redis: ${error.message}`);
+  });
   try {
     await redis.connect();
   } catch (error) {
@@ -35,6 +42,12 @@ export async function bootstrap(config: AppConfig, options: { runDrainer?: boole
     database,
     ...(options.runDrainer !== undefined ? { runDrainer: options.runDrainer } : {}),
   });
+  const check = await services.buffer.checkRedisConfiguration({ onEvictionPolicy: "warn" });
+  if (check.outcome === "warned") {
+    console.warn(
+      `  warning: Redis maxmemory-policy is "${check.policy}"; the buffer needs "noeviction" or buffered runs may be evicted`,
+    );
+  }
   return {
     services,
     redisUrl,

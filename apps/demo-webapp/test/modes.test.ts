@@ -178,3 +178,32 @@ describe("mollify mode, with the drainer held back", () => {
     },
   );
 });
+
+describe("per-org enrollment", () => {
+  redisTest(
+    "only enrolled orgs are mollified; the others go to the database however fast they trigger",
+    async ({ redis }) => {
+      const harness = await createHarness({
+        redis: redis as Redis,
+        database,
+        config: { mode: "mollify", envRatePerSecond: 1, holdMs: 5_000, enrolledOrgs: ["org_globex"] },
+        runDrainer: false,
+      });
+      try {
+        const send = (key: string | undefined) =>
+          Promise.all(
+            Array.from({ length: 10 }, () =>
+              harness.api("POST", "/api/v1/tasks/t/trigger", { key, body: {} }),
+            ),
+          );
+        const acme = await send(ACME_PROD?.apiKey);
+        const globex = await send(GLOBEX_PROD?.apiKey);
+        expect(acme.filter((answer) => answer.body.notice !== undefined)).toHaveLength(0);
+        expect(globex.filter((answer) => answer.body.notice !== undefined).length).toBeGreaterThan(0);
+        expect(harness.services.stats.decisions["pass_through:not_enrolled"]).toBe(10);
+      } finally {
+        await harness.close();
+      }
+    },
+  );
+});
