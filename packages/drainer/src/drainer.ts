@@ -16,6 +16,7 @@ import {
 import { type EntryProcessorContext, processEntry } from "./entry-processor.js";
 import { FairScheduler } from "./fair-scheduler.js";
 import { LoopBackoff } from "./loop-backoff.js";
+import { runMaintenance } from "./maintenance-loop.js";
 import { WakeSignal } from "./wake-signal.js";
 
 type DrainerState = "idle" | "running" | "stopping";
@@ -152,7 +153,19 @@ export class Drainer<Entry extends DrainEntry> {
     this.refreshRequested = true;
     this.refreshed = false;
     this.reportLimits();
-    this.loops = Promise.all([this.dispatchLoop(), this.maintenanceLoop()]).then(() => undefined);
+    const maintenance = runMaintenance({
+      source: this.options.source,
+      recorder: this.recorder,
+      intervalMs: this.maintenanceIntervalMs,
+      batchSize: this.maintenanceBatchSize,
+      backoff: this.options.backoff,
+      wake: this.wake,
+      running: () => this.running,
+      onReady: () => {
+        this.refreshRequested = true;
+      },
+    });
+    this.loops = Promise.all([this.dispatchLoop(), maintenance]).then(() => undefined);
   }
 
   /**
@@ -292,27 +305,5 @@ export class Drainer<Entry extends DrainEntry> {
         this.slotFreed.wake();
       });
     this.inFlightWork.add(work);
-  }
-
-  private async maintenanceLoop(): Promise<void> {
-    const backoff = new LoopBackoff(this.options.backoff);
-    const source = this.options.source;
-    const limit = this.maintenanceBatchSize;
-    while (this.running) {
-      try {
-        const [{ reaped }, { promoted }] = await Promise.all([
-          source.reapExpiredLeases({ limit }),
-          source.promoteDueRetries({ limit }),
-        ]);
-        backoff.succeeded();
-        if (reaped > 0) this.recorder.reaped({ count: reaped });
-        if (reaped > 0 || promoted > 0) this.refreshRequested = true;
-        // A full batch means more are waiting: go again at once.
-        if (reaped < limit && promoted < limit) await this.wake.sleep(this.maintenanceIntervalMs);
-      } catch (error) {
-        this.recorder.degraded({ component: "drainer", reason: "maintenance_error", error });
-        await this.wake.sleep(backoff.failed());
-      }
-    }
   }
 }

@@ -1,0 +1,46 @@
+import type { MollifierRecorder } from "@mollifier/telemetry";
+import type { DrainEntry, DrainSource } from "./drain-source.js";
+import { LoopBackoff, type LoopBackoffOptions } from "./loop-backoff.js";
+import type { WakeSignal } from "./wake-signal.js";
+
+/** What {@link runMaintenance} needs from the drainer. */
+export interface MaintenanceLoopOptions<Entry extends DrainEntry> {
+  readonly source: DrainSource<Entry>;
+  readonly recorder: MollifierRecorder;
+  readonly intervalMs: number;
+  readonly batchSize: number;
+  readonly backoff: LoopBackoffOptions | undefined;
+  readonly wake: WakeSignal;
+  readonly running: () => boolean;
+  /** Called when entries became ready again (reaped or promoted), so the active set is re-read. */
+  readonly onReady: () => void;
+}
+
+/**
+ * The lease reaper and due-retry promoter, run by every drainer on an
+ * interval. Safe with several drainers: the source re-checks each lease and
+ * retry atomically, so two passes never move one entry twice. Errors are
+ * reported as `degraded` and retried with backoff.
+ */
+export async function runMaintenance<Entry extends DrainEntry>(
+  options: MaintenanceLoopOptions<Entry>,
+): Promise<void> {
+  const backoff = new LoopBackoff(options.backoff);
+  const limit = options.batchSize;
+  while (options.running()) {
+    try {
+      const [{ reaped }, { promoted }] = await Promise.all([
+        options.source.reapExpiredLeases({ limit }),
+        options.source.promoteDueRetries({ limit }),
+      ]);
+      backoff.succeeded();
+      if (reaped > 0) options.recorder.reaped({ count: reaped });
+      if (reaped > 0 || promoted > 0) options.onReady();
+      // A full batch means more are waiting: go again at once.
+      if (reaped < limit && promoted < limit) await options.wake.sleep(options.intervalMs);
+    } catch (error) {
+      options.recorder.degraded({ component: "drainer", reason: "maintenance_error", error });
+      await options.wake.sleep(backoff.failed());
+    }
+  }
+}
