@@ -3,6 +3,8 @@ import { redisTest, redisTopologies } from "@mollifier/testing";
 import { describe, expect, vi } from "vitest";
 import type { DrainSource } from "./drain-source.js";
 import { Drainer } from "./drainer.js";
+import type { DrainRateLimiter } from "./drainer-options.js";
+import { SharedRateLimiter } from "./rate-limiter.js";
 import { fill, trigger } from "./test-support/buffer-fixtures.js";
 import { recordingRecorder } from "./test-support/recording-recorder.js";
 
@@ -102,6 +104,49 @@ describe.each(redisTopologies)("Drainer on a MollifierBuffer on $name", ({ test 
     const failed = await buffer.getFailed({ orgId: "org", envId: "env", runId: "run_org_env_1" });
     expect(failed).toMatchObject({ runId: "run_org_env_1" });
     expect((await buffer.stats()).depth).toBe(0);
+  });
+});
+
+describe.each(redisTopologies)("shared rate cap on $name", ({ test }) => {
+  test("two drainers on separate connections draw on one Redis budget and together lease no more than it holds", async ({
+    redis,
+    createRedisClient,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await fill(buffer, "org", ["env"], 20);
+    const handled: string[] = [];
+    const limitedCalls = [0, 0];
+    const drainers = [0, 1].map((index) => {
+      const client = createRedisClient();
+      // A bucket of 3 tokens that refills one token per 1,000 seconds: the test counts, it never times.
+      // Once limited, a drainer sleeps until a token is due; stop() cuts that sleep short.
+      const shared = new SharedRateLimiter({ redis: client, ratePerSecond: 0.001, burst: 3 });
+      const counting: DrainRateLimiter = {
+        ratePerSecond: shared.ratePerSecond,
+        acquire: async (wanted) => {
+          const result = await shared.acquire(wanted);
+          if (result.outcome === "limited") limitedCalls[index] = (limitedCalls[index] ?? 0) + 1;
+          return result;
+        },
+      };
+      const recorder = recordingRecorder();
+      const drainer = new Drainer({
+        ...fast,
+        source: new MollifierBuffer({ redis: client }),
+        rateLimiter: counting,
+        recorder,
+        handler: async (entry) => {
+          handled.push(entry.runId);
+        },
+      });
+      return { drainer, recorder };
+    });
+    for (const { drainer } of drainers) drainer.start();
+    await vi.waitFor(() => expect(Math.min(...limitedCalls)).toBeGreaterThanOrEqual(1), { timeout: 20_000 });
+    await Promise.all(drainers.map(({ drainer }) => drainer.stop()));
+    expect(handled).toHaveLength(3);
+    expect(await buffer.depth({ orgId: "org" })).toBe(17);
+    expect(drainers[0]?.recorder.events.drainLimits[0]).toEqual({ ratePerSecond: 0.001, concurrency: 10 });
   });
 });
 
