@@ -146,6 +146,7 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
       gate,
       readFallback,
       stats,
+      recorder,
     }),
     runs: createRunService({ engine, buffer, readFallback }),
     materialised: materialiser.counters,

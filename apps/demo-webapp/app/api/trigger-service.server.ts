@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { RunView as FallbackRunView, ReadFallback } from "@mollifier/read-fallback";
+import type { MollifierRecorder } from "@mollifier/telemetry";
 import type { MollifierMode } from "../config.server";
 import type { LiveStats } from "../dashboard/live-stats.server";
 import type { RunEngine } from "../engine/run-engine.server";
@@ -46,6 +47,8 @@ export interface TriggerServiceDependencies {
   readonly gate: AppGate;
   readonly readFallback: ReadFallback;
   readonly stats: LiveStats;
+  /** Where buffered and degraded events go (the dashboard and OpenTelemetry). */
+  readonly recorder: MollifierRecorder;
   readonly clock?: () => number;
   readonly mintRunId?: () => string;
 }
@@ -82,7 +85,7 @@ function responseFromView(run: FallbackRunView, isCached: boolean): TriggerRespo
 
 /** The trigger hot path: idempotency claim → gate → buffer or database. */
 export function createTriggerService(dependencies: TriggerServiceDependencies) {
-  const { engine, buffer, gate, readFallback, stats } = dependencies;
+  const { engine, buffer, gate, readFallback, stats, recorder } = dependencies;
   const clock = dependencies.clock ?? Date.now;
   const mint = dependencies.mintRunId ?? mintRunId;
 
@@ -165,9 +168,9 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
       if (stored.isCached) return stored;
       try {
         const accepted = await buffer.accept(snapshot);
-        stats.buffered({ ...snapshot, outcome: accepted.outcome });
+        recorder.buffered({ ...snapshot, outcome: accepted.outcome });
       } catch (error) {
-        stats.degraded({ component: "gate", reason: "buffer_error", error, ...snapshot });
+        recorder.degraded({ component: "gate", reason: "buffer_error", error, ...snapshot });
       }
       return stored;
     }
@@ -176,14 +179,16 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
       accepted = await buffer.accept(snapshot);
     } catch (error) {
       // Fail open: the buffer being down must not fail the trigger.
-      stats.degraded({ component: "gate", reason: "buffer_error", error, ...snapshot });
+      recorder.degraded({ component: "gate", reason: "buffer_error", error, ...snapshot });
       return writeDirect(snapshot, token);
     }
-    stats.buffered({ ...snapshot, outcome: accepted.outcome });
+    recorder.buffered({ ...snapshot, outcome: accepted.outcome });
     if (accepted.outcome === "over_capacity") return writeDirect(snapshot, token);
-    if (accepted.outcome === "duplicate_idempotency") {
-      const winner = await locate(env, accepted.runId, true);
-      if (winner) return winner;
+    if (accepted.outcome === "duplicate_idempotency" || accepted.outcome === "duplicate_run") {
+      // Nothing was buffered for this request: answer the run that holds the key (or id).
+      const holder = await locate(env, accepted.runId, accepted.outcome === "duplicate_idempotency");
+      // Gone meanwhile (its key reset): the database's unique key still keeps one run per key.
+      return holder ?? writeDirect(snapshot, token);
     }
     // Answer as a stored run would, from what was accepted: no extra read on the hot path.
     return {
