@@ -51,6 +51,9 @@ export async function startOwnRedis(): Promise<OwnRedis> {
     output += String(chunk);
   });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  // However this process ends (an uncaught error included), its private Redis ends with it.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
   const deadline = Date.now() + 10_000;
   while (!output.includes("Ready to accept connections")) {
     if (child.exitCode !== null || Date.now() > deadline) {
@@ -62,6 +65,7 @@ export async function startOwnRedis(): Promise<OwnRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     async stop() {
+      process.off("exit", killOnExit);
       if (child.exitCode === null) {
         child.kill("SIGTERM");
         const timer = setTimeout(() => child.kill("SIGKILL"), 3_000);
