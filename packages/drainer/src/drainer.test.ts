@@ -235,6 +235,31 @@ describe("Drainer (against a fake source)", () => {
     await drainer.stop();
   });
 
+  test("a lost lease aborts the handler's signal and the entry is not acked by this drainer", async () => {
+    const source = new FakeDrainSource();
+    const [runId] = source.add("org", "env", 1);
+    let aborted = false;
+    const { drainer, recorder } = drainerFor(source, {
+      leaseMs: 60,
+      leaseExtendIntervalMs: 5,
+      handler: async (_entry, { signal }) => {
+        // Another drainer took the entry over (the reaper returned it after an outage).
+        source.leases.delete(runId ?? "");
+        await new Promise<void>((resolve) =>
+          signal.addEventListener("abort", () => resolve(), { once: true }),
+        );
+        aborted = signal.aborted;
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(aborted).toBe(true), { timeout: 10_000 });
+    await drainer.stop();
+    const reasons = recorder.events.degraded.map((event) => event.reason);
+    expect(reasons).toEqual(["lease_lost", "ack_lease_lost"]);
+    expect(source.acked).toEqual([]);
+    expect(recorder.events.drained).toEqual([]);
+  });
+
   test("stop wakes an idle drainer at once and is idempotent; start is idempotent", async () => {
     const source = new FakeDrainSource();
     const { drainer } = drainerFor(source, { idleDelayMs: 3_600_000, maintenanceIntervalMs: 3_600_000 });

@@ -141,4 +141,30 @@ describe("FairScheduler", () => {
       expect(DrainerError.isInstance(error) && error.code).toBe("INVALID_OPTIONS");
     }
   });
+  test("with random backlogs, weights and batch sizes, grants stay within bounds and backlogged orgs share evenly", () => {
+    let seed = 42;
+    const random = () => {
+      seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+      return seed / 2 ** 32;
+    };
+    for (let run = 0; run < 50; run += 1) {
+      const scheduler = new FairScheduler({ quantum: 1 + Math.floor(random() * 20) });
+      const backlog = new Map<string, number>();
+      const orgs = 2 + Math.floor(random() * 6);
+      for (let org = 0; org < orgs; org += 1) {
+        const envs = 1 + Math.floor(random() * 30);
+        for (let env = 0; env < envs; env += 1) backlog.set(`org${org}/env${env}`, Infinity);
+      }
+      const maxCount = 1 + Math.floor(random() * 50);
+      const { perOrg, grants } = drain(scheduler, backlog, 20_000, maxCount);
+      for (const grant of grants) {
+        expect(grant.count).toBeGreaterThanOrEqual(1);
+        expect(grant.count).toBeLessThanOrEqual(maxCount);
+      }
+      const shares = [...perOrg.values()];
+      // Every org is backlogged the whole time: shares differ by at most one turn's worth.
+      expect(Math.max(...shares) - Math.min(...shares)).toBeLessThanOrEqual(20 + maxCount);
+      expect(shares.length).toBe(orgs);
+    }
+  });
 });
