@@ -233,7 +233,11 @@ export class Drainer<Entry extends DrainEntry> {
   /** One step of the dispatcher: wait for a slot, refresh the active set, or lease one grant. */
   private async dispatchOnce(): Promise<void> {
     const free = this.concurrency - this.inFlightWork.size;
-    if (free <= 0) {
+    // While entries are in flight, lease once a quarter of the slots is free
+    // rather than one slot at a time: one script call then leases a batch.
+    // Not a tick barrier: a slow handler holds only its own slot.
+    const minimumBatch = this.inFlightWork.size === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
+    if (free < minimumBatch) {
       await this.slotFreed.sleep(this.idleDelayMs);
       return;
     }
