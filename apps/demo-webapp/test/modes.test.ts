@@ -207,3 +207,34 @@ describe("per-org enrollment", () => {
     },
   );
 });
+
+describe("delayed triggers", () => {
+  redisTest("a delayed trigger is DELAYED while buffered and once written", async ({ redis }) => {
+    const harness = await createHarness({
+      redis: redis as Redis,
+      database,
+      config: { mode: "mollify", envRatePerSecond: 1, holdMs: 5_000 },
+      runDrainer: false,
+    });
+    try {
+      for (let index = 0; index < 3; index++)
+        await harness.api("POST", "/api/v1/tasks/t/trigger", { body: {} });
+      const answer = await harness.api("POST", "/api/v1/tasks/t/trigger", {
+        body: { options: { delay: "1h" } },
+      });
+      expect(answer.body).toMatchObject({ status: "DELAYED" });
+      expect(answer.body.notice).toBeDefined();
+      expect((await harness.api("GET", `/api/v1/runs/${answer.body.id}`)).body).toMatchObject({
+        status: "DELAYED",
+        location: "buffer",
+      });
+      harness.services.drainer.start();
+      await harness.drained();
+      const stored = await harness.api("GET", `/api/v1/runs/${answer.body.id}`);
+      expect(stored.body).toMatchObject({ status: "DELAYED", location: "database" });
+      expect(Date.parse(stored.body.delayUntil)).toBeGreaterThan(Date.parse(stored.body.createdAt));
+    } finally {
+      await harness.close();
+    }
+  });
+});
