@@ -14,7 +14,7 @@ import {
   type DrainerStopResult,
 } from "./drainer-options.js";
 import { type EntryProcessorContext, processEntry } from "./entry-processor.js";
-import { FairScheduler } from "./fair-scheduler.js";
+import { type DrainGrant, FairScheduler } from "./fair-scheduler.js";
 import { LoopBackoff } from "./loop-backoff.js";
 import { runMaintenance } from "./maintenance-loop.js";
 import { WakeSignal } from "./wake-signal.js";
@@ -23,6 +23,8 @@ type DrainerState = "idle" | "running" | "stopping";
 
 /** Most entries asked of one `lease` call (the buffer's own cap). */
 const MAX_LEASE_BATCH = 1_000;
+/** Most `lease` calls one process has outstanding at once. */
+const MAX_PARALLEL_LEASES = 4;
 
 /**
  * Drains a lease-based source into a handler: a continuous pool of at most
@@ -56,6 +58,9 @@ export class Drainer<Entry extends DrainEntry> {
   private readonly wake = new WakeSignal();
   private readonly slotFreed = new WakeSignal();
   private readonly inFlightWork = new Set<Promise<void>>();
+  private readonly pendingLeases = new Set<Promise<void>>();
+  private readonly leaseFailures: Array<{ error: unknown }> = [];
+  private reservedSlots = 0;
   private abandon = new AbortController();
   private currentState: DrainerState = "idle";
   private loops: Promise<void> | undefined;
@@ -152,6 +157,7 @@ export class Drainer<Entry extends DrainEntry> {
     setMaxListeners(Number.POSITIVE_INFINITY, this.abandon.signal);
     this.refreshRequested = true;
     this.refreshed = false;
+    this.leaseFailures.length = 0;
     this.reportLimits();
     const maintenance = runMaintenance({
       source: this.options.source,
@@ -195,7 +201,10 @@ export class Drainer<Entry extends DrainEntry> {
     });
     const drained = (async () => {
       await this.loops;
-      while (this.inFlightWork.size > 0) await Promise.all([...this.inFlightWork]);
+      // Leases still on the wire launch their entries; those are waited for too.
+      while (this.inFlightWork.size > 0 || this.pendingLeases.size > 0) {
+        await Promise.all([...this.pendingLeases, ...this.inFlightWork]);
+      }
       return "stopped" as const;
     })();
     const outcome = await Promise.race([drained, timedOut]);
@@ -232,12 +241,15 @@ export class Drainer<Entry extends DrainEntry> {
 
   /** One step of the dispatcher: wait for a slot, refresh the active set, or lease one grant. */
   private async dispatchOnce(): Promise<void> {
-    const free = this.concurrency - this.inFlightWork.size;
+    const failure = this.leaseFailures.shift();
+    if (failure !== undefined) throw failure.error;
+    const busy = this.inFlightWork.size + this.reservedSlots;
+    const free = this.concurrency - busy;
     // While entries are in flight, lease once a quarter of the slots is free
     // rather than one slot at a time: one script call then leases a batch.
     // Not a tick barrier: a slow handler holds only its own slot.
-    const minimumBatch = this.inFlightWork.size === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
-    if (free < minimumBatch) {
+    const minimumBatch = busy === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
+    if (free < minimumBatch || this.pendingLeases.size >= MAX_PARALLEL_LEASES) {
       await this.slotFreed.sleep(this.idleDelayMs);
       return;
     }
@@ -248,6 +260,11 @@ export class Drainer<Entry extends DrainEntry> {
     const roundDue =
       this.scheduler.needsRefresh && (this.scheduler.isEmpty || this.leasedSinceRefresh >= this.concurrency);
     if (this.refreshRequested || roundDue) {
+      if (this.pendingLeases.size > 0) {
+        // Let outstanding leases report what they took before judging the round.
+        await Promise.race(this.pendingLeases);
+        return;
+      }
       // A whole round that leased nothing means nothing is ready: sleep before asking again.
       if (this.refreshed && this.leasedSinceRefresh === 0) await this.wake.sleep(this.idleDelayMs);
       if (!this.running) return;
@@ -260,31 +277,56 @@ export class Drainer<Entry extends DrainEntry> {
     if (limiter !== undefined) {
       const tokens = await limiter.acquire(grant.count);
       if (tokens.outcome === "limited") {
+        this.scheduler.refund(grant, grant.count);
         await this.wake.sleep(tokens.retryAfterMs);
         return;
       }
+      this.scheduler.refund(grant, grant.count - tokens.count);
       grant = { ...grant, count: Math.min(grant.count, tokens.count) };
     }
-    if (!this.running) return;
-    const { entries, invalid } = await this.options.source.lease({
-      orgId: grant.orgId,
-      envId: grant.envId,
-      count: grant.count,
-      leaseMs: this.leaseMs,
+    if (!this.running) {
+      this.scheduler.refund(grant, grant.count);
+      return;
+    }
+    // The lease runs beside the dispatcher (up to MAX_PARALLEL_LEASES at once),
+    // its slots reserved, so a Redis round trip does not idle the next grant.
+    this.reservedSlots += grant.count;
+    const pending: Promise<void> = this.leaseGrant(grant).finally(() => {
+      this.pendingLeases.delete(pending);
+      this.slotFreed.wake();
     });
-    this.scheduler.complete(grant, entries.length + invalid.length);
-    this.leasedSinceRefresh += entries.length + invalid.length;
-    for (const rejected of invalid) {
-      this.recorder.failed({
+    this.pendingLeases.add(pending);
+  }
+
+  private async leaseGrant(grant: DrainGrant): Promise<void> {
+    try {
+      const { entries, invalid } = await this.options.source.lease({
         orgId: grant.orgId,
         envId: grant.envId,
-        runId: rejected.runId,
-        kind: "invalid_entry",
-        attempts: 0,
-        error: rejected.error,
+        count: grant.count,
+        leaseMs: this.leaseMs,
       });
+      this.scheduler.complete(grant, entries.length + invalid.length);
+      this.leasedSinceRefresh += entries.length + invalid.length;
+      for (const rejected of invalid) {
+        this.recorder.failed({
+          orgId: grant.orgId,
+          envId: grant.envId,
+          runId: rejected.runId,
+          kind: "invalid_entry",
+          attempts: 0,
+          error: rejected.error,
+        });
+      }
+      for (const entry of entries) this.launch(entry);
+    } catch (error) {
+      this.scheduler.refund(grant, grant.count);
+      this.refreshRequested = true;
+      // Surfaced by the dispatcher, which reports it and backs off.
+      this.leaseFailures.push({ error });
+    } finally {
+      this.reservedSlots -= grant.count;
     }
-    for (const entry of entries) this.launch(entry);
   }
 
   private async refreshActive(): Promise<void> {

@@ -43,7 +43,8 @@ interface OrgState {
 /**
  * Deficit round robin over orgs, then over the envs of each org. Pure and
  * synchronous: the drainer feeds it the active orgs and envs it reads from the
- * source and asks it, one grant at a time, which env to lease from next.
+ * source and asks it which env to lease from next; a grant's credit is spent
+ * when it is handed out, so several grants may be outstanding at once.
  *
  * - Each round an org earns `quantum × weight` credits and spends one per
  *   entry leased, so backlogged orgs get shares proportional to their weights
@@ -122,8 +123,8 @@ export class FairScheduler {
 
   /**
    * The next env to lease from and how many entries it may take (at most
-   * `maxCount`), or `undefined` when no org is active. Call {@link complete}
-   * with the outcome before asking again.
+   * `maxCount`), or `undefined` when no org is active. Report its outcome
+   * with {@link complete}, or give its credit back with {@link refund}.
    */
   next(maxCount: number): DrainGrant | undefined {
     if (this.orgs.length === 0 || maxCount < 1) return undefined;
@@ -145,6 +146,15 @@ export class FairScheduler {
         env.inTurn = true;
       }
       const count = Math.min(Math.floor(org.deficit), env.deficit, Math.floor(maxCount));
+      // Charged now, so several grants can be outstanding at once without
+      // spending one credit twice; complete() refunds what a grant left unused.
+      org.deficit -= count;
+      env.deficit -= count;
+      if (env.deficit < 1) {
+        env.inTurn = false;
+        org.envCursor = (org.envCursor + 1) % org.envs.length;
+      }
+      if (org.deficit < 1) this.endOrgTurn(org);
       return { orgId: org.orgId, envId: env.envId, count };
     }
   }
@@ -152,32 +162,28 @@ export class FairScheduler {
   /**
    * Records what a grant's lease took from the queue (`taken`, leased plus
    * entries the source rejected). Taking fewer than granted means the env ran
-   * empty: it leaves its org's rotation, and the org leaves when it has no
-   * envs left.
+   * empty: it leaves its org's rotation (the org leaves when it has no envs
+   * left) and the unused credit goes back to the org. Grants may complete in
+   * any order, and after an {@link update}.
    */
   complete(grant: DrainGrant, taken: number): void {
+    if (taken >= grant.count) return;
     const orgIndex = this.orgs.findIndex((org) => org.orgId === grant.orgId);
     const org = this.orgs[orgIndex];
     if (org === undefined) return;
+    org.deficit += grant.count - Math.max(taken, 0);
     const envIndex = org.envs.findIndex((env) => env.envId === grant.envId);
-    const env = org.envs[envIndex];
-    if (env === undefined) return;
-    const spent = Math.min(Math.max(taken, 0), grant.count);
-    org.deficit = Math.max(org.deficit - spent, 0);
-    env.deficit = Math.max(env.deficit - spent, 0);
-    if (taken < grant.count) {
-      org.envs.splice(envIndex, 1);
-      if (envIndex < org.envCursor) org.envCursor -= 1;
-      if (org.envCursor >= org.envs.length) org.envCursor = 0;
-      if (org.envs.length === 0) this.removeOrg(orgIndex);
-      else if (org.deficit < 1 && orgIndex === this.cursor) this.endOrgTurn(org);
-      return;
-    }
-    if (env.deficit < 1) {
-      env.inTurn = false;
-      org.envCursor = (org.envCursor + 1) % org.envs.length;
-    }
-    if (org.deficit < 1 && orgIndex === this.cursor) this.endOrgTurn(org);
+    if (envIndex < 0) return;
+    org.envs.splice(envIndex, 1);
+    if (envIndex < org.envCursor) org.envCursor -= 1;
+    if (org.envCursor >= org.envs.length) org.envCursor = 0;
+    if (org.envs.length === 0) this.removeOrg(orgIndex);
+  }
+
+  /** Gives back credit of a grant that will not be (fully) leased, e.g. when the rate cap allowed fewer. */
+  refund(grant: DrainGrant, unused: number): void {
+    const org = this.orgs.find((candidate) => candidate.orgId === grant.orgId);
+    if (org !== undefined && unused > 0) org.deficit += Math.min(unused, grant.count);
   }
 
   private endOrgTurn(org: OrgState): void {
