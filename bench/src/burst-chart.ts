@@ -77,7 +77,9 @@ export function renderBurstChartSvg(timeline: BurstTimeline, title: string): str
   const depthMaximum = niceMaximum(Math.max(1, ...points.map((point) => point.bufferDepth)));
   const x = (ms: number) => MARGIN.left + (ms / lastMs) * plotWidth;
   const y = (value: number, axis: "rate" | "depth") =>
-    MARGIN.top + plotHeight - (value / (axis === "rate" ? rateMaximum : depthMaximum)) * plotHeight;
+    Math.round(
+      (MARGIN.top + plotHeight - (value / (axis === "rate" ? rateMaximum : depthMaximum)) * plotHeight) * 10,
+    ) / 10;
 
   const parts: string[] = [];
   parts.push(
@@ -87,7 +89,7 @@ export function renderBurstChartSvg(timeline: BurstTimeline, title: string): str
   );
   for (let tick = 0; tick <= 5; tick++) {
     const fraction = tick / 5;
-    const lineY = MARGIN.top + plotHeight - fraction * plotHeight;
+    const lineY = Math.round((MARGIN.top + plotHeight - fraction * plotHeight) * 10) / 10;
     parts.push(
       `<line x1="${MARGIN.left}" y1="${lineY}" x2="${MARGIN.left + plotWidth}" y2="${lineY}" stroke="#e8eaed"/>`,
       `<text x="${MARGIN.left - 8}" y="${lineY + 4}" text-anchor="end" fill="#5f6368">${compact(rateMaximum * fraction)}</text>`,

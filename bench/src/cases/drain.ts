@@ -9,7 +9,7 @@ import { median } from "../statistics.js";
 import { ratioAtLeast } from "../target-checks.js";
 import { BENCH_TASK_ID, benchPayload, runPrefix, triggerInput } from "../trigger-inputs.js";
 
-const ENTRIES = 20_000;
+const ENTRIES = 10_000;
 const QUICK_ENTRIES = 3_000;
 const CONCURRENCY = 50;
 const FILL_BATCH = 100;

@@ -1,0 +1,106 @@
+import { randomBytes } from "node:crypto";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+
+/**
+ * The demo app's seeded tenants (three orgs, two envs each). Their API keys are
+ * fixed by the demo's seed (`mk_<slug>_<org>_demo`) so its README's curl works.
+ */
+export const DEMO_API_KEYS: readonly string[] = ["acme", "globex", "initech"].flatMap((org) =>
+  ["prod", "staging"].map((slug) => `mk_${slug}_${org}_demo`),
+);
+
+/** Options of {@link sendHttpBurst}. */
+export interface HttpBurstOptions {
+  readonly url: string;
+  readonly ratePerSecond: number;
+  readonly durationMs: number;
+  /** Requests in flight at most; a request due while the cap is reached waits (offered rate drops). */
+  readonly maxInFlight: number;
+}
+
+/** One request's fate. */
+export interface BurstRequest {
+  /** ms since the burst started. */
+  readonly sentAtMs: number;
+  readonly completedAtMs: number;
+  readonly ok: boolean;
+}
+
+/** What the sending side measured. */
+export interface HttpBurstResult {
+  readonly burstId: string;
+  readonly startedAt: number;
+  readonly sendDurationMs: number;
+  /** ms from the first to the last request sent (the offered phase). */
+  readonly offeredDurationMs: number;
+  readonly requests: readonly BurstRequest[];
+  readonly runIds: readonly string[];
+  readonly statusCounts: Readonly<Record<string, number>>;
+  readonly latenciesMs: Float64Array;
+}
+
+/**
+ * Sends `ratePerSecond × durationMs` triggers to the demo app's
+ * `POST /api/v1/tasks/:taskId/trigger`, open loop on a fixed schedule (capped
+ * at `maxInFlight`), spread evenly over the seeded envs. Payloads carry the
+ * burst id and a sequence number so the app can verify the burst afterwards.
+ */
+export async function sendHttpBurst(options: HttpBurstOptions): Promise<HttpBurstResult> {
+  const burstId = `bench_${randomBytes(6).toString("hex")}`;
+  const total = Math.round((options.ratePerSecond * options.durationMs) / 1000);
+  const requests: BurstRequest[] = [];
+  const latencies: number[] = [];
+  const runIds: string[] = [];
+  const statusCounts: Record<string, number> = {};
+  const inFlight = new Set<Promise<void>>();
+  let lastSentAtMs = 0;
+  const startedAt = Date.now();
+  const origin = performance.now();
+  const fire = async (sequence: number) => {
+    const sentAtMs = performance.now() - origin;
+    let ok = false;
+    let status = "network";
+    try {
+      const response = await fetch(`${options.url}/api/v1/tasks/bench-task/trigger`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${DEMO_API_KEYS[sequence % DEMO_API_KEYS.length]}`,
+          "content-type": "application/json",
+        },
+        body: JSON.stringify({ payload: { burstId, seq: sequence }, options: { tags: ["bench"] } }),
+      });
+      status = String(response.status);
+      const answer = (await response.json()) as { id?: unknown };
+      if (response.ok && typeof answer.id === "string") {
+        ok = true;
+        runIds.push(answer.id);
+      }
+    } catch {
+      // counted as a network failure
+    }
+    const completedAtMs = performance.now() - origin;
+    statusCounts[status] = (statusCounts[status] ?? 0) + 1;
+    latencies.push(completedAtMs - sentAtMs);
+    requests.push({ sentAtMs, completedAtMs, ok });
+  };
+  for (let sequence = 0; sequence < total; sequence++) {
+    const wait = (sequence * 1000) / options.ratePerSecond - (performance.now() - origin);
+    if (wait > 1) await sleep(wait);
+    while (inFlight.size >= options.maxInFlight) await Promise.race(inFlight);
+    lastSentAtMs = performance.now() - origin;
+    const work = fire(sequence).finally(() => inFlight.delete(work));
+    inFlight.add(work);
+  }
+  await Promise.all(inFlight);
+  return {
+    burstId,
+    startedAt,
+    sendDurationMs: performance.now() - origin,
+    offeredDurationMs: lastSentAtMs,
+    requests,
+    runIds,
+    statusCounts,
+    latenciesMs: Float64Array.from(latencies),
+  };
+}
