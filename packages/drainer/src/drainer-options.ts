@@ -1,8 +1,9 @@
-import type { MollifierRecorder } from "@mollifier/telemetry";
+import { type MollifierRecorder, noopRecorder } from "@mollifier/telemetry";
 import type { AdaptiveConcurrencyOptions } from "./adaptive-concurrency.js";
 import type { DrainEntry, DrainSource } from "./drain-source.js";
+import { DrainerError, requireInteger, requireNumber } from "./drainer-error.js";
 import type { DrainHandler, TerminalFailure } from "./entry-processor.js";
-import type { LoopBackoffOptions } from "./loop-backoff.js";
+import { LoopBackoff, type LoopBackoffOptions } from "./loop-backoff.js";
 import type { RateLimitResult } from "./rate-limiter.js";
 
 /** Default entries leased-but-unfinished per process. */
@@ -124,3 +125,58 @@ export type DrainerStopResult =
   | { outcome: "stopped" }
   /** Handlers still running when the timeout passed; their leases are no longer extended. */
   | { outcome: "timed_out"; inFlight: number };
+
+/** {@link DrainerOptions} with every default applied and every value checked. */
+export interface ResolvedDrainerOptions<Entry extends DrainEntry> extends DrainerOptions<Entry> {
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly leaseExtendIntervalMs: number;
+  readonly idleDelayMs: number;
+  readonly maintenanceIntervalMs: number;
+  readonly maintenanceBatchSize: number;
+  readonly stopTimeoutMs: number;
+  readonly isRetryable: (error: unknown, entry: Entry) => boolean;
+  readonly recorder: MollifierRecorder;
+  readonly clock: () => number;
+}
+
+/** Applies the defaults; throws `INVALID_OPTIONS` naming the first invalid option. */
+export function resolveDrainerOptions<Entry extends DrainEntry>(
+  options: DrainerOptions<Entry>,
+): ResolvedDrainerOptions<Entry> {
+  if (typeof options.source !== "object" || options.source === null) {
+    throw new DrainerError("INVALID_OPTIONS", "source is required");
+  }
+  if (typeof options.handler !== "function") throw new DrainerError("INVALID_OPTIONS", "handler is required");
+  const leaseMs = requireInteger("leaseMs", options.leaseMs ?? DEFAULT_LEASE_MS, 1);
+  const leaseExtendIntervalMs = requireNumber(
+    "leaseExtendIntervalMs",
+    options.leaseExtendIntervalMs ?? Math.max(1, Math.floor(leaseMs / 3)),
+    0,
+  );
+  if (leaseExtendIntervalMs >= leaseMs) {
+    throw new DrainerError("INVALID_OPTIONS", "leaseExtendIntervalMs must be shorter than leaseMs");
+  }
+  new LoopBackoff(options.backoff); // validates the backoff options now, not on the first error
+  return {
+    ...options,
+    concurrency: requireInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1),
+    leaseMs,
+    leaseExtendIntervalMs,
+    idleDelayMs: requireNumber("idleDelayMs", options.idleDelayMs ?? DEFAULT_IDLE_DELAY_MS, 0, true),
+    maintenanceIntervalMs: requireNumber(
+      "maintenanceIntervalMs",
+      options.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS,
+      0,
+    ),
+    maintenanceBatchSize: requireInteger(
+      "maintenanceBatchSize",
+      options.maintenanceBatchSize ?? DEFAULT_MAINTENANCE_BATCH_SIZE,
+      1,
+    ),
+    stopTimeoutMs: requireNumber("stopTimeoutMs", options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, 0, true),
+    isRetryable: options.isRetryable ?? (() => true),
+    recorder: options.recorder ?? noopRecorder,
+    clock: options.clock ?? Date.now,
+  };
+}

@@ -1,17 +1,13 @@
 import { setMaxListeners } from "node:events";
-import { type MollifierRecorder, noopRecorder } from "@mollifier/telemetry";
+import type { MollifierRecorder } from "@mollifier/telemetry";
 import { AdaptiveConcurrency } from "./adaptive-concurrency.js";
 import type { DrainEntry } from "./drain-source.js";
-import { DrainerError, requireInteger, requireNumber } from "./drainer-error.js";
+import { DrainerError, requireNumber } from "./drainer-error.js";
 import {
-  DEFAULT_CONCURRENCY,
-  DEFAULT_IDLE_DELAY_MS,
-  DEFAULT_LEASE_MS,
-  DEFAULT_MAINTENANCE_BATCH_SIZE,
-  DEFAULT_MAINTENANCE_INTERVAL_MS,
-  DEFAULT_STOP_TIMEOUT_MS,
   type DrainerOptions,
   type DrainerStopResult,
+  type ResolvedDrainerOptions,
+  resolveDrainerOptions,
 } from "./drainer-options.js";
 import { type EntryProcessorContext, processEntry } from "./entry-processor.js";
 import { type DrainGrant, FairScheduler } from "./fair-scheduler.js";
@@ -44,13 +40,7 @@ const MAX_PARALLEL_LEASES = 4;
  * process.once("SIGTERM", () => void drainer.stop({ timeoutMs: 10_000 }));
  */
 export class Drainer<Entry extends DrainEntry> {
-  private readonly options: DrainerOptions<Entry>;
-  private readonly concurrencyCeiling: number;
-  private readonly leaseMs: number;
-  private readonly idleDelayMs: number;
-  private readonly maintenanceIntervalMs: number;
-  private readonly maintenanceBatchSize: number;
-  private readonly stopTimeoutMs: number;
+  private readonly options: ResolvedDrainerOptions<Entry>;
   private readonly processor: Omit<EntryProcessorContext<Entry>, "abandon">;
   private readonly scheduler: FairScheduler;
   private readonly adaptive: AdaptiveConcurrency | undefined;
@@ -70,56 +60,23 @@ export class Drainer<Entry extends DrainEntry> {
   private refreshed = false;
 
   constructor(options: DrainerOptions<Entry>) {
-    if (typeof options.source !== "object" || options.source === null) {
-      throw new DrainerError("INVALID_OPTIONS", "source is required");
-    }
-    if (typeof options.handler !== "function")
-      throw new DrainerError("INVALID_OPTIONS", "handler is required");
-    this.options = options;
-    this.concurrencyCeiling = requireInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1);
-    this.leaseMs = requireInteger("leaseMs", options.leaseMs ?? DEFAULT_LEASE_MS, 1);
-    const leaseExtendIntervalMs = requireNumber(
-      "leaseExtendIntervalMs",
-      options.leaseExtendIntervalMs ?? Math.max(1, Math.floor(this.leaseMs / 3)),
-      0,
-    );
-    if (leaseExtendIntervalMs >= this.leaseMs) {
-      throw new DrainerError("INVALID_OPTIONS", "leaseExtendIntervalMs must be shorter than leaseMs");
-    }
-    this.idleDelayMs = requireNumber("idleDelayMs", options.idleDelayMs ?? DEFAULT_IDLE_DELAY_MS, 0, true);
-    this.maintenanceIntervalMs = requireNumber(
-      "maintenanceIntervalMs",
-      options.maintenanceIntervalMs ?? DEFAULT_MAINTENANCE_INTERVAL_MS,
-      0,
-    );
-    this.maintenanceBatchSize = requireInteger(
-      "maintenanceBatchSize",
-      options.maintenanceBatchSize ?? DEFAULT_MAINTENANCE_BATCH_SIZE,
-      1,
-    );
-    this.stopTimeoutMs = requireNumber(
-      "stopTimeoutMs",
-      options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS,
-      0,
-      true,
-    );
-    this.recorder = options.recorder ?? noopRecorder;
-    const clock = options.clock ?? Date.now;
+    this.options = resolveDrainerOptions(options);
+    const { clock, recorder } = this.options;
+    this.recorder = recorder;
     this.scheduler = new FairScheduler({ quantum: options.quantum, orgWeights: options.orgWeights });
     this.adaptive =
       options.adaptive === undefined || options.adaptive === false
         ? undefined
-        : new AdaptiveConcurrency({ ...options.adaptive, maxConcurrency: this.concurrencyCeiling, clock });
-    new LoopBackoff(options.backoff); // validates the backoff options now, not on the first error
+        : new AdaptiveConcurrency({ ...options.adaptive, maxConcurrency: this.options.concurrency, clock });
     this.processor = {
       source: options.source,
       handler: options.handler,
-      isRetryable: options.isRetryable ?? (() => true),
+      isRetryable: this.options.isRetryable,
       onTerminalFailure: options.onTerminalFailure,
-      recorder: this.recorder,
+      recorder,
       clock,
-      leaseMs: this.leaseMs,
-      leaseExtendIntervalMs,
+      leaseMs: this.options.leaseMs,
+      leaseExtendIntervalMs: this.options.leaseExtendIntervalMs,
     };
   }
 
@@ -135,7 +92,7 @@ export class Drainer<Entry extends DrainEntry> {
 
   /** The concurrency in force (lower than configured while adaptive mode backs off). */
   get concurrency(): number {
-    return this.adaptive?.limit ?? this.concurrencyCeiling;
+    return this.adaptive?.limit ?? this.options.concurrency;
   }
 
   /** Replaces the per-org weights of the fair scheduler. */
@@ -162,8 +119,8 @@ export class Drainer<Entry extends DrainEntry> {
     const maintenance = runMaintenance({
       source: this.options.source,
       recorder: this.recorder,
-      intervalMs: this.maintenanceIntervalMs,
-      batchSize: this.maintenanceBatchSize,
+      intervalMs: this.options.maintenanceIntervalMs,
+      batchSize: this.options.maintenanceBatchSize,
       backoff: this.options.backoff,
       wake: this.wake,
       running: () => this.running,
@@ -183,7 +140,7 @@ export class Drainer<Entry extends DrainEntry> {
   stop(options: { timeoutMs?: number } = {}): Promise<DrainerStopResult> {
     if (this.stopping !== undefined) return this.stopping;
     if (this.currentState === "idle") return Promise.resolve({ outcome: "stopped" });
-    const timeoutMs = requireNumber("timeoutMs", options.timeoutMs ?? this.stopTimeoutMs, 0, true);
+    const timeoutMs = requireNumber("timeoutMs", options.timeoutMs ?? this.options.stopTimeoutMs, 0, true);
     this.currentState = "stopping";
     this.wake.close();
     this.slotFreed.close();
@@ -250,7 +207,7 @@ export class Drainer<Entry extends DrainEntry> {
     // Not a tick barrier: a slow handler holds only its own slot.
     const minimumBatch = busy === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
     if (free < minimumBatch || this.pendingLeases.size >= MAX_PARALLEL_LEASES) {
-      await this.slotFreed.sleep(this.idleDelayMs);
+      await this.slotFreed.sleep(this.options.idleDelayMs);
       return;
     }
     // The active set is re-read at a round's end, but no more often than once
@@ -266,7 +223,7 @@ export class Drainer<Entry extends DrainEntry> {
         return;
       }
       // A whole round that leased nothing means nothing is ready: sleep before asking again.
-      if (this.refreshed && this.leasedSinceRefresh === 0) await this.wake.sleep(this.idleDelayMs);
+      if (this.refreshed && this.leasedSinceRefresh === 0) await this.wake.sleep(this.options.idleDelayMs);
       if (!this.running) return;
       await this.refreshActive();
       return;
@@ -304,7 +261,7 @@ export class Drainer<Entry extends DrainEntry> {
         orgId: grant.orgId,
         envId: grant.envId,
         count: grant.count,
-        leaseMs: this.leaseMs,
+        leaseMs: this.options.leaseMs,
       });
       this.scheduler.complete(grant, entries.length + invalid.length);
       this.leasedSinceRefresh += entries.length + invalid.length;
