@@ -303,6 +303,9 @@ export class Drainer<Entry extends DrainEntry> {
         const changed = this.adaptive?.record(sample);
         if (changed !== undefined) this.reportLimits();
       })
+      // processEntry settles every source error itself; only a recorder that
+      // breaks its never-throw contract lands here, and it must not crash the process.
+      .catch(() => undefined)
       .finally(() => {
         this.inFlightWork.delete(work);
         this.slotFreed.wake();
