@@ -5,6 +5,7 @@ import { Queue, Worker } from "bullmq";
 import type { BenchCase, CaseOutcome } from "../bench-case.js";
 import { countingSource, waitUntil } from "../counting-source.js";
 import { runInterleaved } from "../interleaved-runs.js";
+import { commandCalls, commandsBetween } from "../redis-info.js";
 import { median } from "../statistics.js";
 import { ratioAtLeast } from "../target-checks.js";
 import { BENCH_TASK_ID, benchPayload, runPrefix, triggerInput } from "../trigger-inputs.js";
@@ -28,6 +29,23 @@ export const drainCase: BenchCase = {
     const queueName = "bench-drain";
     const queue = new Queue(queueName, { connection: queueClient });
     const payload = benchPayload();
+    const admin = context.createClient();
+    // Redis commands per drained entry, from the last run of each side: where the round trips go.
+    const commandsPerEntry = new Map<string, string>();
+    const recordCommands = (
+      side: string,
+      before: Map<string, number>,
+      after: Map<string, number>,
+      count: number,
+      cpu: NodeJS.CpuUsage,
+    ) => {
+      const delta = [...commandsBetween(before, after)].sort((a, b) => b[1] - a[1]);
+      const total = delta.reduce((sum, [, calls]) => sum + calls, 0);
+      commandsPerEntry.set(
+        side,
+        `${((cpu.user + cpu.system) / count).toFixed(0)} µs of bench-process CPU per entry; ${(total / count).toFixed(2)} Redis commands per entry (${delta.map(([command, calls]) => `${command} ${(calls / count).toFixed(2)}`).join(", ")})`,
+      );
+    };
 
     const samples = await runInterleaved<number>(context, "drain", [
       {
@@ -51,11 +69,14 @@ export const drainCase: BenchCase = {
             handler: async () => undefined,
             concurrency: CONCURRENCY,
           });
+          const before = await commandCalls(admin);
+          const cpu = process.cpuUsage();
           const started = performance.now();
           drainer.start();
           await waitUntil(() => acked >= entries, DRAIN_TIMEOUT_MS);
           const elapsedMs = performance.now() - started;
           await drainer.stop({ timeoutMs: 5_000 });
+          recordCommands("Drainer", before, await commandCalls(admin), acked, process.cpuUsage(cpu));
           return (acked / elapsedMs) * 1000;
         },
       },
@@ -80,11 +101,20 @@ export const drainCase: BenchCase = {
           worker.on("completed", () => {
             completed++;
           });
+          const before = await commandCalls(admin);
+          const cpu = process.cpuUsage();
           const started = performance.now();
           void worker.run();
           await waitUntil(() => completed >= entries, DRAIN_TIMEOUT_MS);
           const elapsedMs = performance.now() - started;
           await worker.close();
+          recordCommands(
+            "BullMQ Worker",
+            before,
+            await commandCalls(admin),
+            completed,
+            process.cpuUsage(cpu),
+          );
           return (completed / elapsedMs) * 1000;
         },
       },
@@ -108,6 +138,9 @@ export const drainCase: BenchCase = {
       notes: [
         `${entries.toLocaleString("en-US")} entries (1 KiB payload) pre-filled before each run: buffer entries over 16 orgs, BullMQ jobs in one queue with removeOnComplete (the job is deleted, as an ack deletes the entry).`,
         `The Drainer runs with concurrency ${CONCURRENCY}, its default quantum and no rate cap, through a source wrapper that counts acks; BullMQ's Worker runs with concurrency ${CONCURRENCY} and counts 'completed' events. Time runs from start() / run() to the last ack / completion.`,
+        ...[...commandsPerEntry].map(
+          ([side, text]) => `${side}, last run: ${text} (commands inside scripts included).`,
+        ),
       ],
     };
   },
