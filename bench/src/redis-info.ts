@@ -36,3 +36,21 @@ export function commandsBetween(
   }
   return delta;
 }
+
+/**
+ * Runs `operation` `count` times (one at a time) and describes the Redis
+ * commands it caused per call, e.g. `1.00 per call: evalsha 1.00 (hmget 1.00, …)`.
+ * Commands run inside scripts are counted too, which shows each side's server-side work.
+ */
+export async function describeCommandsPerCall(
+  admin: Redis,
+  count: number,
+  operation: (sequence: number) => Promise<unknown>,
+): Promise<string> {
+  const before = await commandCalls(admin);
+  for (let sequence = 0; sequence < count; sequence++) await operation(sequence);
+  const delta = [...commandsBetween(before, await commandCalls(admin))].sort((a, b) => b[1] - a[1]);
+  const total = delta.reduce((sum, [, calls]) => sum + calls, 0);
+  const parts = delta.map(([command, calls]) => `${command} ${(calls / count).toFixed(2)}`).join(", ");
+  return `${(total / count).toFixed(2)} Redis commands per call (${parts})`;
+}

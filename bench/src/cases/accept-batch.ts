@@ -3,6 +3,7 @@ import { Queue } from "bullmq";
 import type { BenchCase, CaseOutcome } from "../bench-case.js";
 import { runInterleaved } from "../interleaved-runs.js";
 import { type LoadSample, runClosedLoop } from "../load-runner.js";
+import { describeCommandsPerCall } from "../redis-info.js";
 import { median } from "../statistics.js";
 import { ratioAtLeast } from "../target-checks.js";
 import { BENCH_TASK_ID, benchPayload, runPrefix, triggerInput } from "../trigger-inputs.js";
@@ -22,6 +23,20 @@ export const acceptBatchCase: BenchCase = {
     const queue = new Queue("bench-accept-batch", { connection: queueClient });
     const payload = benchPayload();
     const jobs = Array.from({ length: BATCH_SIZE }, () => ({ name: BENCH_TASK_ID, data: payload }));
+    const batchOf = (prefix: string, sequence: number) => {
+      // A batch trigger belongs to one env: all items share the org.
+      const orgId = `org_${sequence % 16}`;
+      return Array.from({ length: BATCH_SIZE }, (_, item) => ({
+        ...triggerInput(prefix, sequence * BATCH_SIZE + item),
+        orgId,
+      }));
+    };
+    const admin = context.createClient();
+    const commandsPrefix = runPrefix("batch-commands");
+    const batchCommands = await describeCommandsPerCall(admin, 20, (sequence) =>
+      buffer.acceptBatch(batchOf(commandsPrefix, sequence)),
+    );
+    const bulkCommands = await describeCommandsPerCall(admin, 20, () => queue.addBulk(jobs));
 
     const samples = await runInterleaved<LoadSample>(context, "accept-batch", [
       {
@@ -33,13 +48,7 @@ export const acceptBatchCase: BenchCase = {
             durationMs,
             itemsPerOperation: BATCH_SIZE,
             operation: async (sequence) => {
-              // A batch trigger belongs to one env: all items share the org.
-              const orgSequence = sequence % 16;
-              const inputs = Array.from({ length: BATCH_SIZE }, (_, item) => ({
-                ...triggerInput(prefix, sequence * BATCH_SIZE + item),
-                orgId: `org_${orgSequence}`,
-              }));
-              const results = await buffer.acceptBatch(inputs);
+              const results = await buffer.acceptBatch(batchOf(prefix, sequence));
               for (const result of results) {
                 if (result.outcome !== "accepted") throw new Error(`acceptBatch answered ${result.outcome}`);
               }
@@ -114,6 +123,7 @@ export const acceptBatchCase: BenchCase = {
       ],
       notes: [
         `Each run keeps ${IN_FLIGHT} batches of ${BATCH_SIZE} in flight for ${durationMs} ms; a batch goes to one org/env (rotating over 16 orgs), as a batch trigger does; throughput counts entries.`,
+        `Per acceptBatch(${BATCH_SIZE}): ${batchCommands}. Per addBulk(${BATCH_SIZE}): ${bulkCommands}. (INFO commandstats over 20 sequential batches; commands inside scripts included.)`,
       ],
     };
   },

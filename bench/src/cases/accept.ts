@@ -6,6 +6,7 @@ import { formatNumber } from "../format.js";
 import { runInterleaved } from "../interleaved-runs.js";
 import { type LoadSample, runClosedLoop } from "../load-runner.js";
 import { runRedisBenchmark } from "../redis-benchmark.js";
+import { describeCommandsPerCall } from "../redis-info.js";
 import { median } from "../statistics.js";
 import { ratioAtLeast } from "../target-checks.js";
 import { BENCH_TASK_ID, benchPayload, runPrefix, triggerInput } from "../trigger-inputs.js";
@@ -71,6 +72,12 @@ export const acceptCase: BenchCase = {
     }
     const ceilingCommand = ["EVALSHA", captured.sha, String(captured.numberOfKeys), ...replayed];
     const ceilingRequests = quick ? 20_000 : 100_000;
+    const admin = context.createClient();
+    const commandsPrefix = runPrefix("commands");
+    const acceptCommands = await describeCommandsPerCall(admin, 500, (sequence) =>
+      buffer.accept(triggerInput(commandsPrefix, sequence)),
+    );
+    const addCommands = await describeCommandsPerCall(admin, 500, () => queue.add(BENCH_TASK_ID, payload));
 
     const samples = await runInterleaved<LoadSample>(context, "accept", [
       {
@@ -173,6 +180,7 @@ export const acceptCase: BenchCase = {
         `Each run keeps ${IN_FLIGHT} calls in flight for ${durationMs} ms on one ioredis connection per side; triggers spread over 16 orgs (one env each), 1 KiB JSON payload, no options.`,
         `The ceiling replays the exact EVALSHA one accept sends (captured from the client, run id replaced by \`__rand_int__\`, ${formatNumber(ceilingRequests)} calls into one env) with redis-benchmark; the run checks that the calls buffered entries rather than returning errors.`,
         `Share = accept throughput through the package (validation, encoding, one round trip) ÷ the ceiling: ${(share * 100).toFixed(1)} %. On 2 shared cores the client process and redis-server compete for CPU, which caps the share.`,
+        `Per accept: ${acceptCommands}. Per Queue.add: ${addCommands}. (INFO commandstats over 500 sequential calls; commands inside scripts included.)`,
       ],
     };
   },

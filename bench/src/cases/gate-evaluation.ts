@@ -4,6 +4,7 @@ import type { BenchCase, CaseContext, CaseOutcome, Figure, TargetCheck } from ".
 import { formatMs } from "../format.js";
 import { runInterleaved } from "../interleaved-runs.js";
 import { type LoadSample, runClosedLoop } from "../load-runner.js";
+import { describeCommandsPerCall } from "../redis-info.js";
 import { median } from "../statistics.js";
 import { ratioAtLeast } from "../target-checks.js";
 
@@ -31,21 +32,28 @@ async function compareAt(context: CaseContext, inFlight: number) {
     keyPrefix: "bench-rlf",
   });
   const { durationMs } = context.settings;
-  return runInterleaved<LoadSample>(context, `gate ${inFlight} in flight`, [
+  const evaluate = async (sequence: number) => {
+    const evaluation = await evaluator.evaluate({
+      orgId: `org_${sequence % ENV_COUNT}`,
+      envId: "env_prod",
+      now: Date.now(),
+    });
+    if (evaluation.tripped) throw new Error(`the evaluator tripped: ${evaluation.outcome}`);
+  };
+  const consume = (sequence: number) => limiter.consume(`org_${sequence % ENV_COUNT}:env_prod`, 1);
+  const admin = context.createClient();
+  const commands = {
+    mollifier: await describeCommandsPerCall(admin, 1_000, evaluate),
+    peer: await describeCommandsPerCall(admin, 1_000, consume),
+  };
+  const samples = await runInterleaved<LoadSample>(context, `gate ${inFlight} in flight`, [
     {
       name: "mollifier",
       run: () =>
         runClosedLoop({
           inFlight,
           durationMs,
-          operation: async (sequence) => {
-            const evaluation = await evaluator.evaluate({
-              orgId: `org_${sequence % ENV_COUNT}`,
-              envId: "env_prod",
-              now: Date.now(),
-            });
-            if (evaluation.tripped) throw new Error(`the evaluator tripped: ${evaluation.outcome}`);
-          },
+          operation: evaluate,
         }),
     },
     {
@@ -54,10 +62,11 @@ async function compareAt(context: CaseContext, inFlight: number) {
         runClosedLoop({
           inFlight,
           durationMs,
-          operation: (sequence) => limiter.consume(`org_${sequence % ENV_COUNT}:env_prod`, 1),
+          operation: consume,
         }),
     },
   ]);
+  return { samples, commands };
 }
 
 export const gateEvaluationCase: BenchCase = {
@@ -67,8 +76,14 @@ export const gateEvaluationCase: BenchCase = {
   async run(context): Promise<CaseOutcome> {
     const figures: Figure[] = [];
     const checks: TargetCheck[] = [];
+    const commandNotes: string[] = [];
     for (const inFlight of IN_FLIGHT_LEVELS) {
-      const samples = await compareAt(context, inFlight);
+      const { samples, commands } = await compareAt(context, inFlight);
+      if (inFlight === 1) {
+        commandNotes.push(
+          `Per evaluate: ${commands.mollifier}. Per consume: ${commands.peer}. (INFO commandstats over 1,000 sequential calls; commands inside scripts included.)`,
+        );
+      }
       const ours = samples.get("mollifier") ?? [];
       const peer = samples.get("rate-limiter-flexible") ?? [];
       const oursRate = median(ours.map((s) => s.itemsPerSecond));
@@ -129,6 +144,7 @@ export const gateEvaluationCase: BenchCase = {
       notes: [
         `Both sides count one event per call against one of ${ENV_COUNT} env keys (rotating), with a ${WINDOW_MS} ms window and a limit no call reaches, so every call does its full work and admits.`,
         "The evaluator's call also reads the env's backlog from the buffer's depth hash (the sticky-while-backlogged check) and keeps a sliding window of 20 sub-buckets; rate-limiter-flexible keeps a fixed-window counter.",
+        ...commandNotes,
       ],
     };
   },
