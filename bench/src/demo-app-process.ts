@@ -71,7 +71,13 @@ export async function startDemoApp(settings: Record<string, string>): Promise<De
   child.stdout?.on("data", collect);
   child.stderr?.on("data", collect);
   const url = `http://127.0.0.1:${port}`;
+  // The app runs in its own process group; make sure it never outlives the bench.
+  const killOnExit = () => {
+    if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+  };
+  process.once("exit", killOnExit);
   const stop = async () => {
+    process.off("exit", killOnExit);
     if (child.exitCode !== null || child.pid === undefined) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     process.kill(-child.pid, "SIGTERM");

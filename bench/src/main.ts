@@ -146,6 +146,9 @@ function writeResults(results: BenchResults, complete: boolean): void {
   log(`wrote ${join(resultsDirectory, `${base}.{json,md}${suffix}`)}${chartFile ? ` and ${chartFile}` : ""}`);
 }
 
+// Exit through process.exit so the exit handlers stop the spawned redis-server and demo app.
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+
 main().then(
   (code) => {
     process.exitCode = code;

@@ -38,8 +38,9 @@ export function commandsBetween(
 }
 
 /**
- * Runs `operation` `count` times (one at a time) and describes the Redis
- * commands it caused per call, e.g. `1.00 per call: evalsha 1.00 (hmget 1.00, …)`.
+ * Runs `operation` `count` times (one at a time) and describes the client CPU
+ * and the Redis commands it cost per call, e.g. `12 µs of bench-process CPU and
+ * 2.00 Redis commands per call (evalsha 1.00, hmget 1.00)`.
  * Commands run inside scripts are counted too, which shows each side's server-side work.
  */
 export async function describeCommandsPerCall(
@@ -48,9 +49,12 @@ export async function describeCommandsPerCall(
   operation: (sequence: number) => Promise<unknown>,
 ): Promise<string> {
   const before = await commandCalls(admin);
+  const cpu = process.cpuUsage();
   for (let sequence = 0; sequence < count; sequence++) await operation(sequence);
+  const used = process.cpuUsage(cpu);
   const delta = [...commandsBetween(before, await commandCalls(admin))].sort((a, b) => b[1] - a[1]);
   const total = delta.reduce((sum, [, calls]) => sum + calls, 0);
   const parts = delta.map(([command, calls]) => `${command} ${(calls / count).toFixed(2)}`).join(", ");
-  return `${(total / count).toFixed(2)} Redis commands per call (${parts})`;
+  const cpuMicroseconds = (used.user + used.system) / count;
+  return `${cpuMicroseconds.toFixed(0)} µs of bench-process CPU and ${(total / count).toFixed(2)} Redis commands per call (${parts})`;
 }

@@ -41,11 +41,7 @@ async function compareAt(context: CaseContext, inFlight: number) {
     if (evaluation.tripped) throw new Error(`the evaluator tripped: ${evaluation.outcome}`);
   };
   const consume = (sequence: number) => limiter.consume(`org_${sequence % ENV_COUNT}:env_prod`, 1);
-  const admin = context.createClient();
-  const commands = {
-    mollifier: await describeCommandsPerCall(admin, 1_000, evaluate),
-    peer: await describeCommandsPerCall(admin, 1_000, consume),
-  };
+
   const samples = await runInterleaved<LoadSample>(context, `gate ${inFlight} in flight`, [
     {
       name: "mollifier",
@@ -66,6 +62,13 @@ async function compareAt(context: CaseContext, inFlight: number) {
         }),
     },
   ]);
+  // After the measured runs, so both sides are warm.
+  const admin = context.createClient();
+  const commands = {
+    mollifier: await describeCommandsPerCall(admin, 1_000, evaluate),
+    peer: await describeCommandsPerCall(admin, 1_000, consume),
+  };
+  await context.flush();
   return { samples, commands };
 }
 
