@@ -1,4 +1,9 @@
-import type { DrainEntry, DrainSource } from "@mollifier/drainer";
+import type { DrainAckResult, DrainEntry, DrainSource } from "@mollifier/drainer";
+
+/** A source that may also acknowledge several entries in one call (newer drainers use it when present). */
+type MaybeBatchAcking<Entry extends DrainEntry> = DrainSource<Entry> & {
+  ackMany?: (entries: readonly Entry[]) => Promise<readonly DrainAckResult[]>;
+};
 
 /**
  * Wraps a drain source so every successful ack is reported to `onAck` (with
@@ -6,10 +11,10 @@ import type { DrainEntry, DrainSource } from "@mollifier/drainer";
  * measures drain rates and per-org completion from these acks.
  */
 export function countingSource<Entry extends DrainEntry>(
-  source: DrainSource<Entry>,
+  source: MaybeBatchAcking<Entry>,
   onAck: (entry: Entry) => void,
 ): DrainSource<Entry> {
-  return {
+  const wrapped: DrainSource<Entry> = {
     lease: (request) => source.lease(request),
     extendLease: (entry, leaseMs) => source.extendLease(entry, leaseMs),
     async ack(entry) {
@@ -25,6 +30,21 @@ export function countingSource<Entry extends DrainEntry>(
     activeOrgs: (shard) => source.activeOrgs(shard),
     activeEnvs: (orgId) => source.activeEnvs(orgId),
   };
+  const ackMany = source.ackMany?.bind(source);
+  if (ackMany !== undefined) {
+    // Forwarded only when the source has it, so the drainer takes the same path as without the wrapper.
+    Object.assign(wrapped, {
+      async ackMany(entries: readonly Entry[]): Promise<readonly DrainAckResult[]> {
+        const results = await ackMany(entries);
+        results.forEach((result, index) => {
+          const entry = entries[index];
+          if (result.outcome === "acked" && entry !== undefined) onAck(entry);
+        });
+        return results;
+      },
+    });
+  }
+  return wrapped;
 }
 
 /** Resolves when `predicate` holds, polling every `intervalMs`; rejects after `timeoutMs`. */

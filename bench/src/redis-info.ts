@@ -19,6 +19,16 @@ export async function commandCalls(redis: Redis): Promise<Map<string, number>> {
   return calls;
 }
 
+/** Microseconds Redis spent in `EVALSHA` and `EVAL` calls, from `INFO commandstats`. */
+export async function scriptMicroseconds(redis: Redis): Promise<number> {
+  const stats = await redis.info("commandstats");
+  let total = 0;
+  for (const match of stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=\d+,usec=(\d+)/gm)) {
+    total += Number(match[1]);
+  }
+  return total;
+}
+
 /**
  * Commands that ran between two {@link commandCalls} snapshots, leaving out
  * `info` (the snapshots themselves) and anything in `ignore`.
@@ -49,12 +59,14 @@ export async function describeCommandsPerCall(
   operation: (sequence: number) => Promise<unknown>,
 ): Promise<string> {
   const before = await commandCalls(admin);
+  const scriptBefore = await scriptMicroseconds(admin);
   const cpu = process.cpuUsage();
   for (let sequence = 0; sequence < count; sequence++) await operation(sequence);
   const used = process.cpuUsage(cpu);
+  const scriptTime = (await scriptMicroseconds(admin)) - scriptBefore;
   const delta = [...commandsBetween(before, await commandCalls(admin))].sort((a, b) => b[1] - a[1]);
   const total = delta.reduce((sum, [, calls]) => sum + calls, 0);
   const parts = delta.map(([command, calls]) => `${command} ${(calls / count).toFixed(2)}`).join(", ");
   const cpuMicroseconds = (used.user + used.system) / count;
-  return `${cpuMicroseconds.toFixed(0)} µs of bench-process CPU and ${(total / count).toFixed(2)} Redis commands per call (${parts})`;
+  return `${cpuMicroseconds.toFixed(0)} µs of bench-process CPU, ${(scriptTime / count).toFixed(1)} µs of Redis script time and ${(total / count).toFixed(2)} Redis commands per call (${parts})`;
 }

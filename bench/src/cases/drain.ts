@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { MollifierBuffer } from "@mollifier/buffer";
+import { type LeasedEntry, MollifierBuffer } from "@mollifier/buffer";
 import { Drainer } from "@mollifier/drainer";
 import { Queue, Worker } from "bullmq";
 import type { BenchCase, CaseOutcome } from "../bench-case.js";
@@ -63,7 +63,7 @@ export const drainCase: BenchCase = {
           }
           let acked = 0;
           const drainer = new Drainer({
-            source: countingSource(buffer, () => {
+            source: countingSource<LeasedEntry>(buffer, () => {
               acked++;
             }),
             handler: async () => undefined,

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { MollifierBuffer } from "@mollifier/buffer";
+import { type LeasedEntry, MollifierBuffer } from "@mollifier/buffer";
 import { Drainer } from "@mollifier/drainer";
 import type { BenchCase, CaseContext, CaseOutcome } from "../bench-case.js";
 import { countingSource, waitUntil } from "../counting-source.js";
@@ -68,7 +68,7 @@ async function drainOnce(context: CaseContext, heavyEntries: number): Promise<Fa
   let windowCounts: number[] | undefined;
   let started = 0;
   const drainer = new Drainer({
-    source: countingSource(buffer, (entry) => {
+    source: countingSource<LeasedEntry>(buffer, (entry) => {
       const now = performance.now();
       const count = (acked.get(entry.orgId) ?? 0) + 1;
       acked.set(entry.orgId, count);
