@@ -22,6 +22,8 @@ export interface VersionInfo {
   readonly redis: string;
   readonly redisBenchmark: string;
   readonly gitCommit: string;
+  /** Files under packages/ and apps/ that differ from the commit (the build measures the working tree). */
+  readonly uncommittedPackageFiles: number;
   readonly packages: Record<string, string>;
 }
 
@@ -81,6 +83,17 @@ export async function versionInfo(redis: Redis): Promise<VersionInfo> {
     redis: redisVersion,
     redisBenchmark: commandOutput("redis-benchmark", ["--version"]),
     gitCommit: commandOutput("git", ["-C", benchDirectory, "rev-parse", "--short", "HEAD"]),
+    uncommittedPackageFiles: commandOutput("git", [
+      "-C",
+      join(benchDirectory, ".."),
+      "status",
+      "--porcelain",
+      "--",
+      "packages",
+      "apps",
+    ])
+      .split("\n")
+      .filter((line) => line.trim().length > 0 && line !== "unavailable").length,
     packages,
   };
 }

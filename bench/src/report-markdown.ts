@@ -66,7 +66,11 @@ export function renderMarkdownReport(results: BenchResults, chartFile: string | 
         `- **${report.name}:** ${report.status === "not_run" ? "not run" : "failed"} — ${report.reason ?? "no reason recorded"}.`,
       );
     }
-    lines.push("");
+    lines.push(
+      "",
+      "Each case's notes below give the client CPU, Redis script time and Redis commands per call of both sides, which show where a gap comes from.",
+      "",
+    );
   } else {
     lines.push("Every target above is met in this run.", "");
   }
@@ -105,7 +109,9 @@ export function renderMarkdownReport(results: BenchResults, chartFile: string | 
   lines.push(`| node | ${versions.node} |`);
   lines.push(`| redis-server | ${versions.redis} |`);
   lines.push(`| redis-benchmark | ${cell(versions.redisBenchmark)} |`);
-  lines.push(`| git commit | ${versions.gitCommit} |`);
+  lines.push(
+    `| git commit | ${versions.gitCommit}${versions.uncommittedPackageFiles > 0 ? ` plus ${versions.uncommittedPackageFiles} uncommitted file(s) under packages/ and apps/ (the build measures the working tree)` : ""} |`,
+  );
   for (const [name, version] of Object.entries(versions.packages)) {
     lines.push(`| ${name} | ${version} |`);
   }
