@@ -1,6 +1,7 @@
 import { type AcceptResult, accept } from "./accept.js";
 import { acceptBatch } from "./accept-batch.js";
 import { type AckResult, ack } from "./ack.js";
+import { ackMany } from "./ack-many.js";
 import { type BufferContext, type MollifierBufferOptions, resolveBufferOptions } from "./buffer-options.js";
 import {
   type ClaimAddress,
@@ -113,6 +114,11 @@ export class MollifierBuffer {
   /** Removes a delivered entry. See {@link ack}. */
   ack(entry: LeasedEntry): Promise<AckResult> {
     return ack(this.context, entry);
+  }
+
+  /** Removes many delivered entries, one result per entry, one script call per env. See {@link ackMany}. */
+  ackMany(entries: readonly LeasedEntry[]): Promise<AckResult[]> {
+    return ackMany(this.context, entries);
   }
 
   /** Schedules a delayed retry. See {@link retry}. */

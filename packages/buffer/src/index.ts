@@ -1,6 +1,7 @@
 export { type AcceptResult, accept } from "./accept.js";
 export { acceptBatch, MAX_ACCEPT_BATCH_GROUP } from "./accept-batch.js";
 export { type AckResult, ack } from "./ack.js";
+export { type AckableEntry, ackMany, MAX_ACK_BATCH_GROUP } from "./ack-many.js";
 export { retryDelayMs } from "./backoff.js";
 export { MollifierBuffer } from "./buffer.js";
 export {

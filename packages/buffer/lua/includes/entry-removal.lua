@@ -1,13 +1,24 @@
 -- Removes an entry's fields and its share of the depth counters.
-local function delete_entry(entries, run)
-  redis.call('HDEL', entries, run, run .. ':state', run .. ':acceptedAt', run .. ':attempts', run .. ':lease',
-    run .. ':canceledAt', run .. ':cancelReason', run .. ':tags', run .. ':metadata', run .. ':metadataVersion',
-    run .. ':delayUntil', run .. ':idempotencyReset')
+local ENTRY_FIELD_SUFFIXES = { '', ':state', ':acceptedAt', ':attempts', ':lease', ':canceledAt', ':cancelReason',
+  ':tags', ':metadata', ':metadataVersion', ':delayUntil', ':idempotencyReset' }
+
+-- Appends every field of `run` in the entries hash to `fields`.
+local function append_entry_fields(fields, run)
+  for _, suffix in ipairs(ENTRY_FIELD_SUFFIXES) do
+    fields[#fields + 1] = run .. suffix
+  end
+  return fields
 end
 
-local function decrement_depth(depth, org_field, env_field)
+local function delete_entry(entries, run)
+  redis.call('HDEL', entries, unpack(append_entry_fields({}, run)))
+end
+
+-- Takes `count` entries (1 when nil) off the total, org and env depth counters.
+local function decrement_depth(depth, org_field, env_field, count)
+  local amount = count or 1
   for _, field in ipairs({ 'total', org_field, env_field }) do
-    if redis.call('HINCRBY', depth, field, -1) <= 0 then
+    if redis.call('HINCRBY', depth, field, -amount) <= 0 then
       redis.call('HDEL', depth, field)
     end
   end

@@ -1,0 +1,112 @@
+import { redisTopologies } from "@mollifier/testing";
+import { describe, expect } from "vitest";
+import { MollifierBuffer } from "./buffer.js";
+import { BufferInputError } from "./errors.js";
+import type { AcceptInput } from "./snapshot.js";
+
+function input(runId: string, envId: string, overrides: Partial<AcceptInput> = {}): AcceptInput {
+  return { runId, orgId: "org", envId, taskId: "task", payload: { n: runId }, options: {}, ...overrides };
+}
+
+function sequence(values: number[]): () => number {
+  let index = 0;
+  return () => values[index++ % values.length] ?? 0;
+}
+
+describe.each(redisTopologies)("ackMany on $name", ({ test }) => {
+  test("acks a batch over several envs and orgs, one result per entry in input order, with lease_lost mixed in", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({
+      redis,
+      random: sequence([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]),
+    });
+    await buffer.acceptBatch([
+      input("a1", "env-a"),
+      input("a2", "env-a"),
+      input("a3", "env-a"),
+      input("b1", "env-b"),
+      { ...input("c1", "env-c"), orgId: "other-org" },
+    ]);
+    const envA = (await buffer.lease({ orgId: "org", envId: "env-a", count: 3 })).entries;
+    const envB = (await buffer.lease({ orgId: "org", envId: "env-b", count: 1 })).entries;
+    const envC = (await buffer.lease({ orgId: "other-org", envId: "env-c", count: 1 })).entries;
+    const [a1, a2, a3] = envA;
+    const [b1] = envB;
+    const [c1] = envC;
+    if (!a1 || !a2 || !a3 || !b1 || !c1) throw new Error("nothing leased");
+
+    const results = await buffer.ackMany([b1, { ...a2, leaseToken: "stale" }, a1, c1, a3, a1]);
+    expect(results).toEqual([
+      { outcome: "acked" },
+      { outcome: "lease_lost" },
+      { outcome: "acked" },
+      { outcome: "acked" },
+      { outcome: "acked" },
+      // The same entry twice in one batch is acked once.
+      { outcome: "lease_lost" },
+    ]);
+    for (const runId of ["a1", "a3", "b1"]) {
+      expect(
+        await buffer.getEntry({ orgId: "org", envId: runId === "b1" ? "env-b" : "env-a", runId }),
+      ).toBeUndefined();
+    }
+    expect(await buffer.getEntry({ orgId: "org", envId: "env-a", runId: "a2" })).toMatchObject({
+      state: "leased",
+    });
+    expect(await buffer.depth({ orgId: "org", envId: "env-a" })).toBe(1);
+    expect(await buffer.depth({ orgId: "org", envId: "env-b" })).toBe(0);
+    expect(await buffer.depth({ orgId: "org" })).toBe(1);
+    expect(await buffer.depth({ orgId: "other-org" })).toBe(0);
+    expect(await buffer.stats()).toMatchObject({ depth: 1, leasesInFlight: 1 });
+    // Every field of an acked entry is gone from its env's hash; the lease_lost one kept all of its own.
+    const fields = await redis.hkeys(buffer.keys.env("org", "env-a").entries);
+    expect(fields.filter((field) => !field.startsWith("a2"))).toEqual([]);
+    expect(await buffer.ackMany([a2])).toEqual([{ outcome: "acked" }]);
+    expect(await buffer.ackMany([a2])).toEqual([{ outcome: "lease_lost" }]);
+    expect(await buffer.stats()).toMatchObject({ depth: 0, leasesInFlight: 0 });
+  });
+
+  test("releases idempotency indexes that still name the run, and only those", async ({ redis }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await buffer.accept(input("k1", "env", { options: { idempotencyKey: "key-1" } }));
+    await buffer.accept(input("k2", "env", { options: { idempotencyKey: "key-2" } }));
+    await buffer.accept(input("plain", "env"));
+    await buffer.accept(input("k3", "env", { options: { idempotencyKey: "key-3" } }));
+    const [k1, k2, plain, k3] = (await buffer.lease({ orgId: "org", envId: "env", count: 4 })).entries;
+    if (!k1 || !k2 || !plain || !k3) throw new Error("nothing leased");
+    const index = (key: string) => buffer.keys.idempotency("org", "env", "task", key);
+    await redis.set(index("key-2"), "someone-else");
+
+    expect(await buffer.ackMany([k1, k2, plain, { ...k3, leaseToken: "stale" }])).toEqual([
+      { outcome: "acked" },
+      { outcome: "acked" },
+      { outcome: "acked" },
+      { outcome: "lease_lost" },
+    ]);
+    expect(await redis.get(index("key-1"))).toBeNull();
+    expect(await redis.get(index("key-2"))).toBe("someone-else");
+    // A lost lease changes nothing, so its run keeps its key.
+    expect(await redis.get(index("key-3"))).toBe("k3");
+    expect(
+      await buffer.lookupIdempotency({ orgId: "org", envId: "env", taskId: "task", idempotencyKey: "key-1" }),
+    ).toEqual({
+      outcome: "not_found",
+    });
+    expect(await buffer.depth({ orgId: "org", envId: "env" })).toBe(1);
+  });
+
+  test("an empty batch answers nothing; an invalid id throws before anything is acked", async ({ redis }) => {
+    const buffer = new MollifierBuffer({ redis });
+    expect(await buffer.ackMany([])).toEqual([]);
+    await buffer.accept(input("a", "env"));
+    const [entry] = (await buffer.lease({ orgId: "org", envId: "env", count: 1 })).entries;
+    if (!entry) throw new Error("nothing leased");
+    await expect(buffer.ackMany([entry, { ...entry, runId: "" }])).rejects.toSatisfy(
+      BufferInputError.isInstance,
+    );
+    expect(await buffer.getEntry({ orgId: "org", envId: "env", runId: "a" })).toMatchObject({
+      state: "leased",
+    });
+  });
+});
