@@ -56,6 +56,12 @@ export interface DrainSource<Entry extends DrainEntry> {
   lease(request: DrainLeaseRequest): Promise<DrainLeaseResult<Entry>>;
   extendLease(entry: Entry, leaseMs?: number): Promise<DrainExtendResult>;
   ack(entry: Entry): Promise<DrainAckResult>;
+  /**
+   * Optional: acknowledges many entries at once, one result per entry in
+   * input order, each exactly as `ack` would answer. When present the drainer
+   * coalesces acks into small batches; without it, it calls `ack` per entry.
+   */
+  ackMany?(entries: readonly Entry[]): Promise<readonly DrainAckResult[]>;
   retry(entry: Entry, failure: { error: string }): Promise<DrainRetryResult>;
   fail(entry: Entry, failure: { error: string; kind?: DrainFailureKind }): Promise<DrainFailResult>;
   reapExpiredLeases(options?: { limit?: number }): Promise<{ reaped: number }>;

@@ -2,7 +2,11 @@ import { describe, expect, test, vi } from "vitest";
 import { Drainer } from "./drainer.js";
 import { DrainerError } from "./drainer-error.js";
 import type { DrainerOptions } from "./drainer-options.js";
-import { FakeDrainSource, type FakeEntry } from "./test-support/fake-drain-source.js";
+import {
+  BatchingFakeDrainSource,
+  FakeDrainSource,
+  type FakeEntry,
+} from "./test-support/fake-drain-source.js";
 import { recordingRecorder } from "./test-support/recording-recorder.js";
 
 class RetryableError extends Error {}
@@ -279,6 +283,67 @@ describe("Drainer (against a fake source)", () => {
     drainer.start();
     await vi.waitFor(() => expect(source.acked).toHaveLength(3), { timeout: 10_000 });
     await drainer.stop();
+  });
+
+  test("with ackMany, acks of handlers that finish together are coalesced into batches", async () => {
+    const source = new BatchingFakeDrainSource();
+    source.add("org-a", "env-1", 60);
+    const { drainer, recorder } = drainerFor(source, { concurrency: 20 });
+    drainer.start();
+    await vi.waitFor(() => expect(source.acked).toHaveLength(60), { timeout: 10_000 });
+    await drainer.stop();
+    expect(source.calls.ack).toBe(0);
+    expect(source.ackBatches.reduce((sum, size) => sum + size, 0)).toBe(60);
+    expect(source.ackBatches.length).toBeLessThan(60);
+    expect(recorder.events.drained).toHaveLength(60);
+  });
+
+  test("an ackMany that fails after successful handlers is an ack failure, never a handler failure", async () => {
+    const source = new BatchingFakeDrainSource();
+    const runIds = source.add("org", "env", 3);
+    source.inject("ackMany", new Error("connection reset"));
+    const { drainer, recorder } = drainerFor(source, { concurrency: 3 });
+    drainer.start();
+    await vi.waitFor(() => expect(recorder.events.degraded).toHaveLength(3), { timeout: 10_000 });
+    await drainer.stop();
+    expect(recorder.events.degraded.map((event) => [event.reason, event.runId]).sort()).toEqual(
+      runIds.map((runId) => ["ack_failed", runId]).sort(),
+    );
+    expect(source.calls.retry).toBe(0);
+    expect(source.calls.fail).toBe(0);
+    expect(recorder.events.failed).toEqual([]);
+  });
+
+  test("stop resolves only after the acks of finished handlers were sent and answered", async () => {
+    const source = new BatchingFakeDrainSource();
+    const runIds = source.add("org", "env", 4);
+    let openAcks = () => {};
+    source.ackGate = new Promise((resolve) => {
+      openAcks = resolve;
+    });
+    const release = deferred();
+    let started = 0;
+    const { drainer, recorder } = drainerFor(source, {
+      concurrency: 4,
+      handler: async () => {
+        started += 1;
+        await release.promise;
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(started).toBe(4));
+    let stopped = false;
+    const stopping = drainer.stop({ timeoutMs: 60_000 }).then((result) => {
+      stopped = true;
+      return result;
+    });
+    release.resolve();
+    await vi.waitFor(() => expect(source.ackBatches.reduce((sum, size) => sum + size, 0)).toBe(4));
+    expect(stopped).toBe(false);
+    openAcks();
+    expect(await stopping).toEqual({ outcome: "stopped" });
+    expect([...source.acked].sort()).toEqual([...runIds].sort());
+    expect(recorder.events.drained).toHaveLength(4);
   });
 
   test("stop waits for a long handler to finish, and returns timed_out when it outlasts the timeout", async () => {

@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import type { MollifierRecorder } from "@mollifier/telemetry";
+import { AckBatcher } from "./ack-batcher.js";
 import { AdaptiveConcurrency } from "./adaptive-concurrency.js";
 import type { DrainEntry } from "./drain-source.js";
 import { DrainerError, requireNumber } from "./drainer-error.js";
@@ -42,6 +43,7 @@ const MAX_PARALLEL_LEASES = 4;
 export class Drainer<Entry extends DrainEntry> {
   private readonly options: ResolvedDrainerOptions<Entry>;
   private readonly processor: Omit<EntryProcessorContext<Entry>, "abandon">;
+  private readonly acks: AckBatcher<Entry>;
   private readonly scheduler: FairScheduler;
   private readonly adaptive: AdaptiveConcurrency | undefined;
   private readonly recorder: MollifierRecorder;
@@ -68,8 +70,10 @@ export class Drainer<Entry extends DrainEntry> {
       options.adaptive === undefined || options.adaptive === false
         ? undefined
         : new AdaptiveConcurrency({ ...options.adaptive, maxConcurrency: this.options.concurrency, clock });
+    this.acks = new AckBatcher(options.source);
     this.processor = {
       source: options.source,
+      acks: this.acks,
       handler: options.handler,
       isRetryable: this.options.isRetryable,
       onTerminalFailure: options.onTerminalFailure,
@@ -162,12 +166,16 @@ export class Drainer<Entry extends DrainEntry> {
       while (this.inFlightWork.size > 0 || this.pendingLeases.size > 0) {
         await Promise.all([...this.pendingLeases, ...this.inFlightWork]);
       }
+      // Finished handlers may still have acks queued for the next batch: send them now.
+      await this.acks.flush();
       return "stopped" as const;
     })();
     const outcome = await Promise.race([drained, timedOut]);
     clearTimeout(timer);
     if (outcome === "stopped") return { outcome };
     this.abandon.abort();
+    // Acks of handlers that did finish are sent now; waiting for them could outlast the timeout.
+    void this.acks.flush();
     return { outcome, inFlight: this.inFlightWork.size };
   }
 

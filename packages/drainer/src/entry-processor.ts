@@ -1,4 +1,5 @@
 import type { MollifierRecorder, RunRef } from "@mollifier/telemetry";
+import type { AckBatcher } from "./ack-batcher.js";
 import type { HandlerSample } from "./adaptive-concurrency.js";
 import type { DrainEntry, DrainFailureKind, DrainSource } from "./drain-source.js";
 import { keepLease } from "./lease-keeper.js";
@@ -28,6 +29,8 @@ export interface TerminalFailure<Entry extends DrainEntry> {
 /** Everything {@link processEntry} needs; the drainer builds it once. */
 export interface EntryProcessorContext<Entry extends DrainEntry> {
   readonly source: DrainSource<Entry>;
+  /** Sends the acks, coalesced when the source has `ackMany`. */
+  readonly acks: AckBatcher<Entry>;
   readonly handler: DrainHandler<Entry>;
   readonly isRetryable: (error: unknown, entry: Entry) => boolean;
   readonly onTerminalFailure: ((failure: TerminalFailure<Entry>) => Promise<void>) | undefined;
@@ -95,7 +98,7 @@ async function acknowledge<Entry extends DrainEntry>(
   context: EntryProcessorContext<Entry>,
 ): Promise<void> {
   try {
-    const result = await context.source.ack(entry);
+    const result = await context.acks.ack(entry);
     if (result.outcome === "acked") {
       const timeInBufferMs = Math.max(0, context.clock() - entry.acceptedAt);
       context.recorder.drained({ ...ref, timeInBufferMs, handlerDurationMs });

@@ -15,7 +15,16 @@ export interface FakeEntry extends DrainEntry {
   readonly leaseToken: number;
 }
 
-type Operation = "lease" | "extendLease" | "ack" | "retry" | "fail" | "reap" | "promote" | "enumerate";
+type Operation =
+  | "lease"
+  | "extendLease"
+  | "ack"
+  | "ackMany"
+  | "retry"
+  | "fail"
+  | "reap"
+  | "promote"
+  | "enumerate";
 
 /**
  * A small in-memory {@link DrainSource} for the drainer's own tests: FIFO
@@ -35,6 +44,7 @@ export class FakeDrainSource implements DrainSource<FakeEntry> {
     lease: 0,
     extendLease: 0,
     ack: 0,
+    ackMany: 0,
     retry: 0,
     fail: 0,
     reap: 0,
@@ -69,7 +79,7 @@ export class FakeDrainSource implements DrainSource<FakeEntry> {
     return total;
   }
 
-  private fault(operation: Operation): void {
+  protected fault(operation: Operation): void {
     this.calls[operation] += 1;
     const pending = this.faults.get(operation);
     if (pending !== undefined && pending.length > 0) throw pending.shift();
@@ -107,6 +117,10 @@ export class FakeDrainSource implements DrainSource<FakeEntry> {
 
   async ack(entry: FakeEntry): Promise<DrainAckResult> {
     this.fault("ack");
+    return this.settleAck(entry);
+  }
+
+  protected settleAck(entry: FakeEntry): DrainAckResult {
     if (!this.holds(entry)) return { outcome: "lease_lost" };
     this.leases.delete(entry.runId);
     this.acked.push(entry.runId);
@@ -179,5 +193,21 @@ export class FakeDrainSource implements DrainSource<FakeEntry> {
   private requeue(entry: FakeEntry): void {
     const key = `${entry.orgId}/${entry.envId}`;
     this.queues.set(key, [entry, ...(this.queues.get(key) ?? [])]);
+  }
+}
+
+/**
+ * A {@link FakeDrainSource} with `ackMany`: records each batch's size, and
+ * holds every batch while {@link BatchingFakeDrainSource.ackGate} is pending.
+ */
+export class BatchingFakeDrainSource extends FakeDrainSource {
+  readonly ackBatches: number[] = [];
+  ackGate: Promise<void> = Promise.resolve();
+
+  async ackMany(entries: readonly FakeEntry[]): Promise<DrainAckResult[]> {
+    this.fault("ackMany");
+    this.ackBatches.push(entries.length);
+    await this.ackGate;
+    return entries.map((entry) => this.settleAck(entry));
   }
 }
