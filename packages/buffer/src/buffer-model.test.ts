@@ -264,8 +264,22 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
       return;
     }
     case "reap": {
-      const due = model.inState("leased").filter((entry) => entry.expired);
-      expect(await buffer.reapExpiredLeases()).toEqual({ reaped: due.length });
+      const expired = model.inState("leased").filter((entry) => entry.expired);
+      // An expiry that uses up the attempts fails the entry, as retry's exhausted + fail would.
+      const exhausted = expired.filter((entry) => entry.attempts + 1 >= MAX_ATTEMPTS);
+      const due = expired.filter((entry) => entry.attempts + 1 < MAX_ATTEMPTS);
+      const result = await buffer.reapExpiredLeases();
+      expect(result).toMatchObject({ reaped: due.length, failed: exhausted.length });
+      expect(result.failedEntries.map((failure) => failure.runId).sort()).toEqual(
+        exhausted.map((entry) => entry.runId).sort(),
+      );
+      for (const entry of exhausted) {
+        entry.state = "failed";
+        entry.failedEver = true;
+        entry.token = undefined;
+        entry.expired = false;
+        model.release(entry);
+      }
       model.requeue(due, () => 0, 1);
       return;
     }

@@ -57,7 +57,7 @@ import {
   position,
   stats,
 } from "./reads.js";
-import { promoteDueRetries, reapExpiredLeases, type SweepOptions } from "./reaper.js";
+import { promoteDueRetries, type ReapResult, reapExpiredLeases, type SweepOptions } from "./reaper.js";
 import {
   checkRedisConfiguration,
   type RedisConfigurationCheck,
@@ -131,8 +131,8 @@ export class MollifierBuffer {
     return fail(this.context, entry, request);
   }
 
-  /** Returns expired leases to the head of their queue. See {@link reapExpiredLeases}. */
-  reapExpiredLeases(options?: SweepOptions): Promise<{ reaped: number }> {
+  /** Returns expired leases to the head of their queue, or fails those out of attempts. See {@link reapExpiredLeases}. */
+  reapExpiredLeases(options?: SweepOptions): Promise<ReapResult> {
     return reapExpiredLeases(this.context, options);
   }
 

@@ -132,7 +132,14 @@ export {
   position,
   stats,
 } from "./reads.js";
-export { DEFAULT_SWEEP_LIMIT, promoteDueRetries, reapExpiredLeases, type SweepOptions } from "./reaper.js";
+export {
+  DEFAULT_SWEEP_LIMIT,
+  promoteDueRetries,
+  type ReapedFailure,
+  type ReapResult,
+  reapExpiredLeases,
+  type SweepOptions,
+} from "./reaper.js";
 export {
   checkRedisConfiguration,
   type RedisConfigurationCheck,

@@ -122,7 +122,7 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     // The "crashed" consumer never acks; the reaper runs until the deadline (Redis TIME) has passed.
     await vi.waitFor(
       async () => {
-        expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 1 });
+        expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 1, failed: 0, failedEntries: [] });
       },
       { timeout: 5_000, interval: 20 },
     );
@@ -151,7 +151,7 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     const other = new MollifierBuffer({ redis: createRedisClient() });
     await fill(buffer, ["a", "b"]);
     const { entries } = await buffer.lease({ ...env, count: 2 });
-    expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 0 });
+    expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 0, failed: 0, failedEntries: [] });
     // Expire one lease by hand (its deadline in the past), then race two reapers.
     const member = buffer.keys.entryMember("org", "env", "a");
     await redis.zadd(buffer.keys.env("org", "env").leases, "XX", 1, member);

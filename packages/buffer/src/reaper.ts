@@ -1,8 +1,11 @@
 import type { BufferContext } from "./buffer-options.js";
-import { entryKeys } from "./entry-keys.js";
-import { promoteRetryScript, reapLeaseScript } from "./generated/lua-scripts.js";
+import { type EntryKeys, entryKeys, withValidIds } from "./entry-keys.js";
+import { failExpiredLeaseScript, promoteRetryScript, reapLeaseScript } from "./generated/lua-scripts.js";
+import { snapshotIdempotencyKey } from "./idempotency-index.js";
+import type { EntryAddress } from "./keys.js";
 import { runLuaScript } from "./lua-script.js";
-import { replyNumber } from "./reply.js";
+import { replyArray, replyNumber, replyString, UnexpectedReplyError } from "./reply.js";
+import { decodeSnapshot } from "./snapshot.js";
 
 /** Default most members one sweep handles per shard. */
 export const DEFAULT_SWEEP_LIMIT = 100;
@@ -16,6 +19,29 @@ export interface SweepOptions {
   limit?: number;
 }
 
+/** An entry the lease reaper failed because its expired lease used up `retry.maxAttempts`. */
+export interface ReapedFailure extends EntryAddress {
+  /** Deliveries made, the expired one included. */
+  readonly attempts: number;
+  /** The error text kept on its FAILED record (kind `attempts_exhausted`). */
+  readonly error: string;
+}
+
+/** What `reapExpiredLeases` answers. */
+export interface ReapResult {
+  /** Expired leases returned to the head of their queue. */
+  reaped: number;
+  /** Expired leases failed (kind `attempts_exhausted`) instead, because their attempts were used up. */
+  failed: number;
+  /** The failed entries, one per count in `failed`. */
+  failedEntries: ReapedFailure[];
+}
+
+type LeaseOutcome =
+  | { outcome: "reaped" }
+  | { outcome: "skipped" }
+  | { outcome: "failed"; failure: ReapedFailure };
+
 async function redisNow(context: BufferContext): Promise<number> {
   const [seconds, micros] = await context.redis.time();
   return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
@@ -24,47 +50,118 @@ async function redisNow(context: BufferContext): Promise<number> {
 // Reads due members with ZRANGEBYSCORE, then moves each with a per-member
 // script that re-checks its score, so concurrent sweepers and a late
 // extendLease / ack are harmless.
-async function sweep(
+async function sweep<T>(
   context: BufferContext,
   set: "leases" | "retries",
   options: SweepOptions | undefined,
-): Promise<number> {
+  move: (member: string, setKey: string) => Promise<T>,
+): Promise<T[]> {
   const limit = options?.limit ?? DEFAULT_SWEEP_LIMIT;
   const now = await redisNow(context);
-  const script = set === "leases" ? reapLeaseScript : promoteRetryScript;
   const perShard = await Promise.all(
     context.keys.shards().map(async (shard) => {
       const key = context.keys.shard(shard)[set];
       const members = await context.redis.zrangebyscore(key, "-inf", now, "LIMIT", 0, limit);
       // One member after another: each goes to the head of its queue, so the
       // order they are moved in is the order they end up in.
-      let moved = 0;
-      for (const member of members) {
-        const address = context.keys.parseEntryMember(member);
-        const { keys, runField } = entryKeys(context.keys, address);
-        const raw = await runLuaScript(
-          context.redis,
-          script,
-          [keys.entries, keys.queue, keys.orgs, keys.orgEnvs, key],
-          [runField, member, keys.org, keys.env],
-        );
-        moved += replyNumber(script.name, raw);
-      }
+      const moved: T[] = [];
+      for (const member of members) moved.push(await move(member, key));
       return moved;
     }),
   );
-  return perShard.reduce((sum, value) => sum + value, 0);
+  return perShard.flat();
+}
+
+function exhaustionError(attempts: number): string {
+  return `lease expired without an ack on ${attempts} deliveries (attempts exhausted)`;
+}
+
+async function failExpiredLease(
+  context: BufferContext,
+  address: EntryAddress,
+  entry: EntryKeys,
+  snapshotText: string,
+): Promise<LeaseOutcome> {
+  const { keys, runField, member } = entry;
+  const decoded = decodeSnapshot(address, snapshotText);
+  const idempotencyKey = snapshotIdempotencyKey(
+    context.keys,
+    address,
+    decoded.ok ? decoded.snapshot : undefined,
+  );
+  const maxAttempts = context.options.retry.maxAttempts;
+  const script = failExpiredLeaseScript.name;
+  const raw = await runLuaScript(
+    context.redis,
+    failExpiredLeaseScript,
+    [
+      keys.entries,
+      keys.leases,
+      keys.depth,
+      withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId)),
+      idempotencyKey ?? keys.entries,
+    ],
+    [
+      runField,
+      member,
+      maxAttempts,
+      // The attempts stored are read inside the script; the text names the bound they reached.
+      exhaustionError(maxAttempts),
+      context.options.failedRetentionMs,
+      keys.orgDepthField,
+      keys.envDepthField,
+      idempotencyKey === undefined ? "" : "1",
+    ],
+  );
+  const reply = replyArray(script, raw);
+  const outcome = replyString(script, reply[0]);
+  if (outcome === "skipped") return { outcome };
+  if (outcome === "failed") {
+    const attempts = replyNumber(script, reply[1]);
+    return { outcome, failure: { ...address, attempts, error: exhaustionError(maxAttempts) } };
+  }
+  throw new UnexpectedReplyError(script, raw);
+}
+
+async function reapLease(context: BufferContext, member: string, leasesKey: string): Promise<LeaseOutcome> {
+  const address = context.keys.parseEntryMember(member);
+  const entry = entryKeys(context.keys, address);
+  const { keys, runField } = entry;
+  const script = reapLeaseScript.name;
+  const raw = await runLuaScript(
+    context.redis,
+    reapLeaseScript,
+    [keys.entries, keys.queue, keys.orgs, keys.orgEnvs, leasesKey],
+    [runField, member, keys.org, keys.env, context.options.retry.maxAttempts],
+  );
+  const reply = replyArray(script, raw);
+  const outcome = replyString(script, reply[0]);
+  if (outcome === "reaped" || outcome === "skipped") return { outcome };
+  if (outcome === "exhausted") {
+    return failExpiredLease(context, address, entry, replyString(script, reply[1]));
+  }
+  throw new UnexpectedReplyError(script, raw);
 }
 
 /**
  * Returns leases whose deadline (Redis `TIME`) has passed to the head of their
  * env queue with `attempts + 1`: the delivery of a crashed consumer is retried.
+ * A lease whose expiry uses up `retry.maxAttempts` (the bound `retry` answers
+ * `exhausted` at) is failed instead, kind `attempts_exhausted`, with a FAILED
+ * record like `fail`'s: an entry that crashes its consumer every time is not
+ * delivered forever.
  */
-export async function reapExpiredLeases(
-  context: BufferContext,
-  options?: SweepOptions,
-): Promise<{ reaped: number }> {
-  return { reaped: await sweep(context, "leases", options) };
+export async function reapExpiredLeases(context: BufferContext, options?: SweepOptions): Promise<ReapResult> {
+  const outcomes = await sweep(context, "leases", options, (member, key) => reapLease(context, member, key));
+  const result: ReapResult = { reaped: 0, failed: 0, failedEntries: [] };
+  for (const outcome of outcomes) {
+    if (outcome.outcome === "reaped") result.reaped += 1;
+    if (outcome.outcome === "failed") {
+      result.failed += 1;
+      result.failedEntries.push(outcome.failure);
+    }
+  }
+  return result;
 }
 
 /** Moves retries that are due (Redis `TIME`) back to the head of their env queue. */
@@ -72,5 +169,16 @@ export async function promoteDueRetries(
   context: BufferContext,
   options?: SweepOptions,
 ): Promise<{ promoted: number }> {
-  return { promoted: await sweep(context, "retries", options) };
+  const moved = await sweep(context, "retries", options, async (member, key) => {
+    const address = context.keys.parseEntryMember(member);
+    const { keys, runField } = entryKeys(context.keys, address);
+    const raw = await runLuaScript(
+      context.redis,
+      promoteRetryScript,
+      [keys.entries, keys.queue, keys.orgs, keys.orgEnvs, key],
+      [runField, member, keys.org, keys.env],
+    );
+    return replyNumber(promoteRetryScript.name, raw);
+  });
+  return { promoted: moved.reduce((sum, value) => sum + value, 0) };
 }

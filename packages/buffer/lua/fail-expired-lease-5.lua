@@ -1,0 +1,54 @@
+-- Fails an expired lease whose attempts are used up: keeps a FAILED record with a TTL and removes the entry from every queue and index.
+-- KEYS[1] entries hash of the env
+-- KEYS[2] lease set of the shard
+-- KEYS[3] depth hash of the shard
+-- KEYS[4] failed record of the run
+-- KEYS[5] idempotency index key; any key of the slot when ARGV[8] is ""
+-- ARGV[1] run field (encoded run id)
+-- ARGV[2] lease member, "<org>:<env>:<run>"
+-- ARGV[3] most deliveries (the buffer's retry.maxAttempts)
+-- ARGV[4] error text
+-- ARGV[5] retention in ms
+-- ARGV[6] org depth field
+-- ARGV[7] env depth field
+-- ARGV[8] "1" when the entry carries an idempotency key, else ""
+-- Returns: {"failed", attempts}
+-- Returns: {"skipped"} the lease is gone, not yet expired, or its attempts are not used up (another reaper, an ack or an extend won)
+local entries = KEYS[1]
+local leases = KEYS[2]
+local depth = KEYS[3]
+local failed = KEYS[4]
+local idempotency = KEYS[5]
+local run = ARGV[1]
+local member = ARGV[2]
+local max_attempts = tonumber(ARGV[3])
+local error_text = ARGV[4]
+local retention_ms = tonumber(ARGV[5])
+local org_field = ARGV[6]
+local env_field = ARGV[7]
+local has_idempotency = ARGV[8] == '1'
+
+--@include now-ms
+--@include entry-removal
+
+local now = now_ms()
+local deadline = redis.call('ZSCORE', leases, member)
+if not deadline or tonumber(deadline) > now then
+  return { 'skipped' }
+end
+local kept = redis.call('HMGET', entries, run, run .. ':acceptedAt', run .. ':attempts')
+local attempts = tonumber(kept[3] or '0') + 1
+if not kept[1] or attempts < max_attempts then
+  return { 'skipped' }
+end
+redis.call('ZREM', leases, member)
+redis.call('DEL', failed)
+redis.call('HSET', failed, 'snapshot', kept[1], 'acceptedAt', kept[2] or '0', 'attempts', attempts,
+  'error', error_text, 'kind', 'attempts_exhausted', 'failedAt', now)
+redis.call('PEXPIRE', failed, retention_ms)
+delete_entry(entries, run)
+decrement_depth(depth, org_field, env_field)
+if has_idempotency then
+  release_idempotency(idempotency, run)
+end
+return { 'failed', attempts }
