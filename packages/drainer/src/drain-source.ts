@@ -40,6 +40,27 @@ export type DrainRetryResult =
   | { outcome: "lease_lost" };
 export type DrainFailResult = { outcome: "failed" } | { outcome: "lease_lost" };
 
+/** An entry the lease reaper failed because its expired lease used up its attempts. */
+export interface DrainReapFailure {
+  readonly orgId: string;
+  readonly envId: string;
+  readonly runId: string;
+  /** Deliveries made, the expired one included. */
+  readonly attempts: number;
+  readonly error: string;
+}
+
+/**
+ * What one reaper pass did: `reaped` leases went back to their queue;
+ * `failed` (optional, for sources without an attempt bound) were failed as
+ * `attempts_exhausted` instead, listed in `failedEntries`.
+ */
+export interface DrainReapResult {
+  readonly reaped: number;
+  readonly failed?: number;
+  readonly failedEntries?: readonly DrainReapFailure[];
+}
+
 /** Why an entry is failed terminally. */
 export type DrainFailureKind = "terminal" | "attempts_exhausted";
 
@@ -48,7 +69,7 @@ export type DrainFailureKind = "terminal" | "attempts_exhausted";
  *
  * Contract the drainer relies on: a leased entry is invisible to other
  * leases until it is acked, retried, failed or its lease expires and
- * `reapExpiredLeases` returns it; `retry` answers `exhausted` and leaves the
+ * `reapExpiredLeases` returns it (or fails it once its attempts are used up); `retry` answers `exhausted` and leaves the
  * entry leased when its attempt budget is spent; every call is safe to make
  * from several drainer processes at once.
  */
@@ -64,7 +85,7 @@ export interface DrainSource<Entry extends DrainEntry> {
   ackMany?(entries: readonly Entry[]): Promise<readonly DrainAckResult[]>;
   retry(entry: Entry, failure: { error: string }): Promise<DrainRetryResult>;
   fail(entry: Entry, failure: { error: string; kind?: DrainFailureKind }): Promise<DrainFailResult>;
-  reapExpiredLeases(options?: { limit?: number }): Promise<{ reaped: number }>;
+  reapExpiredLeases(options?: { limit?: number }): Promise<DrainReapResult>;
   promoteDueRetries(options?: { limit?: number }): Promise<{ promoted: number }>;
   shards(): readonly number[];
   activeOrgs(shard: number): Promise<readonly string[]>;

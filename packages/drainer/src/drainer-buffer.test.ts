@@ -21,6 +21,59 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 describe.each(redisTopologies)("Drainer on a MollifierBuffer on $name", ({ test }) => {
+  test("an entry whose lease keeps expiring ends FAILED once its attempts are used up, recorded as attempts_exhausted", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis, retry: { maxAttempts: 2 } });
+    await buffer.accept(trigger("org", "env", 1));
+    // Two consumers crash holding the entry: each lease expires without an ack.
+    const crash = async () => {
+      const { entries } = await buffer.lease({ orgId: "org", envId: "env", count: 1, leaseMs: 20 });
+      expect(entries).toHaveLength(1);
+    };
+    await crash();
+    await vi.waitFor(
+      async () => {
+        await buffer.reapExpiredLeases();
+        expect(await buffer.getEntry({ orgId: "org", envId: "env", runId: "run_org_env_1" })).toMatchObject({
+          state: "queued",
+          attempts: 1,
+        });
+      },
+      { timeout: 5_000, interval: 20 },
+    );
+    await crash();
+    const recorder = recordingRecorder();
+    const handled: string[] = [];
+    // A healthy drainer now runs the reaper: the second expiry uses up the attempts.
+    const maintenance = new Drainer({
+      ...fast,
+      source: buffer,
+      recorder,
+      concurrency: 1,
+      handler: async (entry) => {
+        handled.push(entry.runId);
+      },
+    });
+    maintenance.start();
+    await vi.waitFor(() => expect(recorder.events.failed).toHaveLength(1), { timeout: 10_000 });
+    await maintenance.stop();
+    expect(recorder.events.failed[0]).toMatchObject({
+      orgId: "org",
+      envId: "env",
+      runId: "run_org_env_1",
+      kind: "attempts_exhausted",
+      attempts: 2,
+    });
+    expect(handled).toEqual([]);
+    expect(await buffer.getEntry({ orgId: "org", envId: "env", runId: "run_org_env_1" })).toBeUndefined();
+    expect(await buffer.getFailed({ orgId: "org", envId: "env", runId: "run_org_env_1" })).toMatchObject({
+      kind: "attempts_exhausted",
+      attempts: 2,
+    });
+    expect(await buffer.depth({ orgId: "org", envId: "env" })).toBe(0);
+  });
+
   test("three drainers in parallel on one buffer handle every entry exactly once, none lost", async ({
     redis,
     createRedisClient,
@@ -251,7 +304,7 @@ redisTest(
     const stopping = drainer.stop({ timeoutMs: 60_000 });
     // The lease outlives its 200 ms because it is extended; nothing else is leased meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 0 });
+    expect(await buffer.reapExpiredLeases()).toMatchObject({ reaped: 0, failed: 0 });
     release.resolve();
     expect(await stopping).toEqual({ outcome: "stopped" });
     expect(started).toEqual(["run_org_env_1"]);

@@ -421,6 +421,35 @@ describe("Drainer (against a fake source)", () => {
     expect(recorder.events.reaped).toEqual([{ count: 1 }]);
   });
 
+  test("leases the source failed instead of reaping (attempts used up) are recorded as attempts_exhausted", async () => {
+    const source = new FakeDrainSource();
+    source.leases.set("poison", {
+      orgId: "org",
+      envId: "env",
+      runId: "poison",
+      attempts: source.maxAttempts - 1,
+      acceptedAt: 0,
+      leaseDeadline: source.now - 1,
+      leaseToken: -1,
+    });
+    const { drainer, recorder } = drainerFor(source);
+    drainer.start();
+    await vi.waitFor(() => expect(recorder.events.failed).toHaveLength(1), { timeout: 10_000 });
+    await drainer.stop();
+    expect(recorder.events.failed).toEqual([
+      {
+        orgId: "org",
+        envId: "env",
+        runId: "poison",
+        kind: "attempts_exhausted",
+        attempts: source.maxAttempts,
+        error: "lease expired (attempts exhausted)",
+      },
+    ]);
+    expect(recorder.events.reaped).toEqual([]);
+    expect(source.queued).toBe(0);
+  });
+
   test("adaptive mode lowers concurrency when handlers slow down and reports the new limit", async () => {
     const source = new FakeDrainSource();
     source.add("org", "env", 200);

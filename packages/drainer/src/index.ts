@@ -11,6 +11,8 @@ export type {
   DrainFailureKind,
   DrainLeaseRequest,
   DrainLeaseResult,
+  DrainReapFailure,
+  DrainReapResult,
   DrainRetryResult,
   DrainSource,
 } from "./drain-source.js";

@@ -18,7 +18,8 @@ export interface MaintenanceLoopOptions<Entry extends DrainEntry> {
 
 /**
  * The lease reaper and due-retry promoter, run by every drainer on an
- * interval. Safe with several drainers: the source re-checks each lease and
+ * interval. Leases the source failed instead of reaping (attempts used up)
+ * are reported as `failed` (`attempts_exhausted`). Safe with several drainers: the source re-checks each lease and
  * retry atomically, so two passes never move one entry twice. Errors are
  * reported as `degraded` and retried with backoff.
  */
@@ -29,15 +30,28 @@ export async function runMaintenance<Entry extends DrainEntry>(
   const limit = options.batchSize;
   while (options.running()) {
     try {
-      const [{ reaped }, { promoted }] = await Promise.all([
+      const [reap, { promoted }] = await Promise.all([
         options.source.reapExpiredLeases({ limit }),
         options.source.promoteDueRetries({ limit }),
       ]);
       backoff.succeeded();
+      const { reaped } = reap;
       if (reaped > 0) options.recorder.reaped({ count: reaped });
+      // Expired leases out of attempts (poison entries) were failed by the source, not requeued.
+      for (const failure of reap.failedEntries ?? []) {
+        options.recorder.failed({
+          orgId: failure.orgId,
+          envId: failure.envId,
+          runId: failure.runId,
+          kind: "attempts_exhausted",
+          attempts: failure.attempts,
+          error: failure.error,
+        });
+      }
       if (reaped > 0 || promoted > 0) options.onReady();
       // A full batch means more are waiting: go again at once.
-      if (reaped < limit && promoted < limit) await options.wake.sleep(options.intervalMs);
+      const swept = reaped + (reap.failed ?? 0);
+      if (swept < limit && promoted < limit) await options.wake.sleep(options.intervalMs);
     } catch (error) {
       options.recorder.degraded({ component: "drainer", reason: "maintenance_error", error });
       await options.wake.sleep(backoff.failed());

@@ -6,6 +6,8 @@ import type {
   DrainFailureKind,
   DrainLeaseRequest,
   DrainLeaseResult,
+  DrainReapFailure,
+  DrainReapResult,
   DrainRetryResult,
   DrainSource,
 } from "../drain-source.js";
@@ -148,16 +150,24 @@ export class FakeDrainSource implements DrainSource<FakeEntry> {
     return { outcome: "failed" };
   }
 
-  async reapExpiredLeases(): Promise<{ reaped: number }> {
+  async reapExpiredLeases(): Promise<DrainReapResult> {
     this.fault("reap");
     let reaped = 0;
+    const failedEntries: DrainReapFailure[] = [];
     for (const [runId, entry] of this.leases) {
       if (entry.leaseDeadline > this.now) continue;
       this.leases.delete(runId);
-      this.requeue({ ...entry, attempts: entry.attempts + 1 });
+      const attempts = entry.attempts + 1;
+      if (attempts >= this.maxAttempts) {
+        const error = "lease expired (attempts exhausted)";
+        this.failed.push({ runId, error, kind: "attempts_exhausted" });
+        failedEntries.push({ orgId: entry.orgId, envId: entry.envId, runId, attempts, error });
+        continue;
+      }
+      this.requeue({ ...entry, attempts });
       reaped += 1;
     }
-    return { reaped };
+    return { reaped, failed: failedEntries.length, failedEntries };
   }
 
   async promoteDueRetries(): Promise<{ promoted: number }> {
