@@ -3,6 +3,7 @@ import type { AdaptiveConcurrencyOptions } from "./adaptive-concurrency.js";
 import type { DrainEntry, DrainSource } from "./drain-source.js";
 import { DrainerError, requireInteger, requireNumber } from "./drainer-error.js";
 import type { DrainHandler, TerminalFailure } from "./entry-processor.js";
+import { DEFAULT_QUANTUM } from "./fair-scheduler.js";
 import { LoopBackoff, type LoopBackoffOptions } from "./loop-backoff.js";
 import type { RateLimitResult } from "./rate-limiter.js";
 
@@ -52,8 +53,10 @@ export interface DrainerOptions<Entry extends DrainEntry> {
   concurrency?: number;
   /**
    * Entries an org (of weight 1) may take per scheduling round, and an env
-   * per turn inside its org.
-   * @default 10
+   * per turn inside its org. The default follows `concurrency` so that one
+   * lease call can fill the free slots; a light org's wait stays bounded by
+   * about `max(quantum, concurrency) + concurrency` handler slots either way.
+   * @default max(10, concurrency)
    */
   quantum?: number;
   /**
@@ -129,6 +132,7 @@ export type DrainerStopResult =
 /** {@link DrainerOptions} with every default applied and every value checked. */
 export interface ResolvedDrainerOptions<Entry extends DrainEntry> extends DrainerOptions<Entry> {
   readonly concurrency: number;
+  readonly quantum: number;
   readonly leaseMs: number;
   readonly leaseExtendIntervalMs: number;
   readonly idleDelayMs: number;
@@ -158,9 +162,11 @@ export function resolveDrainerOptions<Entry extends DrainEntry>(
     throw new DrainerError("INVALID_OPTIONS", "leaseExtendIntervalMs must be shorter than leaseMs");
   }
   new LoopBackoff(options.backoff); // validates the backoff options now, not on the first error
+  const concurrency = requireInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1);
   return {
     ...options,
-    concurrency: requireInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1),
+    concurrency,
+    quantum: requireInteger("quantum", options.quantum ?? Math.max(DEFAULT_QUANTUM, concurrency), 1),
     leaseMs,
     leaseExtendIntervalMs,
     idleDelayMs: requireNumber("idleDelayMs", options.idleDelayMs ?? DEFAULT_IDLE_DELAY_MS, 0, true),

@@ -285,6 +285,19 @@ describe("Drainer (against a fake source)", () => {
     await drainer.stop();
   });
 
+  test("by default the quantum follows concurrency, so the first lease call fills every free slot", async () => {
+    const source = new FakeDrainSource();
+    source.add("org", "env", 100);
+    const release = deferred();
+    const { drainer } = drainerFor(source, { concurrency: 40, handler: async () => release.promise });
+    drainer.start();
+    await vi.waitFor(() => expect(drainer.inFlight).toBe(40));
+    expect(source.leaseCounts[0]).toBe(40);
+    release.resolve();
+    await vi.waitFor(() => expect(source.acked).toHaveLength(100), { timeout: 10_000 });
+    await drainer.stop();
+  });
+
   test("with ackMany, acks of handlers that finish together are coalesced into batches", async () => {
     const source = new BatchingFakeDrainSource();
     source.add("org-a", "env-1", 60);

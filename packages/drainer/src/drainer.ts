@@ -65,7 +65,7 @@ export class Drainer<Entry extends DrainEntry> {
     this.options = resolveDrainerOptions(options);
     const { clock, recorder } = this.options;
     this.recorder = recorder;
-    this.scheduler = new FairScheduler({ quantum: options.quantum, orgWeights: options.orgWeights });
+    this.scheduler = new FairScheduler({ quantum: this.options.quantum, orgWeights: options.orgWeights });
     this.adaptive =
       options.adaptive === undefined || options.adaptive === false
         ? undefined
@@ -208,13 +208,8 @@ export class Drainer<Entry extends DrainEntry> {
   private async dispatchOnce(): Promise<void> {
     const failure = this.leaseFailures.shift();
     if (failure !== undefined) throw failure.error;
-    const busy = this.inFlightWork.size + this.reservedSlots;
-    const free = this.concurrency - busy;
-    // While entries are in flight, lease once a quarter of the slots is free
-    // rather than one slot at a time: one script call then leases a batch.
-    // Not a tick barrier: a slow handler holds only its own slot.
-    const minimumBatch = busy === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
-    if (free < minimumBatch || this.pendingLeases.size >= MAX_PARALLEL_LEASES) {
+    const free = this.concurrency - this.inFlightWork.size - this.reservedSlots;
+    if (!this.enoughFreeSlots() || this.pendingLeases.size >= MAX_PARALLEL_LEASES) {
       await this.slotFreed.sleep(this.options.idleDelayMs);
       return;
     }
@@ -261,6 +256,15 @@ export class Drainer<Entry extends DrainEntry> {
       this.slotFreed.wake();
     });
     this.pendingLeases.add(pending);
+  }
+
+  // While entries are in flight, lease once a quarter of the slots is free
+  // rather than one slot at a time: one script call then leases a batch.
+  // Not a tick barrier: a slow handler holds only its own slot.
+  private enoughFreeSlots(): boolean {
+    const busy = this.inFlightWork.size + this.reservedSlots;
+    const minimumBatch = busy === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
+    return this.concurrency - busy >= minimumBatch;
   }
 
   private async leaseGrant(grant: DrainGrant): Promise<void> {
@@ -316,7 +320,9 @@ export class Drainer<Entry extends DrainEntry> {
       .catch(() => undefined)
       .finally(() => {
         this.inFlightWork.delete(work);
-        this.slotFreed.wake();
+        // Waking the dispatcher for a slot it would not lease into yet only
+        // makes it sleep again; a lease finishing wakes it regardless.
+        if (this.enoughFreeSlots()) this.slotFreed.wake();
       });
     this.inFlightWork.add(work);
   }

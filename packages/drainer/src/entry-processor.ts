@@ -70,7 +70,12 @@ export async function processEntry<Entry extends DrainEntry>(
   const started = context.clock();
   let failure: { error: unknown } | undefined;
   try {
-    await context.handler(leased, { signal: keeper.signal });
+    // A getter, so the signal (an AbortController) is made only for handlers that read it.
+    await context.handler(leased, {
+      get signal() {
+        return keeper.signal;
+      },
+    });
   } catch (error) {
     failure = { error };
   }

@@ -56,6 +56,8 @@ export class FakeDrainSource implements DrainSource<FakeEntry> {
   /** Errors to throw from the next calls of an operation, in order. */
   readonly faults = new Map<Operation, unknown[]>();
   invalidNextLease: Array<{ runId: string; error: string }> = [];
+  /** The `count` of every lease call, in order. */
+  readonly leaseCounts: number[] = [];
   private token = 0;
 
   add(orgId: string, envId: string, count: number, acceptedAt = this.now): string[] {
@@ -93,6 +95,7 @@ export class FakeDrainSource implements DrainSource<FakeEntry> {
 
   async lease(request: DrainLeaseRequest): Promise<DrainLeaseResult<FakeEntry>> {
     this.fault("lease");
+    this.leaseCounts.push(request.count);
     const queue = this.queues.get(`${request.orgId}/${request.envId}`) ?? [];
     const invalid = this.invalidNextLease.splice(0, request.count);
     const taken = queue.splice(0, request.count - invalid.length);
