@@ -11,6 +11,7 @@ import type { Database } from "./engine/database.server";
 import { RunEngine } from "./engine/run-engine.server";
 import { createRunStore } from "./engine/run-store.server";
 import { loadApiKeys, type SeededEnvironment, seedTenants } from "./engine/seed.server";
+import { createFailedRunWriter } from "./mollifier/failed-run-writer.server";
 import type { AppGate } from "./mollifier/gate-port";
 import {
   createMaterialiser,
@@ -85,8 +86,13 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     writeLatencyMs: config.writeLatencyMs,
   });
   const metrics = createRecorder();
-  const recorder = teeRecorder(stats, metrics);
   const buffer = new MollifierBuffer({ redis, prefix, maxPayloadBytes: config.maxPayloadBytes });
+  const failedRuns = createFailedRunWriter({
+    engine,
+    getFailed: (ref) => buffer.getFailed(ref),
+    onError: (error, event) => console.error(`could not write the failed run ${event.runId}:`, error),
+  });
+  const recorder = teeRecorder(stats, metrics, failedRuns);
   // The gate must never wait for a reconnect: its own client has no offline queue.
   const gateRedis = redis.duplicate({ enableOfflineQueue: false });
   // Outages are expected and handled (the gate fails open); the main client reports them.
