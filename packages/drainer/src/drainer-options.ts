@@ -53,10 +53,9 @@ export interface DrainerOptions<Entry extends DrainEntry> {
   concurrency?: number;
   /**
    * Entries an org (of weight 1) may take per scheduling round, and an env
-   * per turn inside its org. The default follows `concurrency` so that one
-   * lease call can fill the free slots; a light org's wait stays bounded by
-   * about `max(quantum, concurrency) + concurrency` handler slots either way.
-   * @default max(10, concurrency)
+   * per turn inside its org. It is also the most one lease call takes, so a
+   * larger quantum means fewer, larger lease calls and a coarser fairness grain.
+   * @default 10
    */
   quantum?: number;
   /**
@@ -166,7 +165,7 @@ export function resolveDrainerOptions<Entry extends DrainEntry>(
   return {
     ...options,
     concurrency,
-    quantum: requireInteger("quantum", options.quantum ?? Math.max(DEFAULT_QUANTUM, concurrency), 1),
+    quantum: requireInteger("quantum", options.quantum ?? DEFAULT_QUANTUM, 1),
     leaseMs,
     leaseExtendIntervalMs,
     idleDelayMs: requireNumber("idleDelayMs", options.idleDelayMs ?? DEFAULT_IDLE_DELAY_MS, 0, true),

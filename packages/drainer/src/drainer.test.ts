@@ -285,11 +285,15 @@ describe("Drainer (against a fake source)", () => {
     await drainer.stop();
   });
 
-  test("by default the quantum follows concurrency, so the first lease call fills every free slot", async () => {
+  test("a lease call fills the free slots up to the quantum", async () => {
     const source = new FakeDrainSource();
     source.add("org", "env", 100);
     const release = deferred();
-    const { drainer } = drainerFor(source, { concurrency: 40, handler: async () => release.promise });
+    const { drainer } = drainerFor(source, {
+      concurrency: 40,
+      quantum: 40,
+      handler: async () => release.promise,
+    });
     drainer.start();
     await vi.waitFor(() => expect(drainer.inFlight).toBe(40));
     expect(source.leaseCounts[0]).toBe(40);
