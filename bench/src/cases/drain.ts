@@ -5,7 +5,7 @@ import { Queue, Worker } from "bullmq";
 import type { BenchCase, CaseOutcome } from "../bench-case.js";
 import { countingSource, waitUntil } from "../counting-source.js";
 import { runInterleaved } from "../interleaved-runs.js";
-import { commandCalls, commandsBetween } from "../redis-info.js";
+import { commandCalls, commandsBetween, scriptMicroseconds } from "../redis-info.js";
 import { median } from "../statistics.js";
 import { ratioAtLeast } from "../target-checks.js";
 import { BENCH_TASK_ID, benchPayload, runPrefix, triggerInput } from "../trigger-inputs.js";
@@ -30,21 +30,25 @@ export const drainCase: BenchCase = {
     const queue = new Queue(queueName, { connection: queueClient });
     const payload = benchPayload();
     const admin = context.createClient();
-    // Redis commands per drained entry, from the last run of each side: where the round trips go.
-    const commandsPerEntry = new Map<string, string>();
-    const recordCommands = (
-      side: string,
-      before: Map<string, number>,
-      after: Map<string, number>,
-      count: number,
-      cpu: NodeJS.CpuUsage,
-    ) => {
-      const delta = [...commandsBetween(before, after)].sort((a, b) => b[1] - a[1]);
-      const total = delta.reduce((sum, [, calls]) => sum + calls, 0);
-      commandsPerEntry.set(
-        side,
-        `${((cpu.user + cpu.system) / count).toFixed(0)} µs of bench-process CPU per entry; ${(total / count).toFixed(2)} Redis commands per entry (${delta.map(([command, calls]) => `${command} ${(calls / count).toFixed(2)}`).join(", ")})`,
-      );
+    // Cost per drained entry, from the last run of each side: where the time goes.
+    const costPerEntry = new Map<string, string>();
+    const startCostMeter = async (side: string) => {
+      const commands = await commandCalls(admin);
+      const script = await scriptMicroseconds(admin);
+      const cpu = process.cpuUsage();
+      const started = performance.now();
+      return async (count: number) => {
+        const used = process.cpuUsage(cpu);
+        const elapsedMs = performance.now() - started;
+        const scriptTime = (await scriptMicroseconds(admin)) - script;
+        const delta = [...commandsBetween(commands, await commandCalls(admin))].sort((a, b) => b[1] - a[1]);
+        const total = delta.reduce((sum, [, calls]) => sum + calls, 0);
+        const cpuMicroseconds = used.user + used.system;
+        costPerEntry.set(
+          side,
+          `${(cpuMicroseconds / count).toFixed(0)} µs of bench-process CPU per entry (the process was busy ${((cpuMicroseconds / 1000 / elapsedMs) * 100).toFixed(0)}% of the drain), ${(scriptTime / count).toFixed(1)} µs of Redis script time per entry (Redis busy in scripts ${((scriptTime / 1000 / elapsedMs) * 100).toFixed(0)}% of the drain), ${(total / count).toFixed(2)} Redis commands per entry (${delta.map(([command, calls]) => `${command} ${(calls / count).toFixed(2)}`).join(", ")})`,
+        );
+      };
     };
 
     const samples = await runInterleaved<number>(context, "drain", [
@@ -69,14 +73,13 @@ export const drainCase: BenchCase = {
             handler: async () => undefined,
             concurrency: CONCURRENCY,
           });
-          const before = await commandCalls(admin);
-          const cpu = process.cpuUsage();
+          const finishCost = await startCostMeter("Drainer");
           const started = performance.now();
           drainer.start();
           await waitUntil(() => acked >= entries, DRAIN_TIMEOUT_MS);
           const elapsedMs = performance.now() - started;
           await drainer.stop({ timeoutMs: 5_000 });
-          recordCommands("Drainer", before, await commandCalls(admin), acked, process.cpuUsage(cpu));
+          await finishCost(acked);
           return (acked / elapsedMs) * 1000;
         },
       },
@@ -101,20 +104,13 @@ export const drainCase: BenchCase = {
           worker.on("completed", () => {
             completed++;
           });
-          const before = await commandCalls(admin);
-          const cpu = process.cpuUsage();
+          const finishCost = await startCostMeter("BullMQ Worker");
           const started = performance.now();
           void worker.run();
           await waitUntil(() => completed >= entries, DRAIN_TIMEOUT_MS);
           const elapsedMs = performance.now() - started;
           await worker.close();
-          recordCommands(
-            "BullMQ Worker",
-            before,
-            await commandCalls(admin),
-            completed,
-            process.cpuUsage(cpu),
-          );
+          await finishCost(completed);
           return (completed / elapsedMs) * 1000;
         },
       },
@@ -138,7 +134,7 @@ export const drainCase: BenchCase = {
       notes: [
         `${entries.toLocaleString("en-US")} entries (1 KiB payload) pre-filled before each run: buffer entries over 16 orgs, BullMQ jobs in one queue with removeOnComplete (the job is deleted, as an ack deletes the entry).`,
         `The Drainer runs with concurrency ${CONCURRENCY}, its default quantum and no rate cap, through a source wrapper that counts acks; BullMQ's Worker runs with concurrency ${CONCURRENCY} and counts 'completed' events. Time runs from start() / run() to the last ack / completion.`,
-        ...[...commandsPerEntry].map(
+        ...[...costPerEntry].map(
           ([side, text]) => `${side}, last run: ${text} (commands inside scripts included).`,
         ),
       ],
