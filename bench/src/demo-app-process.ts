@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import net from "node:net";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { freePort } from "@mollifier/testing/servers";
 import { repositoryRoot } from "./workspace-build.js";
 
 /** The demo app's directory. */
@@ -16,20 +16,6 @@ export interface DemoAppProcess {
 }
 
 const START_TIMEOUT_MS = 90_000;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => {
-        if (address === null || typeof address === "string") reject(new Error("no port"));
-        else resolve(address.port);
-      });
-    });
-  });
-}
 
 /** Why the demo app cannot be started here, or `undefined` when it can. */
 export function demoAppUnavailableReason(): string | undefined {

@@ -3,6 +3,7 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { startRedisServer } from "@mollifier/testing/servers";
 import { Redis, type RedisOptions } from "ioredis";
 import type { BenchSettings, CaseContext, CaseReport } from "./bench-case.js";
 import { CaseNotRunError } from "./bench-case.js";
@@ -11,7 +12,6 @@ import { renderBurstChartSvg } from "./burst-chart.js";
 import { benchCases } from "./case-registry.js";
 import { parseCliArguments, USAGE } from "./cli-arguments.js";
 import { machineInfo, versionInfo } from "./environment-info.js";
-import { startBenchRedis } from "./redis-server.js";
 import { renderMarkdownReport } from "./report-markdown.js";
 import { buildWorkspacePackages } from "./workspace-build.js";
 
@@ -54,7 +54,7 @@ async function main(): Promise<number> {
 
   const machine = machineInfo();
   const started = performance.now();
-  const server = await startBenchRedis();
+  const server = await startRedisServer();
   log(`redis-server on ${server.host}:${server.port}`);
   const admin = new Redis({ host: server.host, port: server.port });
   const reports: CaseReport[] = [];
@@ -124,7 +124,7 @@ async function main(): Promise<number> {
     writeResults(results, complete);
   } finally {
     admin.disconnect();
-    await server.stop();
+    await server.dispose();
   }
   return reports.some((report) => report.status === "failed") ? 1 : 0;
 }
