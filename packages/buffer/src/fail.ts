@@ -1,5 +1,5 @@
 import type { BufferContext } from "./buffer-options.js";
-import { entryKeys, withValidIds } from "./entry-keys.js";
+import { type EntryKeys, entryKeys, withValidIds } from "./entry-keys.js";
 import type { FailureKind, LeasedEntry } from "./entry-view.js";
 import { failScript } from "./generated/lua-scripts.js";
 import { snapshotIdempotencyKey } from "./idempotency-index.js";
@@ -19,6 +19,26 @@ export interface FailRequest {
 /** What `fail` answers. */
 export type FailResult = { outcome: "failed" } | { outcome: "lease_lost" };
 
+/**
+ * The five keys both fail scripts (`fail` and `fail-expired-lease`) take: the
+ * env's entries, the shard's leases and depth, the FAILED record, and the
+ * idempotency index (the entries hash stands in when the run has no key).
+ */
+export function failedEntryKeys(
+  context: BufferContext,
+  address: EntryAddress,
+  keys: EntryKeys["keys"],
+  idempotencyKey: string | undefined,
+): [string, string, string, string, string] {
+  return [
+    keys.entries,
+    keys.leases,
+    keys.depth,
+    withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId)),
+    idempotencyKey ?? keys.entries,
+  ];
+}
+
 /** Fails a leased entry by its ids and token (also used by `lease` for snapshots that no longer parse). */
 export async function failEntry(
   context: BufferContext,
@@ -33,13 +53,7 @@ export async function failEntry(
   const raw = await runLuaScript(
     context.redis,
     failScript,
-    [
-      keys.entries,
-      keys.leases,
-      keys.depth,
-      withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId)),
-      idempotencyKey ?? keys.entries,
-    ],
+    failedEntryKeys(context, address, keys, idempotencyKey),
     [
       runField,
       member,

@@ -1,5 +1,6 @@
 import type { BufferContext } from "./buffer-options.js";
-import { type EntryKeys, entryKeys, withValidIds } from "./entry-keys.js";
+import { type EntryKeys, entryKeys } from "./entry-keys.js";
+import { failedEntryKeys } from "./fail.js";
 import { failExpiredLeaseScript, promoteRetryScript, reapLeaseScript } from "./generated/lua-scripts.js";
 import { snapshotIdempotencyKey } from "./idempotency-index.js";
 import type { EntryAddress } from "./keys.js";
@@ -94,13 +95,7 @@ async function failExpiredLease(
   const raw = await runLuaScript(
     context.redis,
     failExpiredLeaseScript,
-    [
-      keys.entries,
-      keys.leases,
-      keys.depth,
-      withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId)),
-      idempotencyKey ?? keys.entries,
-    ],
+    failedEntryKeys(context, address, keys, idempotencyKey),
     [
       runField,
       member,
