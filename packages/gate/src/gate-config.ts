@@ -135,7 +135,7 @@ function fromText(field: FieldName, text: string): unknown {
 
 /**
  * Reads the gate's configuration from environment variables (the app passes
- * them in; the package never reads `process.env`). Unset or empty variables
+ * them in; the package never reads the process environment itself). Unset or empty variables
  * take their default. Throws {@link GateError} (`INVALID_CONFIG`) whose message
  * names each invalid variable, e.g. `MOLLIFIER_TRIP_THRESHOLD must be a
  * positive integer`.
@@ -153,7 +153,8 @@ function fromText(field: FieldName, text: string): unknown {
  * | `MOLLIFIER_GLOBAL_THRESHOLD` | `globalThreshold` | unset (no global budget) |
  *
  * @example
- * const config = parseGateConfigFromEnv(process.env);
+ * // In the app, which owns the environment:
+ * const config = parseGateConfigFromEnv(appEnvironment);
  */
 export function parseGateConfigFromEnv(env: Readonly<Record<string, string | undefined>>): GateConfig {
   const input: Record<string, unknown> = {};
