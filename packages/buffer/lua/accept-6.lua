@@ -39,6 +39,7 @@ local idempotency_expires_at = tonumber(ARGV[10])
 --@include now-ms
 --@include env-activity
 --@include accept-entry
+--@include entry-value
 
 if redis.call('HEXISTS', entries, run) == 1 then
   return { 'duplicate_run' }
@@ -55,7 +56,7 @@ if full then
   return full
 end
 -- No state field while queued: an absent state means queued, which saves a field per waiting entry.
-redis.call('HSET', entries, run, snapshot, run .. ':acceptedAt', now_ms())
+redis.call('HSET', entries, run, entry_value(now_ms(), snapshot))
 local length = redis.call('RPUSH', queue, run)
 if length == 1 then
   activate_env(orgs, org_envs, org, env)

@@ -28,6 +28,7 @@ local org_cap = tonumber(ARGV[6])
 --@include now-ms
 --@include env-activity
 --@include accept-entry
+--@include entry-value
 
 local now = now_ms()
 local results = {}
@@ -47,9 +48,7 @@ for index = 7, #ARGV, 2 do
     seen[run] = true
     runs[#runs + 1] = run
     fields[#fields + 1] = run
-    fields[#fields + 1] = ARGV[index + 1]
-    fields[#fields + 1] = run .. ':acceptedAt'
-    fields[#fields + 1] = now
+    fields[#fields + 1] = entry_value(now, ARGV[index + 1])
     result = { 'accepted', length + #runs - 1 }
   end
   results[#results + 1] = result

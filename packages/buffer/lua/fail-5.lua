@@ -32,13 +32,17 @@ local has_idempotency = ARGV[9] == '1'
 
 --@include now-ms
 --@include entry-removal
+--@include entry-value
 
 if redis.call('HGET', entries, run .. ':lease') ~= token or redis.call('ZREM', leases, member) == 0 then
   return { 'lease_lost' }
 end
-local kept = redis.call('HMGET', entries, run, run .. ':acceptedAt', run .. ':attempts')
+local kept = redis.call('HMGET', entries, run, run .. ':attempts')
+-- The FAILED record keeps snapshot and acceptedAt as separate fields.
+local snapshot = entry_snapshot(kept[1])
+local accepted_at = entry_accepted_at(kept[1])
 redis.call('DEL', failed)
-redis.call('HSET', failed, 'snapshot', kept[1] or '', 'acceptedAt', kept[2] or '0', 'attempts', kept[3] or '0',
+redis.call('HSET', failed, 'snapshot', snapshot or '', 'acceptedAt', accepted_at or 0, 'attempts', kept[2] or '0',
   'error', error_text, 'kind', kind, 'failedAt', now_ms())
 redis.call('PEXPIRE', failed, retention_ms)
 delete_entry(entries, run)

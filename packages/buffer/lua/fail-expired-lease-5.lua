@@ -30,20 +30,24 @@ local has_idempotency = ARGV[8] == '1'
 
 --@include now-ms
 --@include entry-removal
+--@include entry-value
 
 local now = now_ms()
 local deadline = redis.call('ZSCORE', leases, member)
 if not deadline or tonumber(deadline) > now then
   return { 'skipped' }
 end
-local kept = redis.call('HMGET', entries, run, run .. ':acceptedAt', run .. ':attempts')
-local attempts = tonumber(kept[3] or '0') + 1
+local kept = redis.call('HMGET', entries, run, run .. ':attempts')
+-- The FAILED record keeps snapshot and acceptedAt as separate fields.
+local snapshot = entry_snapshot(kept[1])
+local accepted_at = entry_accepted_at(kept[1])
+local attempts = tonumber(kept[2] or '0') + 1
 if not kept[1] or attempts < max_attempts then
   return { 'skipped' }
 end
 redis.call('ZREM', leases, member)
 redis.call('DEL', failed)
-redis.call('HSET', failed, 'snapshot', kept[1], 'acceptedAt', kept[2] or '0', 'attempts', attempts,
+redis.call('HSET', failed, 'snapshot', snapshot, 'acceptedAt', accepted_at, 'attempts', attempts,
   'error', error_text, 'kind', 'attempts_exhausted', 'failedAt', now)
 redis.call('PEXPIRE', failed, retention_ms)
 delete_entry(entries, run)

@@ -10,7 +10,7 @@
 -- ARGV[4] env member (encoded env id)
 -- ARGV[5] lease member prefix, "<org>:<env>:"
 -- ARGV[6] lease token
--- Returns: {deadline, {run, snapshot, acceptedAt, attempts, canceledAt, cancelReason, tags, metadata,
+-- Returns: {deadline, {run, `<acceptedAt>|<snapshot>`, attempts, canceledAt, cancelReason, tags, metadata,
 --   metadataVersion, delayUntil, idempotencyReset}, ...} absent fields are nil
 local entries = KEYS[1]
 local queue = KEYS[2]
@@ -35,7 +35,7 @@ if not popped then
 end
 local scored = {}
 for _, run in ipairs(popped) do
-  local fields = redis.call('HMGET', entries, run, run .. ':acceptedAt', run .. ':attempts', run .. ':canceledAt',
+  local fields = redis.call('HMGET', entries, run, run .. ':attempts', run .. ':canceledAt',
     run .. ':cancelReason', run .. ':tags', run .. ':metadata', run .. ':metadataVersion', run .. ':delayUntil',
     run .. ':idempotencyReset')
   -- A queue member without a snapshot has nothing to deliver; dropping it keeps the queue moving.

@@ -3,13 +3,13 @@
 -- KEYS[2] queue list of the env
 -- ARGV[1] run field (encoded run id)
 -- Returns: {} when the entry is not buffered
--- Returns: {snapshot, state (queued | leased | retrying), acceptedAt, attempts, canceledAt, cancelReason, tags, metadata, metadataVersion,
+-- Returns: {`<acceptedAt>|<snapshot>`, state (queued | leased | retrying), attempts, canceledAt, cancelReason, tags, metadata, metadataVersion,
 --   delayUntil, idempotencyReset, position} absent fields (and position unless queued) are nil
 local entries = KEYS[1]
 local queue = KEYS[2]
 local run = ARGV[1]
 
-local fields = redis.call('HMGET', entries, run, run .. ':state', run .. ':acceptedAt', run .. ':attempts',
+local fields = redis.call('HMGET', entries, run, run .. ':state', run .. ':attempts',
   run .. ':canceledAt', run .. ':cancelReason', run .. ':tags', run .. ':metadata', run .. ':metadataVersion',
   run .. ':delayUntil', run .. ':idempotencyReset')
 if not fields[1] then
@@ -18,8 +18,8 @@ end
 if not fields[2] then
   -- Queued entries carry no state field.
   fields[2] = 'queued'
-  fields[12] = redis.call('LPOS', queue, run)
+  fields[11] = redis.call('LPOS', queue, run)
 else
-  fields[12] = false
+  fields[11] = false
 end
 return fields

@@ -7,14 +7,15 @@ local queue = KEYS[1]
 local entries = KEYS[2]
 
 --@include now-ms
+--@include entry-value
 
 local now = now_ms()
 local head = redis.call('LINDEX', queue, 0)
 if not head then
   return { now }
 end
-local accepted_at = redis.call('HGET', entries, head .. ':acceptedAt')
+local accepted_at = entry_accepted_at(redis.call('HGET', entries, head))
 if not accepted_at then
   return { now }
 end
-return { now, tonumber(accepted_at) }
+return { now, accepted_at }

@@ -11,7 +11,7 @@
 -- ARGV[5] most deliveries (the buffer's retry.maxAttempts)
 -- Returns: {"reaped"} the entry is queued again
 -- Returns: {"skipped"} the lease is gone or not yet expired (another reaper, an ack or an extend won)
--- Returns: {"exhausted", snapshot} this expiry uses up the attempts: nothing was changed, the caller fails it
+-- Returns: {"exhausted", `<acceptedAt>|<snapshot>`} this expiry uses up the attempts: nothing was changed, the caller fails it
 local entries = KEYS[1]
 local queue = KEYS[2]
 local orgs = KEYS[3]

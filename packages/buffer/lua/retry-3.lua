@@ -22,13 +22,14 @@ local max_attempts = tonumber(ARGV[5])
 local max_elapsed_ms = tonumber(ARGV[6])
 
 --@include now-ms
+--@include entry-value
 
 if redis.call('HGET', entries, run .. ':lease') ~= token or not redis.call('ZSCORE', leases, member) then
   return { 'lease_lost' }
 end
 local attempts = tonumber(redis.call('HGET', entries, run .. ':attempts') or '0') + 1
 local due_at = now_ms() + delay_ms
-local accepted_at = tonumber(redis.call('HGET', entries, run .. ':acceptedAt') or '0')
+local accepted_at = entry_accepted_at(redis.call('HGET', entries, run)) or 0
 if attempts >= max_attempts or (max_elapsed_ms > 0 and due_at - accepted_at > max_elapsed_ms) then
   return { 'exhausted', attempts }
 end

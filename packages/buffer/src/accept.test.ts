@@ -120,6 +120,23 @@ describe.each(redisTopologies)("accept on $name", ({ test }) => {
     expect(Math.abs((entry?.acceptedAt ?? 0) - Number(seconds) * 1000)).toBeLessThan(5_000);
   });
 
+  test("a queued entry is one hash field: the accept time, a bar, then the snapshot JSON", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await buffer.accept(input("a"));
+    await buffer.acceptBatch([input("b")]);
+    const entries = buffer.keys.env("org", "env").entries;
+    expect((await redis.hkeys(entries)).sort()).toEqual(["a", "b"]);
+    const stored = (await redis.hget(entries, "a")) ?? "";
+    const entry = await buffer.getEntry({ orgId: "org", envId: "env", runId: "a" });
+    expect(stored.startsWith(`${entry?.acceptedAt}|{`)).toBe(true);
+    expect(JSON.parse(stored.slice(stored.indexOf("|") + 1))).toMatchObject({
+      taskId: "task",
+      payload: { n: "a" },
+    });
+  });
+
   test("hostile key segments are encoded: they neither alias other keys nor leave the org's slot", async ({
     redis,
   }) => {

@@ -1,15 +1,17 @@
 /**
  * Field names inside an env's entries hash (`T:entries:<org>:<env>`, see
- * `keys.ts`). The snapshot is stored under the bare run id; every other field
- * of an entry is `<run>:<suffix>`. Lua scripts use the same suffixes literally;
+ * `keys.ts`). The snapshot is stored under the bare run id, prefixed with
+ * the accept time (`<acceptedAt>|<snapshot JSON>`, see `entry-value.ts`);
+ * every other field of an entry is `<run>:<suffix>`. Lua scripts use the same suffixes literally;
  * this list is the one place that names them.
  *
  * | field                      | written by                 | holds                                         |
  * |----------------------------|----------------------------|-----------------------------------------------|
- * | `<run>`                    | accept (once)              | the snapshot JSON; never rewritten            |
+ * | `<run>`                    | accept (once)              | `<acceptedAt>\|<snapshot JSON>`: epoch ms from |
+ * |                            |                            | Redis `TIME`, a bar, the snapshot; never      |
+ * |                            |                            | rewritten (one field instead of two)          |
  * | `<run>:state`              | lease, retry (reap/promote | `leased` \| `retrying`; absent while queued    |
  * |                            | delete it)                 | (saves a field per waiting entry)             |
- * | `<run>:acceptedAt`         | accept                     | epoch ms from Redis `TIME`                    |
  * | `<run>:attempts`           | reap, retry                | failed or expired deliveries so far (absent 0)|
  * | `<run>:lease`              | lease, extend              | token of the current lease (only when leased) |
  * | `<run>:canceledAt`         | cancel                     | epoch ms                                      |
@@ -22,7 +24,6 @@
  */
 export const ENTRY_FIELD_SUFFIXES = [
   "state",
-  "acceptedAt",
   "attempts",
   "lease",
   "canceledAt",

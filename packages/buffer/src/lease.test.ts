@@ -1,6 +1,7 @@
 import { redisTopologies } from "@mollifier/testing";
 import { describe, expect, vi } from "vitest";
 import { MollifierBuffer } from "./buffer.js";
+import { MISSING_ACCEPT_TIME_ERROR } from "./entry-value.js";
 import type { RedisClient } from "./lua-script.js";
 import type { AcceptInput } from "./snapshot.js";
 
@@ -166,7 +167,7 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
   }) => {
     const buffer = new MollifierBuffer({ redis });
     await fill(buffer, ["bad", "good"]);
-    await redis.hset(buffer.keys.env("org", "env").entries, "bad", '{"schemaVersion":99}');
+    await redis.hset(buffer.keys.env("org", "env").entries, "bad", '1790000000000|{"schemaVersion":99}');
     const { entries, invalid } = await buffer.lease({ ...env, count: 2 });
     expect(entries.map((entry) => entry.runId)).toEqual(["good"]);
     expect(invalid).toEqual([{ runId: "bad", error: expect.stringMatching(/schema/) }]);
@@ -177,6 +178,21 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     });
     expect(await buffer.depth(env)).toBe(1);
     expect((await buffer.stats()).leasesInFlight).toBe(1);
+  });
+
+  test("an entry value without the accept-time prefix is failed as invalid, not thrown", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await fill(buffer, ["bad", "good"]);
+    await redis.hset(buffer.keys.env("org", "env").entries, "bad", '{"schemaVersion":1}');
+    const { entries, invalid } = await buffer.lease({ ...env, count: 2 });
+    expect(entries.map((entry) => entry.runId)).toEqual(["good"]);
+    expect(invalid).toEqual([{ runId: "bad", error: MISSING_ACCEPT_TIME_ERROR }]);
+    expect(await buffer.getFailed({ ...env, runId: "bad" })).toMatchObject({
+      kind: "invalid_entry",
+      rawSnapshot: '{"schemaVersion":1}',
+    });
   });
 
   test("concurrent consumers on separate connections never lease the same entry twice", async ({

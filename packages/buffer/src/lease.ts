@@ -1,5 +1,6 @@
 import type { BufferContext } from "./buffer-options.js";
 import { entryKeys, envKeys } from "./entry-keys.js";
+import { MISSING_ACCEPT_TIME_ERROR, parseEntryValue } from "./entry-value.js";
 import { type EntryMutations, type LeasedEntry, toEntryMutations } from "./entry-view.js";
 import { BufferInputError } from "./errors.js";
 import { failEntry } from "./fail.js";
@@ -88,24 +89,28 @@ export async function lease(context: BufferContext, request: LeaseRequest): Prom
     const fields = replyArray(script, item);
     const runId = decodeSegment(replyString(script, fields[0]));
     const address = { orgId: request.orgId, envId: request.envId, runId };
-    const acceptedAt = replyNumber(script, fields[2]);
-    const attempts = replyOptionalNumber(script, fields[3]) ?? 0;
-    const decoded = decodeSnapshot(address, replyString(script, fields[1]));
-    if (!decoded.ok) {
-      result.invalid.push({ runId, error: decoded.error });
-      failures.push(
-        failEntry(context, address, token, { error: decoded.error, kind: "invalid_entry" }, undefined),
-      );
+    const value = parseEntryValue(replyString(script, fields[1]));
+    const attempts = replyOptionalNumber(script, fields[2]) ?? 0;
+    const decoded =
+      value === undefined
+        ? { ok: false as const, error: MISSING_ACCEPT_TIME_ERROR }
+        : decodeSnapshot(address, value.snapshotText);
+    // Failing it keeps the rest of the batch deliverable; the entry is already leased here.
+    if (value === undefined || !decoded.ok) {
+      const error = decoded.ok ? MISSING_ACCEPT_TIME_ERROR : decoded.error;
+      result.invalid.push({ runId, error });
+      failures.push(failEntry(context, address, token, { error, kind: "invalid_entry" }, undefined));
       continue;
     }
+    const { acceptedAt } = value;
     const mutations: EntryMutations = toEntryMutations({
-      canceledAt: replyOptionalNumber(script, fields[4]),
-      cancelReason: replyOptionalString(script, fields[5]),
-      tags: replyOptionalString(script, fields[6]),
-      metadata: replyOptionalString(script, fields[7]),
-      metadataVersion: replyOptionalNumber(script, fields[8]),
-      delayUntil: replyOptionalNumber(script, fields[9]),
-      idempotencyReset: replyOptionalString(script, fields[10]),
+      canceledAt: replyOptionalNumber(script, fields[3]),
+      cancelReason: replyOptionalString(script, fields[4]),
+      tags: replyOptionalString(script, fields[5]),
+      metadata: replyOptionalString(script, fields[6]),
+      metadataVersion: replyOptionalNumber(script, fields[7]),
+      delayUntil: replyOptionalNumber(script, fields[8]),
+      idempotencyReset: replyOptionalString(script, fields[9]),
     });
     result.entries.push({
       ...address,

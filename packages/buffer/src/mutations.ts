@@ -1,4 +1,5 @@
 import { type EntryKeys, entryKeys } from "./entry-keys.js";
+import { splitEntryValue } from "./entry-value.js";
 import { BufferInputError } from "./errors.js";
 import { addTagsScript, cancelScript, setDelayScript, setMetadataScript } from "./generated/lua-scripts.js";
 import type { BufferKeys } from "./keys.js";
@@ -156,8 +157,9 @@ export async function addTags(context: MutationsContext, input: AddTagsInput): P
   const tags = [...new Set(input.tags)].slice(0, limit + 1);
   // The snapshot is written once and never changes, so its tags can be read before the script;
   // parsing it here keeps a payload of up to 1 MiB from being decoded inside Redis.
-  const snapshotText = await context.redis.hget(keys.entries, runField);
-  if (snapshotText === null) return { outcome: "not_found" };
+  const entryValue = await context.redis.hget(keys.entries, runField);
+  if (entryValue === null) return { outcome: "not_found" };
+  const { snapshotText } = splitEntryValue("HGET entries", entryValue);
   const raw = await runLuaScript(
     context.redis,
     addTagsScript,

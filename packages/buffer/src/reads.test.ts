@@ -85,8 +85,8 @@ describe.each(redisTopologies)("enumeration and reads on $name", ({ test }) => {
     expect(await buffer.oldestEntryAgeMs({ orgId: "org", envId: "env" })).toBeUndefined();
     await buffer.accept(input("a"));
     const entries = buffer.keys.env("org", "env").entries;
-    const acceptedAt = Number(await redis.hget(entries, "a:acceptedAt"));
-    await redis.hset(entries, "a:acceptedAt", acceptedAt - 5_000);
+    const [acceptedAt, snapshot] = (await redis.hget(entries, "a"))?.split(/\|(.*)/s) ?? [];
+    await redis.hset(entries, "a", `${Number(acceptedAt) - 5_000}|${snapshot}`);
     const age = await buffer.oldestEntryAgeMs({ orgId: "org", envId: "env" });
     expect(age).toBeGreaterThanOrEqual(5_000);
     expect(age).toBeLessThan(60_000);

@@ -1,5 +1,6 @@
 import type { BufferContext } from "./buffer-options.js";
 import { entryKeys, envKeys, withValidIds } from "./entry-keys.js";
+import { splitEntryValue } from "./entry-value.js";
 import type { BufferEntryView, FailedEntryView, FailureKind } from "./entry-view.js";
 import { toEntryMutations } from "./entry-view.js";
 import { activeEnvs, activeOrgs } from "./enumerate.js";
@@ -55,26 +56,27 @@ function parseEntry(script: string, address: EntryAddress, raw: unknown): Buffer
   if (state !== "queued" && state !== "leased" && state !== "retrying") {
     throw new UnexpectedReplyError(script, raw);
   }
-  const decoded = decodeSnapshot(address, replyString(script, fields[0]));
+  const { acceptedAt, snapshotText } = splitEntryValue(script, replyString(script, fields[0]));
+  const decoded = decodeSnapshot(address, snapshotText);
   // An entry whose snapshot no longer parses is not readable; `lease` fails it.
   if (!decoded.ok) return undefined;
   const view: BufferEntryView = {
     ...address,
     state,
-    acceptedAt: replyNumber(script, fields[2]),
-    attempts: replyOptionalNumber(script, fields[3]) ?? 0,
+    acceptedAt,
+    attempts: replyOptionalNumber(script, fields[2]) ?? 0,
     snapshot: decoded.snapshot,
     mutations: toEntryMutations({
-      canceledAt: replyOptionalNumber(script, fields[4]),
-      cancelReason: replyOptionalString(script, fields[5]),
-      tags: replyOptionalString(script, fields[6]),
-      metadata: replyOptionalString(script, fields[7]),
-      metadataVersion: replyOptionalNumber(script, fields[8]),
-      delayUntil: replyOptionalNumber(script, fields[9]),
-      idempotencyReset: replyOptionalString(script, fields[10]),
+      canceledAt: replyOptionalNumber(script, fields[3]),
+      cancelReason: replyOptionalString(script, fields[4]),
+      tags: replyOptionalString(script, fields[5]),
+      metadata: replyOptionalString(script, fields[6]),
+      metadataVersion: replyOptionalNumber(script, fields[7]),
+      delayUntil: replyOptionalNumber(script, fields[8]),
+      idempotencyReset: replyOptionalString(script, fields[9]),
     }),
   };
-  const position = replyOptionalNumber(script, fields[11]);
+  const position = replyOptionalNumber(script, fields[10]);
   if (position !== undefined) view.position = position;
   return view;
 }

@@ -1,5 +1,6 @@
 import type { BufferContext } from "./buffer-options.js";
 import { type EntryKeys, entryKeys } from "./entry-keys.js";
+import { splitEntryValue } from "./entry-value.js";
 import { failedEntryKeys } from "./fail.js";
 import { failExpiredLeaseScript, promoteRetryScript, reapLeaseScript } from "./generated/lua-scripts.js";
 import { snapshotIdempotencyKey } from "./idempotency-index.js";
@@ -133,7 +134,8 @@ async function reapLease(context: BufferContext, member: string, leasesKey: stri
   const outcome = replyString(script, reply[0]);
   if (outcome === "reaped" || outcome === "skipped") return { outcome };
   if (outcome === "exhausted") {
-    return failExpiredLease(context, address, entry, replyString(script, reply[1]));
+    const { snapshotText } = splitEntryValue(script, replyString(script, reply[1]));
+    return failExpiredLease(context, address, entry, snapshotText);
   }
   throw new UnexpectedReplyError(script, raw);
 }

@@ -1,5 +1,5 @@
 -- Removes an entry's fields and its share of the depth counters.
-local ENTRY_FIELD_SUFFIXES = { '', ':state', ':acceptedAt', ':attempts', ':lease', ':canceledAt', ':cancelReason',
+local ENTRY_FIELD_SUFFIXES = { '', ':state', ':attempts', ':lease', ':canceledAt', ':cancelReason',
   ':tags', ':metadata', ':metadataVersion', ':delayUntil', ':idempotencyReset' }
 
 -- Appends every field of `run` in the entries hash to `fields`.
