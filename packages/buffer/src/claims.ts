@@ -8,7 +8,7 @@ import {
 } from "./generated/lua-scripts.js";
 import { type BufferKeys, MAX_SEGMENT_BYTES } from "./keys.js";
 import { type RedisClient, runLuaScript } from "./lua-script.js";
-import { replyArray, replyNumber, replyString, UnexpectedReplyError } from "./reply.js";
+import { taggedReply, UnexpectedReplyError } from "./reply.js";
 
 /** Longest owner token accepted, in characters. */
 export const MAX_CLAIM_TOKEN_LENGTH = 256;
@@ -108,15 +108,6 @@ function claimKey(context: ClaimsContext, address: ClaimAddress): string {
 }
 
 /** Parses a `{tag, ...}` reply: its tag, and readers for its fields. */
-function parseReply(script: string, raw: unknown) {
-  const reply = replyArray(script, raw);
-  return {
-    tag: replyString(script, reply[0]),
-    number: (index: number) => replyNumber(script, reply[index]),
-    string: (index: number) => replyString(script, reply[index]),
-  };
-}
-
 /**
  * Claims (org, env, task, idempotency key) for `token`: `claimed` when the caller
  * now owns it (claiming again with the same token renews the TTL), `pending`
@@ -127,7 +118,7 @@ export async function claim(context: ClaimsContext, input: ClaimInput): Promise<
   const token = checkText("token", input.token, MAX_CLAIM_TOKEN_LENGTH);
   const ttlMs = clampClaimTtl(input.ttlMs, context.options.minClaimTtlMs, context.options.maxClaimTtlMs);
   const raw = await runLuaScript(context.redis, claimScript, [key], [token, ttlMs]);
-  const reply = parseReply(claimScript.name, raw);
+  const reply = taggedReply(claimScript.name, raw);
   if (reply.tag === "claimed") return { outcome: "claimed" };
   if (reply.tag === "pending") return { outcome: "pending", ttlMs: reply.number(1) };
   if (reply.tag === "resolved") return { outcome: "resolved", runId: reply.string(1) };
@@ -138,7 +129,7 @@ export async function claim(context: ClaimsContext, input: ClaimInput): Promise<
 export async function readClaim(context: ClaimsContext, input: ClaimAddress): Promise<ReadClaimResult> {
   const key = claimKey(context, input);
   const raw = await runLuaScript(context.redis, readClaimScript, [key], []);
-  const reply = parseReply(readClaimScript.name, raw);
+  const reply = taggedReply(readClaimScript.name, raw);
   if (reply.tag === "none") return { outcome: "none" };
   if (reply.tag === "pending") return { outcome: "pending", ttlMs: reply.number(1) };
   if (reply.tag === "resolved") return { outcome: "resolved", runId: reply.string(1) };
@@ -160,7 +151,7 @@ export async function publishClaim(
   const runId = checkText("runId", input.runId, MAX_SEGMENT_BYTES);
   const ttlMs = clampClaimTtl(input.ttlMs, context.options.minClaimTtlMs, context.options.maxClaimTtlMs);
   const raw = await runLuaScript(context.redis, publishClaimScript, [key], [token, runId, ttlMs]);
-  const reply = parseReply(publishClaimScript.name, raw);
+  const reply = taggedReply(publishClaimScript.name, raw);
   if (reply.tag === "published") return { outcome: "published" };
   if (reply.tag === "not_owner") return { outcome: "not_owner" };
   throw new UnexpectedReplyError(publishClaimScript.name, raw);
@@ -178,7 +169,7 @@ export async function releaseClaim(
   const key = claimKey(context, input);
   const token = checkText("token", input.token, MAX_CLAIM_TOKEN_LENGTH);
   const raw = await runLuaScript(context.redis, releaseClaimScript, [key], [token]);
-  const reply = parseReply(releaseClaimScript.name, raw);
+  const reply = taggedReply(releaseClaimScript.name, raw);
   if (reply.tag === "released") return { outcome: "released" };
   if (reply.tag === "not_owner") return { outcome: "not_owner" };
   throw new UnexpectedReplyError(releaseClaimScript.name, raw);
@@ -194,7 +185,7 @@ export async function resetResolvedClaim(
 ): Promise<ResetResolvedClaimResult> {
   const key = claimKey(context, input);
   const raw = await runLuaScript(context.redis, resetResolvedClaimScript, [key], []);
-  const reply = parseReply(resetResolvedClaimScript.name, raw);
+  const reply = taggedReply(resetResolvedClaimScript.name, raw);
   if (reply.tag === "reset") return { outcome: "reset" };
   if (reply.tag === "not_resolved") return { outcome: "not_resolved" };
   throw new UnexpectedReplyError(resetResolvedClaimScript.name, raw);

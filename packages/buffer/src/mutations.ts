@@ -4,7 +4,7 @@ import { BufferInputError } from "./errors.js";
 import { addTagsScript, cancelScript, setDelayScript, setMetadataScript } from "./generated/lua-scripts.js";
 import type { BufferKeys } from "./keys.js";
 import { type RedisClient, runLuaScript } from "./lua-script.js";
-import { replyArray, replyNumber, replyString, UnexpectedReplyError } from "./reply.js";
+import { taggedReply } from "./reply.js";
 
 /** Longest cancel reason, in characters. */
 export const MAX_CANCEL_REASON_LENGTH = 1_024;
@@ -101,16 +101,6 @@ function checkEpochMs(name: string, value: number): number {
 }
 
 /** Parses a `{tag, ...}` reply: its tag, readers for its fields, and the error for an unknown shape. */
-function parseReply(script: string, raw: unknown) {
-  const reply = replyArray(script, raw);
-  return {
-    tag: replyString(script, reply[0]),
-    number: (index: number) => replyNumber(script, reply[index]),
-    string: (index: number) => replyString(script, reply[index]),
-    unexpected: () => new UnexpectedReplyError(script, raw),
-  };
-}
-
 /** The `busy` / `not_found` answers every mutation script shares. */
 function blocked(tag: string): MutationBusy | MutationNotFound | undefined {
   if (tag === "busy") return { outcome: "busy" };
@@ -130,7 +120,7 @@ export async function cancel(context: MutationsContext, input: CancelInput): Pro
     throw invalid(`reason must be a string of at most ${MAX_CANCEL_REASON_LENGTH} characters`);
   }
   const raw = await runLuaScript(context.redis, cancelScript, [keys.entries], [runField, input.reason]);
-  const reply = parseReply(cancelScript.name, raw);
+  const reply = taggedReply(cancelScript.name, raw);
   if (reply.tag === "canceled") return { outcome: "canceled", at: reply.number(1) };
   if (reply.tag === "already_canceled") return { outcome: "already_canceled", at: reply.number(1) };
   const other = blocked(reply.tag);
@@ -166,7 +156,7 @@ export async function addTags(context: MutationsContext, input: AddTagsInput): P
     [keys.entries],
     [runField, limit, JSON.stringify(snapshotTags(snapshotText)), ...tags],
   );
-  const reply = parseReply(addTagsScript.name, raw);
+  const reply = taggedReply(addTagsScript.name, raw);
   if (reply.tag === "updated")
     return { outcome: "updated", tags: parseTags(reply.string(1), reply.unexpected) };
   if (reply.tag === "too_many_tags") return { outcome: "too_many_tags", limit: reply.number(1) };
@@ -229,7 +219,7 @@ export async function setMetadata(
     [keys.entries],
     [runField, input.metadata, input.expectedVersion],
   );
-  const reply = parseReply(setMetadataScript.name, raw);
+  const reply = taggedReply(setMetadataScript.name, raw);
   if (reply.tag === "updated") return { outcome: "updated", version: reply.number(1) };
   if (reply.tag === "version_conflict") return { outcome: "version_conflict", version: reply.number(1) };
   const other = blocked(reply.tag);
@@ -245,7 +235,7 @@ export async function setDelay(context: MutationsContext, input: SetDelayInput):
   const { keys, runField } = addressKeys(context, input);
   const delayUntil = checkEpochMs("delayUntil", input.delayUntil);
   const raw = await runLuaScript(context.redis, setDelayScript, [keys.entries], [runField, delayUntil]);
-  const reply = parseReply(setDelayScript.name, raw);
+  const reply = taggedReply(setDelayScript.name, raw);
   if (reply.tag === "updated") return { outcome: "updated", delayUntil };
   const other = blocked(reply.tag);
   if (other === undefined) throw reply.unexpected();

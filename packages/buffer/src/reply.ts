@@ -36,3 +36,17 @@ export function replyNumber(script: string, reply: unknown): number {
 export function replyOptionalNumber(script: string, reply: unknown): number | undefined {
   return reply === null || reply === undefined ? undefined : replyNumber(script, reply);
 }
+
+/**
+ * Reads a tagged reply `{tag, ...fields}`: the tag, plus readers for the
+ * fields by index, for wrappers that switch on the tag.
+ */
+export function taggedReply(script: string, raw: unknown) {
+  const reply = replyArray(script, raw);
+  return {
+    tag: replyString(script, reply[0]),
+    number: (index: number) => replyNumber(script, reply[index]),
+    string: (index: number) => replyString(script, reply[index]),
+    unexpected: () => new UnexpectedReplyError(script, raw),
+  };
+}
