@@ -101,9 +101,14 @@ function isOptional(value: unknown, type: "string" | "number"): boolean {
   return value === undefined || (typeof value === type && (type === "string" || Number.isFinite(value)));
 }
 
-function isPlainOptions(options: unknown): options is SnapshotOptions {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) return false;
-  const value: Record<string, unknown> = { ...options };
+// Checks read the caller's objects in place: a copy per check is a measurable
+// share of the accept and lease hot paths.
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isPlainOptions(value: unknown): value is SnapshotOptions {
+  if (!isRecord(value)) return false;
   const { tags, maxAttempts } = value;
   return (
     (value.idempotencyKey === undefined || isPlainId(value.idempotencyKey)) &&
@@ -129,10 +134,20 @@ function isPlainOptions(options: unknown): options is SnapshotOptions {
  * (pinned by a property test).
  */
 export function plainSnapshot(input: object, createdAt: number): TriggerSnapshot | undefined {
-  const value: Record<string, unknown> = { ...input };
-  for (const field of Object.keys(value)) if (!TOP_LEVEL_FIELDS.has(field)) return undefined;
-  const { runId, orgId, envId, taskId, payloadType } = value;
-  const options = value.options ?? {};
+  if (!isRecord(input)) return undefined;
+  return plainSnapshotOf(input, input, createdAt);
+}
+
+/** {@link plainSnapshot} of `fields`, with the ids taken from `ids`. */
+function plainSnapshotOf(
+  fields: Record<string, unknown>,
+  ids: { readonly runId?: unknown; readonly orgId?: unknown; readonly envId?: unknown },
+  createdAt: number,
+): TriggerSnapshot | undefined {
+  for (const field of Object.keys(fields)) if (!TOP_LEVEL_FIELDS.has(field)) return undefined;
+  const { runId, orgId, envId } = ids;
+  const { taskId, payloadType } = fields;
+  const options = fields.options ?? {};
   if (
     !isPlainId(runId) ||
     !isPlainId(orgId) ||
@@ -140,7 +155,7 @@ export function plainSnapshot(input: object, createdAt: number): TriggerSnapshot
     !isPlainId(taskId) ||
     !isEpochMs(createdAt) ||
     !(payloadType === undefined || typeof payloadType === "string") ||
-    value.traceContext !== undefined ||
+    fields.traceContext !== undefined ||
     !isPlainOptions(options)
   ) {
     return undefined;
@@ -151,7 +166,7 @@ export function plainSnapshot(input: object, createdAt: number): TriggerSnapshot
     orgId,
     envId,
     taskId,
-    payload: value.payload,
+    payload: fields.payload,
     createdAt,
     options,
   };
@@ -230,11 +245,10 @@ export function decodeSnapshot(
     return { ok: false, error: "stored snapshot is not valid JSON" };
   }
   // The lease hot path: a plainly valid record is rebuilt by hand; anything else goes through zod.
-  if (typeof json === "object" && json !== null && !Array.isArray(json)) {
-    const stored: Record<string, unknown> = { ...json };
-    const { schemaVersion, createdAt } = stored;
-    if (schemaVersion === SNAPSHOT_SCHEMA_VERSION && typeof createdAt === "number" && "payload" in stored) {
-      const fast = plainSnapshot({ ...stored, ...address }, createdAt);
+  if (isRecord(json)) {
+    const { schemaVersion, createdAt } = json;
+    if (schemaVersion === SNAPSHOT_SCHEMA_VERSION && typeof createdAt === "number" && "payload" in json) {
+      const fast = plainSnapshotOf(json, address, createdAt);
       if (fast !== undefined) return { ok: true, snapshot: fast };
     }
   }
