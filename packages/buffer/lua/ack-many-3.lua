@@ -21,22 +21,24 @@ local results = {}
 if #ARGV < 3 then
   return results
 end
-local lease_fields = {}
+-- Each run's lease token and `:mutated` marker, read in one call.
+local marker_fields = {}
 for index = 3, #ARGV, 3 do
-  lease_fields[#lease_fields + 1] = ARGV[index] .. ':lease'
+  marker_fields[#marker_fields + 1] = ARGV[index] .. ':lease'
+  marker_fields[#marker_fields + 1] = ARGV[index] .. ':mutated'
 end
-local tokens = redis.call('HMGET', entries, unpack(lease_fields))
+local markers = redis.call('HMGET', entries, unpack(marker_fields))
 local doomed = {}
 local acked = 0
-for position = 1, #tokens do
+for position = 1, #markers / 2 do
   local index = position * 3
   local run = ARGV[index]
   -- The token check and the lease-set removal are what `ack` does; ZREM answering 0 also
   -- catches a run listed twice in one call, so only one of them counts as acked.
-  if tokens[position] == ARGV[index + 2] and redis.call('ZREM', leases, ARGV[index + 1]) == 1 then
+  if markers[position * 2 - 1] == ARGV[index + 2] and redis.call('ZREM', leases, ARGV[index + 1]) == 1 then
     acked = acked + 1
     results[position] = 'acked'
-    append_entry_fields(doomed, run)
+    append_entry_fields(doomed, run, markers[position * 2] ~= false)
     if #doomed >= FIELDS_PER_DELETE then
       redis.call('HDEL', entries, unpack(doomed))
       doomed = {}

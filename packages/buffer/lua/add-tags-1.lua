@@ -50,7 +50,7 @@ if #tags > before and #tags > limit then
   return {'too_many_tags', limit}
 end
 if #tags > before then
-  redis.call('HSET', entries, run .. ':tags', cjson.encode(addedTags))
+  redis.call('HSET', entries, run .. ':tags', cjson.encode(addedTags), run .. ':mutated', '1')
 end
 -- cjson encodes an empty table as an object, so an empty set is spelled out.
 if #tags == 0 then

@@ -24,5 +24,5 @@ if redis.call('HGET', entries, run .. ':state') == 'leased' then
   return {'busy'}
 end
 local at = now_ms()
-redis.call('HSET', entries, run .. ':canceledAt', at, run .. ':cancelReason', reason)
+redis.call('HSET', entries, run .. ':canceledAt', at, run .. ':cancelReason', reason, run .. ':mutated', '1')
 return {'canceled', at}

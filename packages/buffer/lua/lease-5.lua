@@ -11,7 +11,8 @@
 -- ARGV[5] lease member prefix, "<org>:<env>:"
 -- ARGV[6] lease token
 -- Returns: {deadline, {run, `<acceptedAt>|<snapshot>`, attempts, canceledAt, cancelReason, tags, metadata,
---   metadataVersion, delayUntil, idempotencyReset}, ...} absent fields are nil
+--   metadataVersion, delayUntil, idempotencyReset}, ...} absent fields are nil; an entry never mutated
+--   ends after attempts
 local entries = KEYS[1]
 local queue = KEYS[2]
 local orgs = KEYS[3]
@@ -34,17 +35,29 @@ if not popped then
   return result
 end
 local scored = {}
+local marks = {}
 for _, run in ipairs(popped) do
-  local fields = redis.call('HMGET', entries, run, run .. ':attempts', run .. ':canceledAt',
-    run .. ':cancelReason', run .. ':tags', run .. ':metadata', run .. ':metadataVersion', run .. ':delayUntil',
-    run .. ':idempotencyReset')
+  local fields = redis.call('HMGET', entries, run, run .. ':attempts', run .. ':mutated')
   -- A queue member without a snapshot has nothing to deliver; dropping it keeps the queue moving.
   if fields[1] then
-    redis.call('HSET', entries, run .. ':state', 'leased', run .. ':lease', token)
+    marks[#marks + 1] = run .. ':state'
+    marks[#marks + 1] = 'leased'
+    marks[#marks + 1] = run .. ':lease'
+    marks[#marks + 1] = token
     scored[#scored + 1] = deadline
     scored[#scored + 1] = member_prefix .. run
-    result[#result + 1] = { run, unpack(fields) }
+    -- Mutation fields are read only for an entry a mutation marked: most never are.
+    if fields[3] then
+      result[#result + 1] = { run, fields[1], fields[2], unpack(redis.call('HMGET', entries, run .. ':canceledAt',
+        run .. ':cancelReason', run .. ':tags', run .. ':metadata', run .. ':metadataVersion',
+        run .. ':delayUntil', run .. ':idempotencyReset')) }
+    else
+      result[#result + 1] = { run, fields[1], fields[2] }
+    end
   end
+end
+if #marks > 0 then
+  redis.call('HSET', entries, unpack(marks))
 end
 if #scored > 0 then
   redis.call('ZADD', leases, unpack(scored))

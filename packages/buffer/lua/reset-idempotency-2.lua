@@ -21,5 +21,5 @@ if redis.call('HGET', entries, run .. ':state') == 'leased' then
   return {'busy'}
 end
 redis.call('DEL', idempotency)
-redis.call('HSET', entries, run .. ':idempotencyReset', '1')
+redis.call('HSET', entries, run .. ':idempotencyReset', '1', run .. ':mutated', '1')
 return {'reset', run}

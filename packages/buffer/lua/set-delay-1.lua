@@ -16,5 +16,5 @@ local blocker = mutation_blocker(entries, run)
 if blocker then
   return {blocker}
 end
-redis.call('HSET', entries, run .. ':delayUntil', delayUntil)
+redis.call('HSET', entries, run .. ':delayUntil', delayUntil, run .. ':mutated', '1')
 return {'updated'}

@@ -23,5 +23,6 @@ local version = tonumber(redis.call('HGET', entries, run .. ':metadataVersion') 
 if version ~= expectedVersion then
   return {'version_conflict', version}
 end
-redis.call('HSET', entries, run .. ':metadata', metadata, run .. ':metadataVersion', version + 1)
+redis.call('HSET', entries, run .. ':metadata', metadata, run .. ':metadataVersion', version + 1,
+  run .. ':mutated', '1')
 return {'updated', version + 1}

@@ -67,6 +67,49 @@ describe.each(redisTopologies)("ackMany on $name", ({ test }) => {
     expect(await buffer.stats()).toMatchObject({ depth: 0, leasesInFlight: 0 });
   });
 
+  test("a mutated entry is leased with its mutations and leaves no field behind once acked", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await buffer.acceptBatch([
+      input("plain", "env-a"),
+      input("mutated", "env-a"),
+      input("reset", "env-a", { options: { idempotencyKey: "key-1" } }),
+    ]);
+    const address = { orgId: "org", envId: "env-a", runId: "mutated" };
+    await buffer.cancel({ ...address, reason: "user asked" });
+    await buffer.addTags({ ...address, tags: ["vip"] });
+    await buffer.setMetadata({ ...address, metadata: '{"step":1}', expectedVersion: 0 });
+    await buffer.setDelay({ ...address, delayUntil: 1_000 });
+    expect(
+      await buffer.resetIdempotency({
+        orgId: "org",
+        envId: "env-a",
+        taskId: "task",
+        idempotencyKey: "key-1",
+      }),
+    ).toMatchObject({ outcome: "reset" });
+
+    const { entries } = await buffer.lease({ orgId: "org", envId: "env-a", count: 3 });
+    expect(entries.map((entry) => [entry.runId, entry.mutations])).toEqual([
+      ["plain", { tags: [], metadataVersion: 0, idempotencyReset: false }],
+      [
+        "mutated",
+        {
+          canceled: { at: expect.any(Number), reason: "user asked" },
+          tags: ["vip"],
+          metadata: '{"step":1}',
+          metadataVersion: 1,
+          delayUntil: 1_000,
+          idempotencyReset: false,
+        },
+      ],
+      ["reset", { tags: [], metadataVersion: 0, idempotencyReset: true }],
+    ]);
+    expect(await buffer.ackMany(entries)).toEqual(entries.map(() => ({ outcome: "acked" })));
+    expect(await redis.hkeys(buffer.keys.env("org", "env-a").entries)).toEqual([]);
+  });
+
   test("releases idempotency indexes that still name the run, and only those", async ({ redis }) => {
     const buffer = new MollifierBuffer({ redis });
     await buffer.accept(input("k1", "env", { options: { idempotencyKey: "key-1" } }));

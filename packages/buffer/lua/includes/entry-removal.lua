@@ -1,11 +1,19 @@
 -- Removes an entry's fields and its share of the depth counters.
-local ENTRY_FIELD_SUFFIXES = { '', ':state', ':attempts', ':lease', ':canceledAt', ':cancelReason',
-  ':tags', ':metadata', ':metadataVersion', ':delayUntil', ':idempotencyReset' }
+local ENTRY_FIELD_SUFFIXES = { '', ':state', ':attempts', ':lease' }
+-- Written only by mutations, each of which also sets `:mutated`.
+local MUTATION_FIELD_SUFFIXES = { ':mutated', ':canceledAt', ':cancelReason', ':tags', ':metadata',
+  ':metadataVersion', ':delayUntil', ':idempotencyReset' }
 
--- Appends every field of `run` in the entries hash to `fields`.
-local function append_entry_fields(fields, run)
+-- Appends the fields of `run` in the entries hash to `fields`: the mutation
+-- fields too unless `mutated` is false (the caller read no `:mutated` marker).
+local function append_entry_fields(fields, run, mutated)
   for _, suffix in ipairs(ENTRY_FIELD_SUFFIXES) do
     fields[#fields + 1] = run .. suffix
+  end
+  if mutated ~= false then
+    for _, suffix in ipairs(MUTATION_FIELD_SUFFIXES) do
+      fields[#fields + 1] = run .. suffix
+    end
   end
   return fields
 end
