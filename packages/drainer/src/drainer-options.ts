@@ -46,8 +46,9 @@ export interface DrainerOptions<Entry extends DrainEntry> {
    */
   onTerminalFailure?: (failure: TerminalFailure<Entry>) => Promise<void>;
   /**
-   * Most entries leased-but-unfinished in this process; the ceiling when
-   * `adaptive` is on.
+   * Most handlers running at once in this process; the ceiling when
+   * `adaptive` is on. A finished handler's slot is reused before its ack is
+   * answered, with at most as many acks again unanswered.
    * @default 10
    */
   concurrency?: number;

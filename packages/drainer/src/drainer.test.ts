@@ -83,6 +83,62 @@ describe("Drainer (against a fake source)", () => {
     expect(source.acked).toHaveLength(41);
   });
 
+  test("a finished handler's slot is reused before its ack is answered; a pool's worth of unanswered acks holds leasing back", async () => {
+    const source = new BatchingFakeDrainSource();
+    source.add("org", "env", 20);
+    const acks = deferred();
+    source.ackGate = acks.promise;
+    const held = deferred();
+    let started = 0;
+    const { drainer } = drainerFor(source, {
+      concurrency: 4,
+      handler: async () => {
+        started += 1;
+        // The first handler returns at once; the next ones wait.
+        if (started > 1) await held.promise;
+      },
+    });
+    drainer.start();
+    // Four slots busy with waiting handlers, the first one's ack still unanswered.
+    await vi.waitFor(() => expect(started).toBe(5), { timeout: 10_000 });
+    expect(drainer.inFlight).toBe(4);
+    expect(source.acked).toHaveLength(0);
+    held.resolve();
+    // All five handlers are done, but five unanswered acks exceed the pool of four: no more leases.
+    await vi.waitFor(() => expect(drainer.inFlight).toBe(0), { timeout: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(started).toBe(5);
+    acks.resolve();
+    await vi.waitFor(() => expect(source.acked).toHaveLength(20), { timeout: 10_000 });
+    await drainer.stop();
+    expect(started).toBe(20);
+  });
+
+  test("stop resolves only once the acks of finished handlers are answered", async () => {
+    const source = new BatchingFakeDrainSource();
+    source.add("org", "env", 3);
+    const acks = deferred();
+    source.ackGate = acks.promise;
+    let handled = 0;
+    const { drainer, recorder } = drainerFor(source, {
+      handler: async () => {
+        handled += 1;
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(handled).toBe(3), { timeout: 10_000 });
+    let stopped = false;
+    const stopping = drainer.stop().then(() => {
+      stopped = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(stopped).toBe(false);
+    acks.resolve();
+    await stopping;
+    expect(source.acked).toHaveLength(3);
+    expect(recorder.events.drained).toHaveLength(3);
+  });
+
   test("a retryable handler error schedules a retry through the source, and the entry is handled again", async () => {
     const source = new FakeDrainSource();
     const [runId] = source.add("org", "env", 1);

@@ -1,4 +1,3 @@
-import { setMaxListeners } from "node:events";
 import type { MollifierRecorder } from "@mollifier/telemetry";
 import { AckBatcher } from "./ack-batcher.js";
 import { AdaptiveConcurrency } from "./adaptive-concurrency.js";
@@ -12,6 +11,7 @@ import {
 } from "./drainer-options.js";
 import { type EntryProcessorContext, processEntry } from "./entry-processor.js";
 import { type DrainGrant, FairScheduler } from "./fair-scheduler.js";
+import { LeaseKeeper } from "./lease-keeper.js";
 import { LoopBackoff } from "./loop-backoff.js";
 import { runMaintenance } from "./maintenance-loop.js";
 import { WakeSignal } from "./wake-signal.js";
@@ -42,18 +42,20 @@ const MAX_PARALLEL_LEASES = 4;
  */
 export class Drainer<Entry extends DrainEntry> {
   private readonly options: ResolvedDrainerOptions<Entry>;
-  private readonly processor: Omit<EntryProcessorContext<Entry>, "abandon">;
+  private readonly processor: EntryProcessorContext<Entry>;
   private readonly acks: AckBatcher<Entry>;
+  private readonly leases: LeaseKeeper<Entry>;
   private readonly scheduler: FairScheduler;
   private readonly adaptive: AdaptiveConcurrency | undefined;
   private readonly recorder: MollifierRecorder;
   private readonly wake = new WakeSignal();
   private readonly slotFreed = new WakeSignal();
   private readonly inFlightWork = new Set<Promise<void>>();
+  // Succeeded entries whose ack is not answered yet; they no longer hold a handler slot.
+  private readonly acknowledging = new Set<Promise<void>>();
   private readonly pendingLeases = new Set<Promise<void>>();
   private readonly leaseFailures: Array<{ error: unknown }> = [];
   private reservedSlots = 0;
-  private abandon = new AbortController();
   private currentState: DrainerState = "idle";
   private loops: Promise<void> | undefined;
   private stopping: Promise<DrainerStopResult> | undefined;
@@ -71,6 +73,12 @@ export class Drainer<Entry extends DrainEntry> {
         ? undefined
         : new AdaptiveConcurrency({ ...options.adaptive, maxConcurrency: this.options.concurrency, clock });
     this.acks = new AckBatcher(options.source);
+    this.leases = new LeaseKeeper({
+      source: options.source,
+      recorder,
+      leaseMs: this.options.leaseMs,
+      intervalMs: this.options.leaseExtendIntervalMs,
+    });
     this.processor = {
       source: options.source,
       acks: this.acks,
@@ -79,8 +87,7 @@ export class Drainer<Entry extends DrainEntry> {
       onTerminalFailure: options.onTerminalFailure,
       recorder,
       clock,
-      leaseMs: this.options.leaseMs,
-      leaseExtendIntervalMs: this.options.leaseExtendIntervalMs,
+      leases: this.leases,
     };
   }
 
@@ -113,9 +120,7 @@ export class Drainer<Entry extends DrainEntry> {
     this.currentState = "running";
     this.wake.open();
     this.slotFreed.open();
-    this.abandon = new AbortController();
-    // Every in-flight entry's lease keeper listens on this one signal.
-    setMaxListeners(Number.POSITIVE_INFINITY, this.abandon.signal);
+    this.leases.resume();
     this.refreshRequested = true;
     this.refreshed = false;
     this.leaseFailures.length = 0;
@@ -163,17 +168,17 @@ export class Drainer<Entry extends DrainEntry> {
     const drained = (async () => {
       await this.loops;
       // Leases still on the wire launch their entries; those are waited for too.
-      while (this.inFlightWork.size > 0 || this.pendingLeases.size > 0) {
-        await Promise.all([...this.pendingLeases, ...this.inFlightWork]);
-      }
       // Finished handlers may still have acks queued for the next batch: send them now.
-      await this.acks.flush();
+      while (this.inFlightWork.size > 0 || this.pendingLeases.size > 0 || this.acknowledging.size > 0) {
+        void this.acks.flush();
+        await Promise.all([...this.pendingLeases, ...this.inFlightWork, ...this.acknowledging]);
+      }
       return "stopped" as const;
     })();
     const outcome = await Promise.race([drained, timedOut]);
     clearTimeout(timer);
     if (outcome === "stopped") return { outcome };
-    this.abandon.abort();
+    this.leases.abandon();
     // Acks of handlers that did finish are sent now; waiting for them could outlast the timeout.
     void this.acks.flush();
     return { outcome, inFlight: this.inFlightWork.size };
@@ -260,8 +265,12 @@ export class Drainer<Entry extends DrainEntry> {
 
   // While entries are in flight, lease once a quarter of the slots is free
   // rather than one slot at a time: one script call then leases a batch.
-  // Not a tick barrier: a slow handler holds only its own slot.
+  // Not a tick barrier: a slow handler holds only its own slot. A handler's
+  // slot is free once it returns, before its ack is answered, so a slot costs
+  // one round trip (the lease) rather than two; acks that lag by a whole
+  // pool's worth hold leasing back.
   private enoughFreeSlots(): boolean {
+    if (this.acknowledging.size >= this.concurrency) return false;
     const busy = this.inFlightWork.size + this.reservedSlots;
     const minimumBatch = busy === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
     return this.concurrency - busy >= minimumBatch;
@@ -310,8 +319,9 @@ export class Drainer<Entry extends DrainEntry> {
   }
 
   private launch(entry: Entry): void {
-    const work = processEntry(entry, { ...this.processor, abandon: this.abandon.signal })
-      .then((sample) => {
+    const work = processEntry(entry, this.processor)
+      .then(({ sample, acknowledged }) => {
+        if (acknowledged !== undefined) this.trackAck(acknowledged);
         const changed = this.adaptive?.record(sample);
         if (changed !== undefined) this.reportLimits();
       })
@@ -325,5 +335,13 @@ export class Drainer<Entry extends DrainEntry> {
         if (this.enoughFreeSlots()) this.slotFreed.wake();
       });
     this.inFlightWork.add(work);
+  }
+
+  private trackAck(acknowledged: Promise<void>): void {
+    this.acknowledging.add(acknowledged);
+    void acknowledged.finally(() => {
+      this.acknowledging.delete(acknowledged);
+      if (this.enoughFreeSlots()) this.slotFreed.wake();
+    });
   }
 }

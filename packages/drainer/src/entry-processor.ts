@@ -2,7 +2,7 @@ import type { MollifierRecorder, RunRef } from "@mollifier/telemetry";
 import type { AckBatcher } from "./ack-batcher.js";
 import type { HandlerSample } from "./adaptive-concurrency.js";
 import type { DrainEntry, DrainFailureKind, DrainSource } from "./drain-source.js";
-import { keepLease } from "./lease-keeper.js";
+import type { LeaseKeeper } from "./lease-keeper.js";
 
 /** What the drainer passes to a handler besides the entry. */
 export interface DrainHandlerContext {
@@ -36,9 +36,19 @@ export interface EntryProcessorContext<Entry extends DrainEntry> {
   readonly onTerminalFailure: ((failure: TerminalFailure<Entry>) => Promise<void>) | undefined;
   readonly recorder: MollifierRecorder;
   readonly clock: () => number;
-  readonly leaseMs: number;
-  readonly leaseExtendIntervalMs: number;
-  readonly abandon: AbortSignal;
+  /** Keeps the entry's lease while its handler runs. */
+  readonly leases: LeaseKeeper<Entry>;
+}
+
+/** What {@link processEntry} answers once the handler is done. */
+export interface ProcessedEntry {
+  /** The handler's figures, for adaptive concurrency. */
+  readonly sample: HandlerSample;
+  /**
+   * After a success: settles once the ack is answered and recorded (never
+   * rejects). The handler's slot can be reused before then.
+   */
+  readonly acknowledged?: Promise<void>;
 }
 
 const MAX_ERROR_TEXT = 2_000;
@@ -53,44 +63,40 @@ export function describeError(error: unknown): string {
  * Runs the handler for one leased entry and settles the entry: ack on
  * success; retry, or the terminal hook then fail, on error. Never throws:
  * a source call that fails leaves the entry leased, and the lease reaper
- * returns it once the lease expires. Returns the handler's sample for
- * adaptive concurrency.
+ * returns it once the lease expires. Answers when the handler's part is
+ * done: a failure is settled by then, a success's ack is still pending in
+ * `acknowledged`.
  */
 export async function processEntry<Entry extends DrainEntry>(
   leased: Entry,
   context: EntryProcessorContext<Entry>,
-): Promise<HandlerSample> {
-  const keeper = keepLease(leased, {
-    source: context.source,
-    recorder: context.recorder,
-    leaseMs: context.leaseMs,
-    intervalMs: context.leaseExtendIntervalMs,
-    abandon: context.abandon,
-  });
+): Promise<ProcessedEntry> {
+  const lease = context.leases.hold(leased);
   const started = context.clock();
   let failure: { error: unknown } | undefined;
   try {
     // A getter, so the signal (an AbortController) is made only for handlers that read it.
     await context.handler(leased, {
       get signal() {
-        return keeper.signal;
+        return lease.signal;
       },
     });
   } catch (error) {
     failure = { error };
   }
   const handlerDurationMs = Math.max(0, context.clock() - started);
-  await keeper.stop();
-  const entry = keeper.entry;
+  const entry = await context.leases.release(lease);
   const ref: RunRef = { orgId: entry.orgId, envId: entry.envId, runId: entry.runId };
 
   if (failure === undefined) {
-    await acknowledge(entry, ref, handlerDurationMs, context);
-    return { durationMs: handlerDurationMs, failed: false };
+    return {
+      sample: { durationMs: handlerDurationMs, failed: false },
+      acknowledged: acknowledge(entry, ref, handlerDurationMs, context),
+    };
   }
   const retryable = safePredicate(context, failure.error, entry);
   await settleFailure(entry, ref, failure.error, retryable, context);
-  return { durationMs: handlerDurationMs, failed: retryable };
+  return { sample: { durationMs: handlerDurationMs, failed: retryable } };
 }
 
 // The handler succeeded: whatever happens to the ack, this is not a handler

@@ -1,96 +1,170 @@
 import type { MollifierRecorder } from "@mollifier/telemetry";
 import type { DrainEntry, DrainSource } from "./drain-source.js";
 
-/** Extends one entry's lease on an interval while its handler runs. */
-export interface LeaseKeeper<Entry extends DrainEntry> {
+/** One entry's lease while its handler runs, as {@link LeaseKeeper.hold} hands it out. */
+export interface HeldLease<Entry extends DrainEntry> {
   /** The entry with its latest lease deadline. */
   readonly entry: Entry;
   /** Aborted when the lease is lost or the drainer gives up on the handler. */
   readonly signal: AbortSignal;
-  /** Stops extending; resolves once an extension in progress has settled. */
-  stop(): Promise<void>;
 }
 
 export interface LeaseKeeperOptions<Entry extends DrainEntry> {
   readonly source: DrainSource<Entry>;
   readonly recorder: MollifierRecorder;
   readonly leaseMs: number;
+  /** Time from a lease (or its last extension) to its next extension. */
   readonly intervalMs: number;
-  /** Aborted when the drainer stops waiting for its handlers (stop timed out). */
-  readonly abandon: AbortSignal;
+  /** Monotonic ms; the timers' clock. */
+  readonly now?: () => number;
+}
+
+class Held<Entry extends DrainEntry> implements HeldLease<Entry> {
+  dueAt: number;
+  extending: Promise<void> | undefined;
+  released = false;
+  // Created only when the handler reads its signal: most handlers never do,
+  // and an AbortController per entry is a measurable share of a fast drain.
+  private controller: AbortController | undefined;
+  private abortReason: Error | undefined;
+
+  constructor(
+    public entry: Entry,
+    dueAt: number,
+  ) {
+    this.dueAt = dueAt;
+  }
+
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortReason !== undefined) this.controller.abort(this.abortReason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    this.abortReason ??= reason;
+    this.controller?.abort(this.abortReason);
+  }
 }
 
 /**
- * Starts extending `entry`'s lease every `intervalMs` until stopped. A lost
- * lease (the reaper returned the entry, another drainer may now hold it)
- * aborts the handler's signal; a failed extension is reported and retried at
- * the next interval. When the drainer abandons its handlers (stop timed out)
- * extensions stop, so the lease expires and another drainer takes the entry.
+ * Keeps the leases of every entry whose handler is running, with one timer
+ * for all of them rather than one per entry: each lease is extended
+ * `intervalMs` after it was taken (or last extended) until it is released.
+ * A lost lease (the reaper returned the entry, another drainer may now hold
+ * it) aborts its handler's signal and is no longer extended; a failed
+ * extension is reported and tried again at the next interval. Once
+ * abandoned (the drainer stopped waiting for its handlers) nothing is
+ * extended, so the leases expire and another drainer takes the entries.
  */
-export function keepLease<Entry extends DrainEntry>(
-  entry: Entry,
-  options: LeaseKeeperOptions<Entry>,
-): LeaseKeeper<Entry> {
-  // Created only when the handler reads its signal: most handlers never do,
-  // and an AbortController per entry is a measurable share of a fast drain.
-  let controller: AbortController | undefined;
-  let abortReason: Error | undefined;
-  const abort = (reason: Error) => {
-    abortReason ??= reason;
-    controller?.abort(abortReason);
-  };
-  let current = entry;
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let extending: Promise<void> = Promise.resolve();
-  const ref = { orgId: entry.orgId, envId: entry.envId, runId: entry.runId };
+export class LeaseKeeper<Entry extends DrainEntry> {
+  // In insertion order, which is due order: every hold and every extension
+  // re-inserts with `now + intervalMs`, so the first lease is the next one due.
+  private readonly held = new Set<Held<Entry>>();
+  private readonly now: () => number;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private abandoned = false;
 
-  const onAbandon = () => {
-    stopped = true;
-    if (timer !== undefined) clearTimeout(timer);
-    abort(new Error("the drainer stopped waiting for this handler"));
-  };
-  if (options.abandon.aborted) onAbandon();
-  else options.abandon.addEventListener("abort", onAbandon, { once: true });
+  constructor(private readonly options: LeaseKeeperOptions<Entry>) {
+    this.now = options.now ?? (() => performance.now());
+  }
 
-  const extend = async () => {
+  /** Leases held now. */
+  get size(): number {
+    return this.held.size;
+  }
+
+  /** Starts keeping `entry`'s lease. After {@link abandon}, the handle starts aborted and is not kept. */
+  hold(entry: Entry): HeldLease<Entry> {
+    const lease = new Held(entry, this.now() + this.options.intervalMs);
+    if (this.abandoned) {
+      lease.abort(abandonedError());
+      return lease;
+    }
+    this.held.add(lease);
+    this.timer ??= this.schedule(this.options.intervalMs);
+    return lease;
+  }
+
+  /** Stops keeping a lease; resolves with the entry (latest deadline) once an extension in progress has settled. */
+  async release(handle: HeldLease<Entry>): Promise<Entry> {
+    const lease = this.find(handle);
+    lease.released = true;
+    this.held.delete(lease);
+    if (this.held.size === 0) this.clearTimer();
+    if (lease.extending !== undefined) await lease.extending;
+    return lease.entry;
+  }
+
+  /** Stops extending every lease and aborts their handlers' signals; later holds start aborted. */
+  abandon(): void {
+    this.abandoned = true;
+    this.clearTimer();
+    for (const lease of this.held) lease.abort(abandonedError());
+    this.held.clear();
+  }
+
+  /** Undoes {@link abandon}, for a drainer that starts again. */
+  resume(): void {
+    this.abandoned = false;
+  }
+
+  private find(handle: HeldLease<Entry>): Held<Entry> {
+    if (!(handle instanceof Held)) throw new TypeError("not a lease held by this keeper");
+    return handle;
+  }
+
+  private schedule(delayMs: number): ReturnType<typeof setTimeout> {
+    return setTimeout(() => this.extendDue(), Math.max(0, delayMs));
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private extendDue(): void {
+    this.timer = undefined;
+    const now = this.now();
+    const due: Array<Held<Entry>> = [];
+    for (const lease of this.held) {
+      if (lease.dueAt > now) break;
+      due.push(lease);
+    }
+    for (const lease of due) {
+      // Re-inserted last, due an interval from now, which keeps the set in due order.
+      this.held.delete(lease);
+      lease.dueAt = now + this.options.intervalMs;
+      this.held.add(lease);
+      // An extension still unanswered from the last interval is not doubled.
+      lease.extending ??= this.extend(lease);
+    }
+    const next = this.held.values().next();
+    if (!next.done) this.timer = this.schedule(next.value.dueAt - now);
+  }
+
+  private async extend(lease: Held<Entry>): Promise<void> {
+    const { source, recorder, leaseMs } = this.options;
+    const { orgId, envId, runId } = lease.entry;
     try {
-      const result = await options.source.extendLease(current, options.leaseMs);
+      const result = await source.extendLease(lease.entry, leaseMs);
       if (result.outcome === "extended") {
-        current = { ...current, leaseDeadline: result.leaseDeadline };
-      } else {
-        stopped = true;
-        options.recorder.degraded({ component: "drainer", reason: "lease_lost", ...ref });
-        abort(new Error("the entry's lease was lost"));
+        lease.entry = { ...lease.entry, leaseDeadline: result.leaseDeadline };
+      } else if (!lease.released) {
+        this.held.delete(lease);
+        recorder.degraded({ component: "drainer", reason: "lease_lost", orgId, envId, runId });
+        lease.abort(new Error("the entry's lease was lost"));
       }
     } catch (error) {
-      options.recorder.degraded({ component: "drainer", reason: "lease_extend_failed", error, ...ref });
+      recorder.degraded({ component: "drainer", reason: "lease_extend_failed", error, orgId, envId, runId });
+    } finally {
+      lease.extending = undefined;
     }
-  };
-  const schedule = () => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      extending = extend().then(schedule);
-    }, options.intervalMs);
-  };
-  schedule();
+  }
+}
 
-  return {
-    get entry() {
-      return current;
-    },
-    get signal() {
-      if (controller === undefined) {
-        controller = new AbortController();
-        if (abortReason !== undefined) controller.abort(abortReason);
-      }
-      return controller.signal;
-    },
-    async stop() {
-      stopped = true;
-      if (timer !== undefined) clearTimeout(timer);
-      options.abandon.removeEventListener("abort", onAbandon);
-      await extending;
-    },
-  };
+function abandonedError(): Error {
+  return new Error("the drainer stopped waiting for this handler");
 }
