@@ -41,22 +41,29 @@ local idempotency_expires_at = tonumber(ARGV[10])
 --@include accept-entry
 --@include entry-value
 
-if redis.call('HEXISTS', entries, run) == 1 then
-  return { 'duplicate_run' }
-end
-if has_idempotency then
-  local winner = redis.call('GET', idempotency)
-  -- An index naming an entry that is gone is stale: the new run takes it over.
-  if winner and redis.call('HEXISTS', entries, winner) == 1 then
-    return { 'duplicate_idempotency', winner }
+-- With no idempotency key and no depth cap nothing but a duplicate run can refuse the entry,
+-- so the write itself (HSETNX) is the duplicate check: one call fewer on the hot path.
+local refusable = has_idempotency or env_cap > 0 or org_cap > 0
+if refusable then
+  if redis.call('HEXISTS', entries, run) == 1 then
+    return { 'duplicate_run' }
+  end
+  if has_idempotency then
+    local winner = redis.call('GET', idempotency)
+    -- An index naming an entry that is gone is stale: the new run takes it over.
+    if winner and redis.call('HEXISTS', entries, winner) == 1 then
+      return { 'duplicate_idempotency', winner }
+    end
+  end
+  local full = over_capacity(depth, org_field, env_field, env_cap, org_cap, 0)
+  if full then
+    return full
   end
 end
-local full = over_capacity(depth, org_field, env_field, env_cap, org_cap, 0)
-if full then
-  return full
-end
 -- No state field while queued: an absent state means queued, which saves a field per waiting entry.
-redis.call('HSET', entries, run, entry_value(now_ms(), snapshot))
+if redis.call('HSETNX', entries, run, entry_value(now_ms(), snapshot)) == 0 then
+  return { 'duplicate_run' }
+end
 local length = redis.call('RPUSH', queue, run)
 if length == 1 then
   activate_env(orgs, org_envs, org, env)
