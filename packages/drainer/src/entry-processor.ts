@@ -112,7 +112,9 @@ async function acknowledge<Entry extends DrainEntry>(
     const result = await context.acks.ack(entry);
     if (result.outcome === "acked") {
       const timeInBufferMs = Math.max(0, context.clock() - entry.acceptedAt);
-      context.recorder.drained({ ...ref, timeInBufferMs, handlerDurationMs });
+      // Spelled out, not spread from `ref`: this runs once per drained entry.
+      const { orgId, envId, runId } = ref;
+      context.recorder.drained({ orgId, envId, runId, timeInBufferMs, handlerDurationMs });
     } else {
       context.recorder.degraded({ component: "drainer", reason: "ack_lease_lost", ...ref });
     }
