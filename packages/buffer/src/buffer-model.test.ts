@@ -304,8 +304,14 @@ async function check(model: Model, redis: RedisClient): Promise<void> {
     expect(await buffer.depth(address)).toBe(buffered.length);
     expect((await buffer.activeEnvs(address.orgId)).includes(address.envId)).toBe(queue.length > 0);
   }
+  const activeSet = await buffer.activeSet();
+  for (const [index, address] of ENVS.entries()) {
+    const listed = activeSet.get(address.orgId)?.includes(address.envId) ?? false;
+    expect(listed).toBe((model.queues[index]?.length ?? 0) > 0);
+  }
   for (const orgId of new Set(ENVS.map((env) => env.orgId))) {
     const active = ENVS.some((env, index) => env.orgId === orgId && (model.queues[index]?.length ?? 0) > 0);
+    expect(activeSet.has(orgId)).toBe(active);
     expect((await buffer.activeOrgs(buffer.keys.shardOf(orgId))).includes(orgId)).toBe(active);
     const buffered = [...model.entries.values()].filter(
       (entry) => ENVS[entry.env]?.orgId === orgId && model.buffered(entry),

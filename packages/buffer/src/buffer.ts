@@ -20,7 +20,7 @@ import {
   resetResolvedClaim,
 } from "./claims.js";
 import type { BufferEntryView, FailedEntryView, LeasedEntry } from "./entry-view.js";
-import { activeEnvs, activeOrgs, shards } from "./enumerate.js";
+import { activeEnvs, activeOrgs, activeSet, shards } from "./enumerate.js";
 import { type FailRequest, type FailResult, fail } from "./fail.js";
 import {
   type IdempotencyAddress,
@@ -154,6 +154,11 @@ export class MollifierBuffer {
   /** Envs of an org with entries ready to lease. */
   activeEnvs(orgId: string): Promise<string[]> {
     return activeEnvs(this.context, orgId);
+  }
+
+  /** Every org with entries ready to lease, with those envs. See {@link activeSet}. */
+  activeSet(): Promise<Map<string, string[]>> {
+    return activeSet(this.context);
   }
 
   /** One buffered entry. See {@link getEntry}. */

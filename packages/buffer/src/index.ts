@@ -50,7 +50,7 @@ export type {
   FailureKind,
   LeasedEntry,
 } from "./entry-view.js";
-export { activeEnvs, activeOrgs, shards } from "./enumerate.js";
+export { activeEnvs, activeOrgs, activeSet, shards } from "./enumerate.js";
 export {
   BufferConfigurationError,
   BufferError,

@@ -27,6 +27,17 @@ describe.each(redisTopologies)("enumeration and reads on $name", ({ test }) => {
     expect(await buffer.activeOrgs(buffer.keys.shardOf("org-a"))).toContain("org-a");
     expect(await buffer.activeEnvs("org-a")).toEqual(["e1", "e2"]);
     expect(await buffer.activeEnvs("org-c")).toEqual([]);
+    // The whole active set in one read, as the per-shard and per-org calls list it.
+    const active = await buffer.activeSet();
+    expect([...active.keys()].sort()).toEqual(["org-a", "org-b"]);
+    expect(active.get("org-a")).toEqual(["e1", "e2"]);
+    expect(active.get("org-b")).toEqual(["e1"]);
+    await buffer.lease({ orgId: "org-b", envId: "e1", count: 1 });
+    expect([...(await buffer.activeSet())]).toEqual([["org-a", ["e1", "e2"]]]);
+  });
+
+  test("an empty buffer has an empty active set", async ({ redis }) => {
+    expect((await new MollifierBuffer({ redis }).activeSet()).size).toBe(0);
   });
 
   test("depth counts entries in any state per env, org and shard", async ({ redis }) => {
