@@ -30,9 +30,12 @@ export function countingSource<Entry extends DrainEntry>(
     activeOrgs: (shard) => source.activeOrgs(shard),
     activeEnvs: (orgId) => source.activeEnvs(orgId),
   };
+  // Optional methods are forwarded only when the source has them, so the
+  // drainer takes the same paths as without the wrapper.
+  const activeSet = source.activeSet?.bind(source);
+  if (activeSet !== undefined) wrapped.activeSet = activeSet;
   const ackMany = source.ackMany?.bind(source);
   if (ackMany !== undefined) {
-    // Forwarded only when the source has it, so the drainer takes the same path as without the wrapper.
     Object.assign(wrapped, {
       async ackMany(entries: readonly Entry[]): Promise<readonly DrainAckResult[]> {
         const results = await ackMany(entries);

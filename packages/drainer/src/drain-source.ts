@@ -90,4 +90,10 @@ export interface DrainSource<Entry extends DrainEntry> {
   shards(): readonly number[];
   activeOrgs(shard: number): Promise<readonly string[]>;
   activeEnvs(orgId: string): Promise<readonly string[]>;
+  /**
+   * Optional: every active org with its active envs, as `shards()` →
+   * `activeOrgs` → `activeEnvs` would list them, read in one go. When present
+   * the drainer reads its scheduling rounds through it.
+   */
+  activeSet?(): Promise<ReadonlyMap<string, readonly string[]>>;
 }

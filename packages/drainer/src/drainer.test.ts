@@ -139,6 +139,30 @@ describe("Drainer (against a fake source)", () => {
     expect(recorder.events.drained).toHaveLength(3);
   });
 
+  test("a source with activeSet is enumerated through it, one call per scheduling round", async () => {
+    class ActiveSetSource extends FakeDrainSource {
+      activeSetCalls = 0;
+      async activeSet(): Promise<Map<string, string[]>> {
+        this.activeSetCalls += 1;
+        const active = new Map<string, string[]>();
+        for (const shard of this.shards()) {
+          for (const orgId of await this.activeOrgs(shard)) active.set(orgId, await this.activeEnvs(orgId));
+        }
+        return active;
+      }
+    }
+    const source = new ActiveSetSource();
+    source.add("org-a", "env-1", 15);
+    source.add("org-bb", "env-2", 15);
+    const { drainer } = drainerFor(source);
+    drainer.start();
+    await vi.waitFor(() => expect(source.acked).toHaveLength(30), { timeout: 10_000 });
+    await drainer.stop();
+    expect(source.activeSetCalls).toBeGreaterThan(0);
+    // Every enumeration went through activeSet (which itself lists each shard once).
+    expect(source.calls.enumerate).toBe(source.activeSetCalls * source.shards().length);
+  });
+
   test("a retryable handler error schedules a retry through the source, and the entry is handled again", async () => {
     const source = new FakeDrainSource();
     const [runId] = source.add("org", "env", 1);

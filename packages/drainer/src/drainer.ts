@@ -308,14 +308,19 @@ export class Drainer<Entry extends DrainEntry> {
   }
 
   private async refreshActive(): Promise<void> {
-    const source = this.options.source;
-    const orgLists = await Promise.all(source.shards().map((shard) => source.activeOrgs(shard)));
-    const orgs = [...new Set(orgLists.flat())];
-    const envLists = await Promise.all(orgs.map((orgId) => source.activeEnvs(orgId)));
-    this.scheduler.update(new Map(orgs.map((orgId, index) => [orgId, envLists[index] ?? []])));
+    this.scheduler.update(await this.readActiveSet());
     this.refreshRequested = false;
     this.refreshed = true;
     this.leasedSinceRefresh = 0;
+  }
+
+  private async readActiveSet(): Promise<ReadonlyMap<string, readonly string[]>> {
+    const source = this.options.source;
+    if (source.activeSet !== undefined) return source.activeSet();
+    const orgLists = await Promise.all(source.shards().map((shard) => source.activeOrgs(shard)));
+    const orgs = [...new Set(orgLists.flat())];
+    const envLists = await Promise.all(orgs.map((orgId) => source.activeEnvs(orgId)));
+    return new Map(orgs.map((orgId, index) => [orgId, envLists[index] ?? []]));
   }
 
   private launch(entry: Entry): void {
