@@ -21,21 +21,29 @@ local results = {}
 if #ARGV < 3 then
   return results
 end
--- Each run's lease token and `:mutated` marker, read in one call.
+-- Each run's lease token and `:mutated` marker, and its lease-set score, read in two calls.
 local marker_fields = {}
+local members = {}
 for index = 3, #ARGV, 3 do
   marker_fields[#marker_fields + 1] = ARGV[index] .. ':lease'
   marker_fields[#marker_fields + 1] = ARGV[index] .. ':mutated'
+  members[#members + 1] = ARGV[index + 1]
 end
 local markers = redis.call('HMGET', entries, unpack(marker_fields))
+local scores = redis.call('ZMSCORE', leases, unpack(members))
 local doomed = {}
+local released = {}
+local seen = {}
 local acked = 0
-for position = 1, #markers / 2 do
+for position = 1, #members do
   local index = position * 3
   local run = ARGV[index]
-  -- The token check and the lease-set removal are what `ack` does; ZREM answering 0 also
-  -- catches a run listed twice in one call, so only one of them counts as acked.
-  if markers[position * 2 - 1] == ARGV[index + 2] and redis.call('ZREM', leases, ARGV[index + 1]) == 1 then
+  local member = members[position]
+  -- What `ack` checks: the token matches and the lease is still in the lease set. A run
+  -- listed twice in one call is acked once; `seen` stands in for ZREM answering 0.
+  if markers[position * 2 - 1] == ARGV[index + 2] and scores[position] and not seen[member] then
+    seen[member] = true
+    released[#released + 1] = member
     acked = acked + 1
     results[position] = 'acked'
     append_entry_fields(doomed, run, markers[position * 2] ~= false)
@@ -46,6 +54,9 @@ for position = 1, #markers / 2 do
   else
     results[position] = 'lease_lost'
   end
+end
+if #released > 0 then
+  redis.call('ZREM', leases, unpack(released))
 end
 if #doomed > 0 then
   redis.call('HDEL', entries, unpack(doomed))
