@@ -163,6 +163,35 @@ describe("Drainer (against a fake source)", () => {
     expect(source.calls.enumerate).toBe(source.activeSetCalls * source.shards().length);
   });
 
+  test("leasing goes on from the round in progress while the next round's active set is read", async () => {
+    class SlowEnumeration extends FakeDrainSource {
+      gate: Promise<void> | undefined;
+      override async activeOrgs(shard: number): Promise<string[]> {
+        if (this.gate !== undefined) await this.gate;
+        return super.activeOrgs(shard);
+      }
+    }
+    const source = new SlowEnumeration();
+    source.add("org-a", "env-1", 100);
+    source.add("org-bb", "env-1", 100);
+    const enumeration = deferred();
+    let handled = 0;
+    const { drainer } = drainerFor(source, {
+      concurrency: 4,
+      quantum: 2,
+      handler: async () => {
+        handled += 1;
+        // From here on every re-read of the active set hangs.
+        if (handled === 10) source.gate = enumeration.promise;
+      },
+    });
+    drainer.start();
+    // Both orgs were read before the gate closed: they drain to the end regardless.
+    await vi.waitFor(() => expect(source.acked).toHaveLength(200), { timeout: 10_000 });
+    enumeration.resolve();
+    await drainer.stop();
+  });
+
   test("a retryable handler error schedules a retry through the source, and the entry is handled again", async () => {
     const source = new FakeDrainSource();
     const [runId] = source.add("org", "env", 1);

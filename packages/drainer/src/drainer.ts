@@ -62,6 +62,7 @@ export class Drainer<Entry extends DrainEntry> {
   private refreshRequested = true;
   private leasedSinceRefresh = 0;
   private refreshed = false;
+  private refreshing: Promise<void> | undefined;
 
   constructor(options: DrainerOptions<Entry>) {
     this.options = resolveDrainerOptions(options);
@@ -167,6 +168,7 @@ export class Drainer<Entry extends DrainEntry> {
     });
     const drained = (async () => {
       await this.loops;
+      await this.refreshing;
       // Leases still on the wire launch their entries; those are waited for too.
       // Finished handlers may still have acks queued for the next batch: send them now.
       while (this.inFlightWork.size > 0 || this.pendingLeases.size > 0 || this.acknowledging.size > 0) {
@@ -225,16 +227,14 @@ export class Drainer<Entry extends DrainEntry> {
     const roundDue =
       this.scheduler.needsRefresh && (this.scheduler.isEmpty || this.leasedSinceRefresh >= this.concurrency);
     if (this.refreshRequested || roundDue) {
-      if (this.pendingLeases.size > 0) {
-        // Let outstanding leases report what they took before judging the round.
-        await Promise.race(this.pendingLeases);
+      if (!this.refreshRequested && !this.scheduler.isEmpty) {
+        // The next round is read while this one keeps being served, so the
+        // pool does not run dry at every round's end.
+        this.refreshInBackground();
+      } else {
+        await this.refreshBeforeLeasing();
         return;
       }
-      // A whole round that leased nothing means nothing is ready: sleep before asking again.
-      if (this.refreshed && this.leasedSinceRefresh === 0) await this.wake.sleep(this.options.idleDelayMs);
-      if (!this.running) return;
-      await this.refreshActive();
-      return;
     }
     let grant = this.scheduler.next(Math.min(free, MAX_LEASE_BATCH));
     if (grant === undefined) return;
@@ -305,6 +305,37 @@ export class Drainer<Entry extends DrainEntry> {
     } finally {
       this.reservedSlots -= grant.count;
     }
+  }
+
+  /** Nothing left to grant (or a refresh was asked for): read the active set before leasing again. */
+  private async refreshBeforeLeasing(): Promise<void> {
+    if (this.refreshing !== undefined) {
+      await this.refreshing;
+      return;
+    }
+    if (this.pendingLeases.size > 0) {
+      // Let outstanding leases report what they took before judging the round.
+      await Promise.race(this.pendingLeases);
+      return;
+    }
+    // A whole round that leased nothing means nothing is ready: sleep before asking again.
+    if (this.refreshed && this.leasedSinceRefresh === 0) await this.wake.sleep(this.options.idleDelayMs);
+    if (!this.running) return;
+    await this.refreshActive();
+  }
+
+  private refreshInBackground(): void {
+    if (this.refreshing !== undefined) return;
+    this.refreshing = this.refreshActive()
+      .catch((error: unknown) => {
+        this.refreshRequested = true;
+        // Surfaced by the dispatcher, which reports it and backs off.
+        this.leaseFailures.push({ error });
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+        this.slotFreed.wake();
+      });
   }
 
   private async refreshActive(): Promise<void> {
