@@ -48,7 +48,7 @@ export interface DrainerOptions<Entry extends DrainEntry> {
   /**
    * Most handlers running at once in this process; the ceiling when
    * `adaptive` is on. A finished handler's slot is reused before its ack is
-   * answered, with at most as many acks again unanswered.
+   * answered, with at most twice as many acks unanswered.
    * @default 10
    */
   concurrency?: number;

@@ -21,7 +21,9 @@ type DrainerState = "idle" | "running" | "stopping";
 /** Most entries asked of one `lease` call (the buffer's own cap). */
 const MAX_LEASE_BATCH = 1_000;
 /** Most `lease` calls one process has outstanding at once. */
-const MAX_PARALLEL_LEASES = 4;
+const MAX_PARALLEL_LEASES = 8;
+/** Unanswered acks, in pools of `concurrency`, past which the dispatcher stops leasing. */
+const MAX_UNANSWERED_ACK_POOLS = 2;
 
 /**
  * Drains a lease-based source into a handler: a continuous pool of at most
@@ -267,10 +269,10 @@ export class Drainer<Entry extends DrainEntry> {
   // rather than one slot at a time: one script call then leases a batch.
   // Not a tick barrier: a slow handler holds only its own slot. A handler's
   // slot is free once it returns, before its ack is answered, so a slot costs
-  // one round trip (the lease) rather than two; acks that lag by a whole
-  // pool's worth hold leasing back.
+  // one round trip (the lease) rather than two; acks that lag by two whole
+  // pools' worth hold leasing back.
   private enoughFreeSlots(): boolean {
-    if (this.acknowledging.size >= this.concurrency) return false;
+    if (this.acknowledging.size >= MAX_UNANSWERED_ACK_POOLS * this.concurrency) return false;
     const busy = this.inFlightWork.size + this.reservedSlots;
     const minimumBatch = busy === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
     return this.concurrency - busy >= minimumBatch;
