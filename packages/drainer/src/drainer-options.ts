@@ -7,7 +7,7 @@ import { DEFAULT_QUANTUM } from "./fair-scheduler.js";
 import { LoopBackoff, type LoopBackoffOptions } from "./loop-backoff.js";
 import type { RateLimitResult } from "./rate-limiter.js";
 
-/** Default entries leased-but-unfinished per process. */
+/** Default handlers running at once per process. */
 export const DEFAULT_CONCURRENCY = 10;
 /** Default lease length asked of the source. */
 export const DEFAULT_LEASE_MS = 30_000;
