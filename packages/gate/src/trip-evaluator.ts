@@ -150,10 +150,17 @@ export class RedisTripEvaluator implements TripEvaluator {
     const [code = -1, count = 0, backlog = 0, holdRemainingMs = 0] = integers(reply, 4, "env-trip");
     const outcome = ENV_OUTCOMES[code];
     if (outcome === undefined) throw new GateError("UNEXPECTED_REPLY", `env-trip answered code ${code}`);
-    const figures = { count, threshold: this.#threshold, windowMs: this.#windowMs, holdRemainingMs, backlog };
-    if (outcome !== "under_budget" || this.#globalThreshold === undefined) {
-      return { outcome, tripped: outcome !== "under_budget", ...figures };
-    }
+    // Built field by field, not spread: this is the gate's hot path.
+    const evaluation: TripEvaluation = {
+      outcome,
+      tripped: outcome !== "under_budget",
+      count,
+      threshold: this.#threshold,
+      windowMs: this.#windowMs,
+      holdRemainingMs,
+      backlog,
+    };
+    if (outcome !== "under_budget" || this.#globalThreshold === undefined) return evaluation;
     const globalReply = await runLuaScript(this.#redis, globalTripScript, this.#globalKey, [
       now,
       this.#windowMs,
@@ -167,8 +174,8 @@ export class RedisTripEvaluator implements TripEvaluator {
     }
     const global = { count: globalCount, threshold: this.#globalThreshold, holdRemainingMs: globalHold };
     return globalCode === 0
-      ? { outcome: "under_budget", tripped: false, ...figures, global }
-      : { outcome: "global_rate", tripped: true, ...figures, global };
+      ? { ...evaluation, global }
+      : { ...evaluation, outcome: "global_rate", tripped: true, global };
   }
 
   #envScriptKeys(orgId: string, envId: string): EnvScriptKeys {
