@@ -14,6 +14,7 @@ import { type DrainGrant, FairScheduler } from "./fair-scheduler.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { LoopBackoff } from "./loop-backoff.js";
 import { runMaintenance } from "./maintenance-loop.js";
+import { RoundRefresh } from "./round-refresh.js";
 import { WakeSignal } from "./wake-signal.js";
 
 type DrainerState = "idle" | "running" | "stopping";
@@ -48,6 +49,7 @@ export class Drainer<Entry extends DrainEntry> {
   private readonly acks: AckBatcher<Entry>;
   private readonly leases: LeaseKeeper<Entry>;
   private readonly scheduler: FairScheduler;
+  private readonly refresh: RoundRefresh<Entry>;
   private readonly adaptive: AdaptiveConcurrency | undefined;
   private readonly recorder: MollifierRecorder;
   private readonly wake = new WakeSignal();
@@ -61,16 +63,13 @@ export class Drainer<Entry extends DrainEntry> {
   private currentState: DrainerState = "idle";
   private loops: Promise<void> | undefined;
   private stopping: Promise<DrainerStopResult> | undefined;
-  private refreshRequested = true;
-  private leasedSinceRefresh = 0;
-  private refreshed = false;
-  private refreshing: Promise<void> | undefined;
 
   constructor(options: DrainerOptions<Entry>) {
     this.options = resolveDrainerOptions(options);
     const { clock, recorder } = this.options;
     this.recorder = recorder;
     this.scheduler = new FairScheduler({ quantum: this.options.quantum, orgWeights: options.orgWeights });
+    this.refresh = new RoundRefresh(options.source, this.scheduler);
     this.adaptive =
       options.adaptive === undefined || options.adaptive === false
         ? undefined
@@ -124,8 +123,7 @@ export class Drainer<Entry extends DrainEntry> {
     this.wake.open();
     this.slotFreed.open();
     this.leases.resume();
-    this.refreshRequested = true;
-    this.refreshed = false;
+    this.refresh.reset();
     this.leaseFailures.length = 0;
     this.reportLimits();
     const maintenance = runMaintenance({
@@ -136,9 +134,7 @@ export class Drainer<Entry extends DrainEntry> {
       backoff: this.options.backoff,
       wake: this.wake,
       running: () => this.running,
-      onReady: () => {
-        this.refreshRequested = true;
-      },
+      onReady: () => this.refresh.request(),
     });
     this.loops = Promise.all([this.dispatchLoop(), maintenance]).then(() => undefined);
   }
@@ -170,7 +166,7 @@ export class Drainer<Entry extends DrainEntry> {
     });
     const drained = (async () => {
       await this.loops;
-      await this.refreshing;
+      await this.refresh.pending;
       // Leases still on the wire launch their entries; those are waited for too.
       // Finished handlers may still have acks queued for the next batch: send them now.
       while (this.inFlightWork.size > 0 || this.pendingLeases.size > 0 || this.acknowledging.size > 0) {
@@ -206,7 +202,7 @@ export class Drainer<Entry extends DrainEntry> {
         await this.dispatchOnce();
         backoff.succeeded();
       } catch (error) {
-        this.refreshRequested = true;
+        this.refresh.request();
         this.recorder.degraded({ component: "drainer", reason: "loop_error", error });
         await this.wake.sleep(backoff.failed());
       }
@@ -222,17 +218,15 @@ export class Drainer<Entry extends DrainEntry> {
       await this.slotFreed.sleep(this.options.idleDelayMs);
       return;
     }
-    // The active set is re-read at a round's end, but no more often than once
-    // per `concurrency` entries leased, so a single busy org does not pay a
-    // full enumeration every quantum; a light org still waits at most about
-    // max(quantum, concurrency) + concurrency handler slots.
-    const roundDue =
-      this.scheduler.needsRefresh && (this.scheduler.isEmpty || this.leasedSinceRefresh >= this.concurrency);
-    if (this.refreshRequested || roundDue) {
-      if (!this.refreshRequested && !this.scheduler.isEmpty) {
+    if (this.refresh.due(this.concurrency)) {
+      if (!this.refresh.mustWait && !this.scheduler.isEmpty) {
         // The next round is read while this one keeps being served, so the
         // pool does not run dry at every round's end.
-        this.refreshInBackground();
+        this.refresh.inBackground(
+          // Surfaced by the dispatcher, which reports it and backs off.
+          (error) => this.leaseFailures.push({ error }),
+          () => this.slotFreed.wake(),
+        );
       } else {
         await this.refreshBeforeLeasing();
         return;
@@ -287,7 +281,7 @@ export class Drainer<Entry extends DrainEntry> {
         leaseMs: this.options.leaseMs,
       });
       this.scheduler.complete(grant, entries.length + invalid.length);
-      this.leasedSinceRefresh += entries.length + invalid.length;
+      this.refresh.leased(entries.length + invalid.length);
       for (const rejected of invalid) {
         this.recorder.failed({
           orgId: grant.orgId,
@@ -301,7 +295,7 @@ export class Drainer<Entry extends DrainEntry> {
       for (const entry of entries) this.launch(entry);
     } catch (error) {
       this.scheduler.refund(grant, grant.count);
-      this.refreshRequested = true;
+      this.refresh.request();
       // Surfaced by the dispatcher, which reports it and backs off.
       this.leaseFailures.push({ error });
     } finally {
@@ -309,51 +303,19 @@ export class Drainer<Entry extends DrainEntry> {
     }
   }
 
-  /** Nothing left to grant (or a refresh was asked for): read the active set before leasing again. */
+  /** Nothing left to grant (or a read was asked for): read the active set before leasing again. */
   private async refreshBeforeLeasing(): Promise<void> {
-    if (this.refreshing !== undefined) {
-      await this.refreshing;
-      return;
-    }
-    if (this.pendingLeases.size > 0) {
+    if (this.refresh.pending === undefined && this.pendingLeases.size > 0) {
       // Let outstanding leases report what they took before judging the round.
       await Promise.race(this.pendingLeases);
       return;
     }
     // A whole round that leased nothing means nothing is ready: sleep before asking again.
-    if (this.refreshed && this.leasedSinceRefresh === 0) await this.wake.sleep(this.options.idleDelayMs);
+    if (this.refresh.pending === undefined && this.refresh.idle) {
+      await this.wake.sleep(this.options.idleDelayMs);
+    }
     if (!this.running) return;
-    await this.refreshActive();
-  }
-
-  private refreshInBackground(): void {
-    if (this.refreshing !== undefined) return;
-    this.refreshing = this.refreshActive()
-      .catch((error: unknown) => {
-        this.refreshRequested = true;
-        // Surfaced by the dispatcher, which reports it and backs off.
-        this.leaseFailures.push({ error });
-      })
-      .finally(() => {
-        this.refreshing = undefined;
-        this.slotFreed.wake();
-      });
-  }
-
-  private async refreshActive(): Promise<void> {
-    this.scheduler.update(await this.readActiveSet());
-    this.refreshRequested = false;
-    this.refreshed = true;
-    this.leasedSinceRefresh = 0;
-  }
-
-  private async readActiveSet(): Promise<ReadonlyMap<string, readonly string[]>> {
-    const source = this.options.source;
-    if (source.activeSet !== undefined) return source.activeSet();
-    const orgLists = await Promise.all(source.shards().map((shard) => source.activeOrgs(shard)));
-    const orgs = [...new Set(orgLists.flat())];
-    const envLists = await Promise.all(orgs.map((orgId) => source.activeEnvs(orgId)));
-    return new Map(orgs.map((orgId, index) => [orgId, envLists[index] ?? []]));
+    await this.refresh.now();
   }
 
   private launch(entry: Entry): void {

@@ -1,0 +1,101 @@
+import type { DrainEntry, DrainSource } from "./drain-source.js";
+import type { FairScheduler } from "./fair-scheduler.js";
+
+/** Every active org of `source` with its active envs, through `activeSet` when the source has it. */
+export async function readActiveSet<Entry extends DrainEntry>(
+  source: DrainSource<Entry>,
+): Promise<ReadonlyMap<string, readonly string[]>> {
+  if (source.activeSet !== undefined) return source.activeSet();
+  const orgLists = await Promise.all(source.shards().map((shard) => source.activeOrgs(shard)));
+  const orgs = [...new Set(orgLists.flat())];
+  const envLists = await Promise.all(orgs.map((orgId) => source.activeEnvs(orgId)));
+  return new Map(orgs.map((orgId, index) => [orgId, envLists[index] ?? []]));
+}
+
+/**
+ * When the drainer re-reads its source's active set into the fair scheduler,
+ * and the reads themselves: at most one at a time, inline or beside the
+ * dispatcher.
+ */
+export class RoundRefresh<Entry extends DrainEntry> {
+  private requested = true;
+  private refreshed = false;
+  private leasedSince = 0;
+  private reading: Promise<void> | undefined;
+
+  constructor(
+    private readonly source: DrainSource<Entry>,
+    private readonly scheduler: FairScheduler,
+  ) {}
+
+  /** Forgets the last read, for a drainer that starts again: the next grant waits for a fresh one. */
+  reset(): void {
+    this.requested = true;
+    this.refreshed = false;
+  }
+
+  /** Asks for a read before the next grant (after an error, or when entries became ready). */
+  request(): void {
+    this.requested = true;
+  }
+
+  /** Counts entries a lease took since the last read. */
+  leased(count: number): void {
+    this.leasedSince += count;
+  }
+
+  /** A read was asked for: no grant until it is done. */
+  get mustWait(): boolean {
+    return this.requested;
+  }
+
+  /**
+   * A read is due at a round's end, but no more often than once per
+   * `concurrency` entries leased, so a single busy org does not pay a full
+   * enumeration every quantum; a light org still waits at most about
+   * max(quantum, concurrency) + concurrency handler slots.
+   */
+  due(concurrency: number): boolean {
+    return (
+      this.requested ||
+      (this.scheduler.needsRefresh && (this.scheduler.isEmpty || this.leasedSince >= concurrency))
+    );
+  }
+
+  /** The last whole round leased nothing: nothing is ready. */
+  get idle(): boolean {
+    return this.refreshed && this.leasedSince === 0;
+  }
+
+  /** The read on the wire, if any. */
+  get pending(): Promise<void> | undefined {
+    return this.reading;
+  }
+
+  /** Reads now and waits for it (or for the read already on the wire). */
+  async now(): Promise<void> {
+    if (this.reading !== undefined) return this.reading;
+    await this.read();
+  }
+
+  /** Starts a read beside the dispatcher unless one is on the wire; `onError` gets its failure. */
+  inBackground(onError: (error: unknown) => void, onDone: () => void): void {
+    if (this.reading !== undefined) return;
+    this.reading = this.read()
+      .catch((error: unknown) => {
+        this.requested = true;
+        onError(error);
+      })
+      .finally(() => {
+        this.reading = undefined;
+        onDone();
+      });
+  }
+
+  private async read(): Promise<void> {
+    this.scheduler.update(await readActiveSet(this.source));
+    this.requested = false;
+    this.refreshed = true;
+    this.leasedSince = 0;
+  }
+}
