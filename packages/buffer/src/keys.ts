@@ -86,7 +86,8 @@ export function encodeSegment(value: string, segmentName = "id"): string {
 
 /** Inverse of {@link encodeSegment}. */
 export function decodeSegment(encoded: string): string {
-  return decodeURIComponent(encoded);
+  // Only encoded bytes carry a `%`; a plain id (the common case) comes back as it is.
+  return encoded.includes("%") ? decodeURIComponent(encoded) : encoded;
 }
 
 /** FNV-1a, 32 bit, over the UTF-8 bytes of `value`. */
