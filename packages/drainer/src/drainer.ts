@@ -319,27 +319,33 @@ export class Drainer<Entry extends DrainEntry> {
   }
 
   private launch(entry: Entry): void {
-    const work = processEntry(entry, this.processor)
-      .then(({ sample, acknowledged }) => {
+    const settled = () => {
+      this.inFlightWork.delete(work);
+      // Waking the dispatcher for a slot it would not lease into yet only
+      // makes it sleep again; a lease finishing wakes it regardless.
+      if (this.enoughFreeSlots()) this.slotFreed.wake();
+    };
+    // One reaction for both outcomes rather than a then/catch/finally chain:
+    // this runs once per entry. processEntry settles every source error
+    // itself; only a recorder that breaks its never-throw contract makes it
+    // reject, and that must not crash the process.
+    const work: Promise<void> = processEntry(entry, this.processor).then(({ sample, acknowledged }) => {
+      try {
         if (acknowledged !== undefined) this.trackAck(acknowledged);
         const changed = this.adaptive?.record(sample);
         if (changed !== undefined) this.reportLimits();
-      })
-      // processEntry settles every source error itself; only a recorder that
-      // breaks its never-throw contract lands here, and it must not crash the process.
-      .catch(() => undefined)
-      .finally(() => {
-        this.inFlightWork.delete(work);
-        // Waking the dispatcher for a slot it would not lease into yet only
-        // makes it sleep again; a lease finishing wakes it regardless.
-        if (this.enoughFreeSlots()) this.slotFreed.wake();
-      });
+      } catch {
+        // A recorder that throws here broke its contract; the entry is settled regardless.
+      }
+      settled();
+    }, settled);
     this.inFlightWork.add(work);
   }
 
   private trackAck(acknowledged: Promise<void>): void {
     this.acknowledging.add(acknowledged);
-    void acknowledged.finally(() => {
+    // `acknowledged` never rejects, so a plain reaction suffices.
+    void acknowledged.then(() => {
       this.acknowledging.delete(acknowledged);
       if (this.enoughFreeSlots()) this.slotFreed.wake();
     });

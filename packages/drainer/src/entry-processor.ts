@@ -2,7 +2,7 @@ import type { MollifierRecorder, RunRef } from "@mollifier/telemetry";
 import type { AckBatcher } from "./ack-batcher.js";
 import type { HandlerSample } from "./adaptive-concurrency.js";
 import type { DrainEntry, DrainFailureKind, DrainSource } from "./drain-source.js";
-import type { LeaseKeeper } from "./lease-keeper.js";
+import type { HeldLease, LeaseKeeper } from "./lease-keeper.js";
 
 /** What the drainer passes to a handler besides the entry. */
 export interface DrainHandlerContext {
@@ -53,6 +53,16 @@ export interface ProcessedEntry {
 
 const MAX_ERROR_TEXT = 2_000;
 
+// A class with the getter on its prototype, so a handler's context costs one
+// small object; the signal (an AbortController) is made only for handlers that read it.
+class HandlerContext implements DrainHandlerContext {
+  constructor(private readonly lease: HeldLease<DrainEntry>) {}
+
+  get signal(): AbortSignal {
+    return this.lease.signal;
+  }
+}
+
 /** An error as the short text stored with a retried or failed entry. */
 export function describeError(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -75,17 +85,13 @@ export async function processEntry<Entry extends DrainEntry>(
   const started = context.clock();
   let failure: { error: unknown } | undefined;
   try {
-    // A getter, so the signal (an AbortController) is made only for handlers that read it.
-    await context.handler(leased, {
-      get signal() {
-        return lease.signal;
-      },
-    });
+    await context.handler(leased, new HandlerContext(lease));
   } catch (error) {
     failure = { error };
   }
   const handlerDurationMs = Math.max(0, context.clock() - started);
-  const entry = await context.leases.release(lease);
+  const released = context.leases.release(lease);
+  const entry = released instanceof Promise ? await released : released;
   const ref: RunRef = { orgId: entry.orgId, envId: entry.envId, runId: entry.runId };
 
   if (failure === undefined) {

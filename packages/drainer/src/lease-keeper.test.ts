@@ -113,7 +113,7 @@ describe("LeaseKeeper", () => {
     const lease = keeper.hold(entry);
     await advance(source, INTERVAL_MS);
     let released: FakeEntry | undefined;
-    const releasing = keeper.release(lease).then((value) => {
+    const releasing = Promise.resolve(keeper.release(lease)).then((value) => {
       released = value;
     });
     await vi.advanceTimersByTimeAsync(0);

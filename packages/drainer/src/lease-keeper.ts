@@ -88,14 +88,18 @@ export class LeaseKeeper<Entry extends DrainEntry> {
     return lease;
   }
 
-  /** Stops keeping a lease; resolves with the entry (latest deadline) once an extension in progress has settled. */
-  async release(handle: HeldLease<Entry>): Promise<Entry> {
+  /**
+   * Stops keeping a lease and answers the entry with its latest deadline: at
+   * once, or once an extension on the wire has settled (most releases have
+   * none, so they cost no promise).
+   */
+  release(handle: HeldLease<Entry>): Entry | Promise<Entry> {
     const lease = this.find(handle);
     lease.released = true;
     this.held.delete(lease);
     if (this.held.size === 0) this.clearTimer();
-    if (lease.extending !== undefined) await lease.extending;
-    return lease.entry;
+    if (lease.extending === undefined) return lease.entry;
+    return lease.extending.then(() => lease.entry);
   }
 
   /** Stops extending every lease and aborts their handlers' signals; later holds start aborted. */
