@@ -329,10 +329,10 @@ export class Drainer<Entry extends DrainEntry> {
     // this runs once per entry. processEntry settles every source error
     // itself; only a recorder that breaks its never-throw contract makes it
     // reject, and that must not crash the process.
-    const work: Promise<void> = processEntry(entry, this.processor).then(({ sample, acknowledged }) => {
+    const work: Promise<void> = processEntry(entry, this.processor).then((processed) => {
       try {
-        if (acknowledged !== undefined) this.trackAck(acknowledged);
-        const changed = this.adaptive?.record(sample);
+        if (processed.acknowledged !== undefined) this.trackAck(processed.acknowledged);
+        const changed = this.adaptive?.record(processed);
         if (changed !== undefined) this.reportLimits();
       } catch {
         // A recorder that throws here broke its contract; the entry is settled regardless.

@@ -40,10 +40,11 @@ export interface EntryProcessorContext<Entry extends DrainEntry> {
   readonly leases: LeaseKeeper<Entry>;
 }
 
-/** What {@link processEntry} answers once the handler is done. */
-export interface ProcessedEntry {
-  /** The handler's figures, for adaptive concurrency. */
-  readonly sample: HandlerSample;
+/**
+ * What {@link processEntry} answers once the handler is done: the handler's
+ * figures (for adaptive concurrency) and, after a success, the pending ack.
+ */
+export interface ProcessedEntry extends HandlerSample {
   /**
    * After a success: settles once the ack is answered and recorded (never
    * rejects). The handler's slot can be reused before then.
@@ -92,17 +93,18 @@ export async function processEntry<Entry extends DrainEntry>(
   const handlerDurationMs = Math.max(0, context.clock() - started);
   const released = context.leases.release(lease);
   const entry = released instanceof Promise ? await released : released;
-  const ref: RunRef = { orgId: entry.orgId, envId: entry.envId, runId: entry.runId };
 
   if (failure === undefined) {
     return {
-      sample: { durationMs: handlerDurationMs, failed: false },
-      acknowledged: acknowledge(entry, ref, handlerDurationMs, context),
+      durationMs: handlerDurationMs,
+      failed: false,
+      acknowledged: acknowledge(entry, handlerDurationMs, context),
     };
   }
+  const ref: RunRef = { orgId: entry.orgId, envId: entry.envId, runId: entry.runId };
   const retryable = safePredicate(context, failure.error, entry);
   await settleFailure(entry, ref, failure.error, retryable, context);
-  return { sample: { durationMs: handlerDurationMs, failed: retryable } };
+  return { durationMs: handlerDurationMs, failed: retryable };
 }
 
 // The handler succeeded: whatever happens to the ack, this is not a handler
@@ -110,22 +112,21 @@ export async function processEntry<Entry extends DrainEntry>(
 // handler's idempotency absorbs the second delivery.
 async function acknowledge<Entry extends DrainEntry>(
   entry: Entry,
-  ref: RunRef,
   handlerDurationMs: number,
   context: EntryProcessorContext<Entry>,
 ): Promise<void> {
+  // Fields spelled out rather than spread from a shared reference: this runs once per drained entry.
+  const { orgId, envId, runId } = entry;
   try {
     const result = await context.acks.ack(entry);
     if (result.outcome === "acked") {
       const timeInBufferMs = Math.max(0, context.clock() - entry.acceptedAt);
-      // Spelled out, not spread from `ref`: this runs once per drained entry.
-      const { orgId, envId, runId } = ref;
       context.recorder.drained({ orgId, envId, runId, timeInBufferMs, handlerDurationMs });
     } else {
-      context.recorder.degraded({ component: "drainer", reason: "ack_lease_lost", ...ref });
+      context.recorder.degraded({ component: "drainer", reason: "ack_lease_lost", orgId, envId, runId });
     }
   } catch (error) {
-    context.recorder.degraded({ component: "drainer", reason: "ack_failed", error, ...ref });
+    context.recorder.degraded({ component: "drainer", reason: "ack_failed", error, orgId, envId, runId });
   }
 }
 
