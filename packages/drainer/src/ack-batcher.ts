@@ -3,35 +3,73 @@ import type { DrainAckResult, DrainEntry, DrainSource } from "./drain-source.js"
 /** Most entries one coalesced `ackMany` call carries. */
 export const MAX_ACK_BATCH = 500;
 
+/** An ack waiting for its answer, with what the answer is recorded with. */
+export interface PendingAck<Entry extends DrainEntry> {
+  readonly entry: Entry;
+  /** How long the entry's handler ran, ms. */
+  readonly handlerDurationMs: number;
+}
+
+/**
+ * Called once per ack: with its result, or with the error of the call that
+ * carried it (the entry stays leased; the reaper returns it).
+ */
+export type AckSettled<Entry extends DrainEntry> = (
+  ack: PendingAck<Entry>,
+  result: DrainAckResult | undefined,
+  error?: unknown,
+) => void;
+
 /**
  * Coalesces the acks of entries whose handlers finished close together into
  * `ackMany` calls. An ack is queued and sent on the next turn of the event
  * loop (`setImmediate`), or at once when {@link MAX_ACK_BATCH} are queued, so
  * no ack waits longer than the current turn. A source without `ackMany` gets
- * one `ack` per entry, sent at once.
+ * one `ack` per entry, sent at once. Every answer goes to one `onSettled`
+ * callback: no promise per entry.
  */
 export class AckBatcher<Entry extends DrainEntry> {
-  private queued: Array<{
-    readonly entry: Entry;
-    readonly resolve: (result: DrainAckResult) => void;
-    readonly reject: (error: unknown) => void;
-  }> = [];
+  private queued: Array<PendingAck<Entry>> = [];
+  private unanswered = 0;
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   private readonly sending = new Set<Promise<void>>();
 
-  constructor(private readonly source: DrainSource<Entry>) {}
+  constructor(
+    private readonly source: DrainSource<Entry>,
+    private readonly onSettled: AckSettled<Entry>,
+  ) {}
 
-  /** Acknowledges one entry; rejects when the source call fails. */
-  ack(entry: Entry): Promise<DrainAckResult> {
-    if (this.source.ackMany === undefined) return this.source.ack(entry);
-    return new Promise<DrainAckResult>((resolve, reject) => {
-      this.queued.push({ entry, resolve, reject });
-      if (this.queued.length >= MAX_ACK_BATCH) this.send();
-      else this.scheduled ??= setImmediate(() => this.send());
-    });
+  /** Acks queued or on the wire, not answered yet. */
+  get pending(): number {
+    return this.unanswered;
   }
 
-  /** Sends every queued ack now and resolves once every ack call sent so far has settled. */
+  /** Acknowledges one entry; its answer goes to `onSettled`. */
+  ack(ack: PendingAck<Entry>): void {
+    this.unanswered += 1;
+    if (this.source.ackMany === undefined) {
+      let answer: Promise<DrainAckResult>;
+      try {
+        answer = this.source.ack(ack.entry);
+      } catch (error) {
+        // A source that throws instead of rejecting is settled all the same.
+        this.settle(ack, undefined, error);
+        return;
+      }
+      this.track(
+        answer.then(
+          (result) => this.settle(ack, result),
+          (error: unknown) => this.settle(ack, undefined, error),
+        ),
+      );
+      return;
+    }
+    this.queued.push(ack);
+    if (this.queued.length >= MAX_ACK_BATCH) this.send();
+    else this.scheduled ??= setImmediate(() => this.send());
+  }
+
+  /** Sends every queued ack now and resolves once every ack sent so far is answered and settled. */
   async flush(): Promise<void> {
     this.send();
     while (this.sending.size > 0) await Promise.all(this.sending);
@@ -45,30 +83,47 @@ export class AckBatcher<Entry extends DrainEntry> {
     const batch = this.queued;
     if (batch.length === 0) return;
     this.queued = [];
-    const sending: Promise<void> = this.sendBatch(batch).finally(() => {
-      this.sending.delete(sending);
-    });
-    this.sending.add(sending);
+    this.track(this.sendBatch(batch));
   }
 
-  private async sendBatch(batch: AckBatcher<Entry>["queued"]): Promise<void> {
+  private track(sending: Promise<void>): void {
+    const tracked: Promise<void> = sending.then(() => {
+      this.sending.delete(tracked);
+    });
+    this.sending.add(tracked);
+  }
+
+  private settle(ack: PendingAck<Entry>, result: DrainAckResult | undefined, error?: unknown): void {
+    this.unanswered -= 1;
+    try {
+      this.onSettled(ack, result, error);
+    } catch {
+      // `onSettled` records the answer; a recorder that breaks its never-throw
+      // contract must not leave the rest of a batch unsettled.
+    }
+  }
+
+  private async sendBatch(batch: ReadonlyArray<PendingAck<Entry>>): Promise<void> {
+    let results: readonly DrainAckResult[];
     try {
       const ackMany = this.source.ackMany;
       if (ackMany === undefined) throw new Error("the source lost its ackMany method");
-      const results = await ackMany.call(
+      results = await ackMany.call(
         this.source,
         batch.map((item) => item.entry),
       );
       if (results.length !== batch.length) {
         throw new Error(`ackMany answered ${results.length} results for ${batch.length} entries`);
       }
-      batch.forEach((item, index) => {
-        const result = results[index];
-        if (result === undefined) item.reject(new Error("ackMany answered no result for an entry"));
-        else item.resolve(result);
-      });
     } catch (error) {
-      for (const item of batch) item.reject(error);
+      for (const item of batch) this.settle(item, undefined, error);
+      return;
     }
+    batch.forEach((item, index) => {
+      const result = results[index];
+      if (result === undefined)
+        this.settle(item, undefined, new Error("ackMany answered no result for an entry"));
+      else this.settle(item, result);
+    });
   }
 }

@@ -9,7 +9,7 @@ import {
   type ResolvedDrainerOptions,
   resolveDrainerOptions,
 } from "./drainer-options.js";
-import { type EntryProcessorContext, processEntry } from "./entry-processor.js";
+import { ackRecorder, type EntryProcessorContext, processEntry } from "./entry-processor.js";
 import { type DrainGrant, FairScheduler } from "./fair-scheduler.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { LoopBackoff } from "./loop-backoff.js";
@@ -55,8 +55,6 @@ export class Drainer<Entry extends DrainEntry> {
   private readonly wake = new WakeSignal();
   private readonly slotFreed = new WakeSignal();
   private readonly inFlightWork = new Set<Promise<void>>();
-  // Succeeded entries whose ack is not answered yet; they no longer hold a handler slot.
-  private readonly acknowledging = new Set<Promise<void>>();
   private readonly pendingLeases = new Set<Promise<void>>();
   private readonly leaseFailures: Array<{ error: unknown }> = [];
   private reservedSlots = 0;
@@ -74,7 +72,13 @@ export class Drainer<Entry extends DrainEntry> {
       options.adaptive === undefined || options.adaptive === false
         ? undefined
         : new AdaptiveConcurrency({ ...options.adaptive, maxConcurrency: this.options.concurrency, clock });
-    this.acks = new AckBatcher(options.source);
+    const recordAck = ackRecorder<Entry>(recorder, clock);
+    // Succeeded entries whose ack is not answered yet no longer hold a handler
+    // slot, but leasing pauses while too many are unanswered.
+    this.acks = new AckBatcher(options.source, (ack, result, error) => {
+      recordAck(ack, result, error);
+      if (this.enoughFreeSlots()) this.slotFreed.wake();
+    });
     this.leases = new LeaseKeeper({
       source: options.source,
       recorder,
@@ -169,9 +173,8 @@ export class Drainer<Entry extends DrainEntry> {
       await this.refresh.pending;
       // Leases still on the wire launch their entries; those are waited for too.
       // Finished handlers may still have acks queued for the next batch: send them now.
-      while (this.inFlightWork.size > 0 || this.pendingLeases.size > 0 || this.acknowledging.size > 0) {
-        void this.acks.flush();
-        await Promise.all([...this.pendingLeases, ...this.inFlightWork, ...this.acknowledging]);
+      while (this.inFlightWork.size > 0 || this.pendingLeases.size > 0 || this.acks.pending > 0) {
+        await Promise.all([...this.pendingLeases, ...this.inFlightWork, this.acks.flush()]);
       }
       return "stopped" as const;
     })();
@@ -266,7 +269,7 @@ export class Drainer<Entry extends DrainEntry> {
   // one round trip (the lease) rather than two; acks that lag by two whole
   // pools' worth hold leasing back.
   private enoughFreeSlots(): boolean {
-    if (this.acknowledging.size >= MAX_UNANSWERED_ACK_POOLS * this.concurrency) return false;
+    if (this.acks.pending >= MAX_UNANSWERED_ACK_POOLS * this.concurrency) return false;
     const busy = this.inFlightWork.size + this.reservedSlots;
     const minimumBatch = busy === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
     return this.concurrency - busy >= minimumBatch;
@@ -329,10 +332,9 @@ export class Drainer<Entry extends DrainEntry> {
     // this runs once per entry. processEntry settles every source error
     // itself; only a recorder that breaks its never-throw contract makes it
     // reject, and that must not crash the process.
-    const work: Promise<void> = processEntry(entry, this.processor).then((processed) => {
+    const work: Promise<void> = processEntry(entry, this.processor).then((sample) => {
       try {
-        if (processed.acknowledged !== undefined) this.trackAck(processed.acknowledged);
-        const changed = this.adaptive?.record(processed);
+        const changed = this.adaptive?.record(sample);
         if (changed !== undefined) this.reportLimits();
       } catch {
         // A recorder that throws here broke its contract; the entry is settled regardless.
@@ -340,14 +342,5 @@ export class Drainer<Entry extends DrainEntry> {
       settled();
     }, settled);
     this.inFlightWork.add(work);
-  }
-
-  private trackAck(acknowledged: Promise<void>): void {
-    this.acknowledging.add(acknowledged);
-    // `acknowledged` never rejects, so a plain reaction suffices.
-    void acknowledged.then(() => {
-      this.acknowledging.delete(acknowledged);
-      if (this.enoughFreeSlots()) this.slotFreed.wake();
-    });
   }
 }

@@ -1,5 +1,5 @@
 import type { MollifierRecorder, RunRef } from "@mollifier/telemetry";
-import type { AckBatcher } from "./ack-batcher.js";
+import type { AckBatcher, AckSettled } from "./ack-batcher.js";
 import type { HandlerSample } from "./adaptive-concurrency.js";
 import type { DrainEntry, DrainFailureKind, DrainSource } from "./drain-source.js";
 import type { HeldLease, LeaseKeeper } from "./lease-keeper.js";
@@ -40,18 +40,6 @@ export interface EntryProcessorContext<Entry extends DrainEntry> {
   readonly leases: LeaseKeeper<Entry>;
 }
 
-/**
- * What {@link processEntry} answers once the handler is done: the handler's
- * figures (for adaptive concurrency) and, after a success, the pending ack.
- */
-export interface ProcessedEntry extends HandlerSample {
-  /**
-   * After a success: settles once the ack is answered and recorded (never
-   * rejects). The handler's slot can be reused before then.
-   */
-  readonly acknowledged?: Promise<void>;
-}
-
 const MAX_ERROR_TEXT = 2_000;
 
 // A class with the getter on its prototype, so a handler's context costs one
@@ -74,14 +62,14 @@ export function describeError(error: unknown): string {
  * Runs the handler for one leased entry and settles the entry: ack on
  * success; retry, or the terminal hook then fail, on error. Never throws:
  * a source call that fails leaves the entry leased, and the lease reaper
- * returns it once the lease expires. Answers when the handler's part is
- * done: a failure is settled by then, a success's ack is still pending in
- * `acknowledged`.
+ * returns it once the lease expires. Answers the handler's figures (for
+ * adaptive concurrency) once the handler's part is done: a failure is
+ * settled by then, a success's ack is queued on `context.acks`.
  */
 export async function processEntry<Entry extends DrainEntry>(
   leased: Entry,
   context: EntryProcessorContext<Entry>,
-): Promise<ProcessedEntry> {
+): Promise<HandlerSample> {
   const lease = context.leases.hold(leased);
   const started = context.clock();
   let failure: { error: unknown } | undefined;
@@ -95,11 +83,8 @@ export async function processEntry<Entry extends DrainEntry>(
   const entry = released instanceof Promise ? await released : released;
 
   if (failure === undefined) {
-    return {
-      durationMs: handlerDurationMs,
-      failed: false,
-      acknowledged: acknowledge(entry, handlerDurationMs, context),
-    };
+    context.acks.ack({ entry, handlerDurationMs });
+    return { durationMs: handlerDurationMs, failed: false };
   }
   const ref: RunRef = { orgId: entry.orgId, envId: entry.envId, runId: entry.runId };
   const retryable = safePredicate(context, failure.error, entry);
@@ -107,27 +92,29 @@ export async function processEntry<Entry extends DrainEntry>(
   return { durationMs: handlerDurationMs, failed: retryable };
 }
 
-// The handler succeeded: whatever happens to the ack, this is not a handler
-// failure. A lost or failed ack leaves the entry to the reaper, and the
-// handler's idempotency absorbs the second delivery.
-async function acknowledge<Entry extends DrainEntry>(
-  entry: Entry,
-  handlerDurationMs: number,
-  context: EntryProcessorContext<Entry>,
-): Promise<void> {
-  // Fields spelled out rather than spread from a shared reference: this runs once per drained entry.
-  const { orgId, envId, runId } = entry;
-  try {
-    const result = await context.acks.ack(entry);
-    if (result.outcome === "acked") {
-      const timeInBufferMs = Math.max(0, context.clock() - entry.acceptedAt);
-      context.recorder.drained({ orgId, envId, runId, timeInBufferMs, handlerDurationMs });
+/**
+ * Records the answer to a drained entry's ack: `drained`, or `degraded` when
+ * the lease was lost or the call failed. The handler succeeded, so whatever
+ * happens to the ack is not a handler failure: a lost or failed ack leaves
+ * the entry to the reaper, and the handler's idempotency absorbs the second
+ * delivery.
+ */
+export function ackRecorder<Entry extends DrainEntry>(
+  recorder: MollifierRecorder,
+  clock: () => number,
+): AckSettled<Entry> {
+  return ({ entry, handlerDurationMs }, result, error) => {
+    // Fields spelled out rather than spread from a shared reference: this runs once per drained entry.
+    const { orgId, envId, runId } = entry;
+    if (result === undefined) {
+      recorder.degraded({ component: "drainer", reason: "ack_failed", error, orgId, envId, runId });
+    } else if (result.outcome === "acked") {
+      const timeInBufferMs = Math.max(0, clock() - entry.acceptedAt);
+      recorder.drained({ orgId, envId, runId, timeInBufferMs, handlerDurationMs });
     } else {
-      context.recorder.degraded({ component: "drainer", reason: "ack_lease_lost", orgId, envId, runId });
+      recorder.degraded({ component: "drainer", reason: "ack_lease_lost", orgId, envId, runId });
     }
-  } catch (error) {
-    context.recorder.degraded({ component: "drainer", reason: "ack_failed", error, orgId, envId, runId });
-  }
+  };
 }
 
 async function settleFailure<Entry extends DrainEntry>(
