@@ -10,6 +10,7 @@ import { acceptBatchScript } from "./generated/lua-scripts.js";
 import { runLuaScript } from "./lua-script.js";
 import { replyArray, UnexpectedReplyError } from "./reply.js";
 import type { AcceptInput } from "./snapshot.js";
+import { coalesceWritesThisTurn } from "./write-coalescing.js";
 
 /** Most triggers per `acceptBatch` script call; larger groups are split. */
 export const MAX_ACCEPT_BATCH_GROUP = 500;
@@ -28,6 +29,8 @@ async function acceptGroup(
   if (first === undefined) return [];
   const { keys } = first;
   const script = acceptBatchScript.name;
+  // Several env groups (and concurrent batches) of one turn share a socket write.
+  coalesceWritesThisTurn(context.redis);
   const raw = await runLuaScript(
     context.redis,
     acceptBatchScript,

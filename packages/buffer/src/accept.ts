@@ -5,6 +5,7 @@ import { decodeSegment, type EnvKeys, encodeSegment } from "./keys.js";
 import { runLuaScript } from "./lua-script.js";
 import { replyArray, replyNumber, replyString, UnexpectedReplyError } from "./reply.js";
 import { type AcceptInput, encodeSnapshot, type TriggerSnapshot } from "./snapshot.js";
+import { coalesceWritesThisTurn } from "./write-coalescing.js";
 
 /** What `accept` answers, per trigger. */
 export type AcceptResult =
@@ -72,6 +73,8 @@ export async function acceptPrepared(
   prepared: PreparedAccept,
 ): Promise<AcceptResult> {
   const { keys, snapshot } = prepared;
+  // Requests accept concurrently: their calls of one turn share a socket write.
+  coalesceWritesThisTurn(context.redis);
   const raw = await runLuaScript(
     context.redis,
     acceptScript,
