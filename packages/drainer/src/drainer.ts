@@ -308,15 +308,17 @@ export class Drainer<Entry extends DrainEntry> {
 
   /** Nothing left to grant (or a read was asked for): read the active set before leasing again. */
   private async refreshBeforeLeasing(): Promise<void> {
-    if (this.refresh.pending === undefined && this.pendingLeases.size > 0) {
+    if (this.refresh.pending !== undefined) {
+      await this.refresh.pending;
+      return;
+    }
+    if (this.pendingLeases.size > 0) {
       // Let outstanding leases report what they took before judging the round.
       await Promise.race(this.pendingLeases);
       return;
     }
     // A whole round that leased nothing means nothing is ready: sleep before asking again.
-    if (this.refresh.pending === undefined && this.refresh.idle) {
-      await this.wake.sleep(this.options.idleDelayMs);
-    }
+    if (this.refresh.idle) await this.wake.sleep(this.options.idleDelayMs);
     if (!this.running) return;
     await this.refresh.now();
   }
