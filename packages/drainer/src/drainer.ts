@@ -67,7 +67,7 @@ export class Drainer<Entry extends DrainEntry> {
     const { clock, recorder } = this.options;
     this.recorder = recorder;
     this.scheduler = new FairScheduler({ quantum: this.options.quantum, orgWeights: options.orgWeights });
-    this.refresh = new RoundRefresh(options.source, this.scheduler);
+    this.refresh = new RoundRefresh(options.source, this.scheduler, clock);
     this.adaptive =
       options.adaptive === undefined || options.adaptive === false
         ? undefined

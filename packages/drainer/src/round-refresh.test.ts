@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { FairScheduler } from "./fair-scheduler.js";
-import { RoundRefresh, readActiveSet } from "./round-refresh.js";
+import { MIN_BUSY_REFRESH_INTERVAL_MS, RoundRefresh, readActiveSet } from "./round-refresh.js";
 import { FakeDrainSource } from "./test-support/fake-drain-source.js";
 
 function setUp() {
@@ -9,28 +9,56 @@ function setUp() {
   source.add("org-bb", "env-1", 5);
   source.add("org-bb", "env-2", 5);
   const scheduler = new FairScheduler({ quantum: 2 });
-  return { source, scheduler, refresh: new RoundRefresh(source, scheduler) };
+  const clock = { now: 1_000 };
+  return { source, scheduler, clock, refresh: new RoundRefresh(source, scheduler, () => clock.now) };
+}
+
+/** Serves one whole round (org-a, then org-bb) so the scheduler asks for a read. */
+function endRound(scheduler: FairScheduler): void {
+  scheduler.next(10);
+  scheduler.next(10);
+  expect(scheduler.needsRefresh).toBe(true);
 }
 
 describe("RoundRefresh", () => {
   test("a read is due at first, then only at a round's end once `concurrency` entries were leased", async () => {
-    const { scheduler, refresh } = setUp();
+    const { scheduler, clock, refresh } = setUp();
     expect(refresh.due(4)).toBe(true);
     expect(refresh.mustWait).toBe(true);
     await refresh.now();
     expect(refresh.mustWait).toBe(false);
     expect(scheduler.activeOrgs().sort()).toEqual(["org-a", "org-bb"]);
     expect(refresh.due(4)).toBe(false);
-    // One whole round (org-a, then org-bb) ends the round...
-    scheduler.next(10);
-    scheduler.next(10);
-    expect(scheduler.needsRefresh).toBe(true);
+    clock.now += MIN_BUSY_REFRESH_INTERVAL_MS;
+    // The round ends...
+    endRound(scheduler);
     // ...but fewer than `concurrency` entries were leased since the last read.
     refresh.leased(3);
     expect(refresh.due(4)).toBe(false);
     refresh.leased(1);
     expect(refresh.due(4)).toBe(true);
     expect(refresh.idle).toBe(false);
+  });
+
+  test("while orgs are being served, reads are at least the busy interval apart; with none left, at once", async () => {
+    const { scheduler, clock, refresh } = setUp();
+    await refresh.now();
+    endRound(scheduler);
+    refresh.leased(100);
+    // A fast drain ends rounds faster than the interval: the read waits for it.
+    clock.now += MIN_BUSY_REFRESH_INTERVAL_MS - 1;
+    expect(refresh.due(4)).toBe(false);
+    clock.now += 1;
+    expect(refresh.due(4)).toBe(true);
+    await refresh.now();
+    // A request is never held back by the interval...
+    refresh.request();
+    expect(refresh.due(4)).toBe(true);
+    await refresh.now();
+    // ...nor is a scheduler with nothing left to serve.
+    scheduler.update(new Map());
+    expect(scheduler.isEmpty).toBe(true);
+    expect(refresh.due(4)).toBe(true);
   });
 
   test("a round that leased nothing is idle; a request forces the next read to be waited for", async () => {

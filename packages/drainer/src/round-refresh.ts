@@ -13,6 +13,14 @@ export async function readActiveSet<Entry extends DrainEntry>(
 }
 
 /**
+ * Least time between two reads of the active set while the scheduler still
+ * has orgs to serve. One read enumerates every shard and every active org, so
+ * a fast drain over a few orgs would otherwise spend one of its Redis
+ * commands in two on it; a newly active org waits at most this much longer.
+ */
+export const MIN_BUSY_REFRESH_INTERVAL_MS = 10;
+
+/**
  * When the drainer re-reads its source's active set into the fair scheduler,
  * and the reads themselves: at most one at a time, inline or beside the
  * dispatcher.
@@ -21,11 +29,13 @@ export class RoundRefresh<Entry extends DrainEntry> {
   private requested = true;
   private refreshed = false;
   private leasedSince = 0;
+  private lastReadAt = Number.NEGATIVE_INFINITY;
   private reading: Promise<void> | undefined;
 
   constructor(
     private readonly source: DrainSource<Entry>,
     private readonly scheduler: FairScheduler,
+    private readonly clock: () => number = Date.now,
   ) {}
 
   /** Forgets the last read, for a drainer that starts again: the next grant waits for a fresh one. */
@@ -50,16 +60,18 @@ export class RoundRefresh<Entry extends DrainEntry> {
   }
 
   /**
-   * A read is due at a round's end, but no more often than once per
-   * `concurrency` entries leased, so a single busy org does not pay a full
-   * enumeration every quantum; a light org still waits at most about
-   * max(quantum, concurrency) + concurrency handler slots.
+   * A read is due at a round's end, but while orgs are still being served no
+   * more often than once per `concurrency` entries leased and once per
+   * {@link MIN_BUSY_REFRESH_INTERVAL_MS}, so a few busy orgs do not pay a
+   * full enumeration every round; a light org still waits at most about
+   * max(quantum, concurrency) + concurrency handler slots, or that interval.
+   * With nothing left to serve, or when asked, a read is due at once.
    */
   due(concurrency: number): boolean {
-    return (
-      this.requested ||
-      (this.scheduler.needsRefresh && (this.scheduler.isEmpty || this.leasedSince >= concurrency))
-    );
+    if (this.requested) return true;
+    if (!this.scheduler.needsRefresh) return false;
+    if (this.scheduler.isEmpty) return true;
+    return this.leasedSince >= concurrency && this.clock() - this.lastReadAt >= MIN_BUSY_REFRESH_INTERVAL_MS;
   }
 
   /** The last whole round leased nothing: nothing is ready. */
@@ -93,6 +105,7 @@ export class RoundRefresh<Entry extends DrainEntry> {
   }
 
   private async read(): Promise<void> {
+    this.lastReadAt = this.clock();
     this.scheduler.update(await readActiveSet(this.source));
     this.requested = false;
     this.refreshed = true;
