@@ -66,6 +66,40 @@ describe("LeaseKeeper", () => {
     expect(source.calls.extendLease).toBe(4);
   });
 
+  test("a lease held after the set emptied is extended one interval after it was taken, and no earlier", async () => {
+    const { source, entries, keeper } = await setUp(2);
+    const [first, second] = entries;
+    if (first === undefined || second === undefined) throw new Error("nothing leased");
+    await keeper.release(keeper.hold(first));
+    expect(keeper.size).toBe(0);
+    // The timer armed for `first` is still pending when `second` is held.
+    await advance(source, 400);
+    keeper.hold(second);
+    await advance(source, 600);
+    expect(source.calls.extendLease).toBe(0);
+    await advance(source, 399);
+    expect(source.calls.extendLease).toBe(0);
+    await advance(source, 1);
+    expect(source.calls.extendLease).toBe(1);
+    expect(source.leases.get(second.runId)?.leaseDeadline).toBe(source.now + LEASE_MS);
+  });
+
+  test("with nothing held, the keeper's timer does not keep the process alive", async () => {
+    vi.useRealTimers();
+    const { entries, keeper } = await setUp(1);
+    const [entry] = entries;
+    if (entry === undefined) throw new Error("nothing leased");
+    const timers = () => process.getActiveResourcesInfo().filter((name) => name === "Timeout").length;
+    const before = timers();
+    const handle = keeper.hold(entry);
+    expect(timers()).toBe(before + 1);
+    await keeper.release(handle);
+    expect(timers()).toBe(before);
+    await keeper.release(keeper.hold(entry));
+    expect(timers()).toBe(before);
+    keeper.abandon();
+  });
+
   test("a lease lost to another holder aborts its handler's signal and is no longer extended", async () => {
     const { source, entries, keeper, degraded } = await setUp(2);
     const [lost, kept] = entries;

@@ -84,7 +84,8 @@ export class LeaseKeeper<Entry extends DrainEntry> {
       return lease;
     }
     this.held.add(lease);
-    this.timer ??= this.schedule(this.options.intervalMs);
+    if (this.timer === undefined) this.timer = this.schedule(this.options.intervalMs);
+    else if (this.held.size === 1) this.timer.ref();
     return lease;
   }
 
@@ -97,7 +98,11 @@ export class LeaseKeeper<Entry extends DrainEntry> {
     const lease = this.find(handle);
     lease.released = true;
     this.held.delete(lease);
-    if (this.held.size === 0) this.clearTimer();
+    // With nothing held the timer stays, unreferenced, instead of being cleared:
+    // with quick handlers the set empties about once per entry, and a new timer
+    // each time cost more than the entry's lease keeping. Firing early is harmless:
+    // it extends only what is due and re-arms for the first lease still held.
+    if (this.held.size === 0) this.timer?.unref();
     if (lease.extending === undefined) return lease.entry;
     return lease.extending.then(() => lease.entry);
   }
