@@ -8,17 +8,20 @@ export interface RunSide<Sample> {
 }
 
 /**
- * Runs every side `warmups` times unmeasured, then `runs` times measured,
- * alternating the order each round (A B, B A, …) so a drift in machine load
- * hits both sides alike. Redis is flushed before every run.
+ * Runs every side `warmups` times unmeasured (the settings' count unless the
+ * case needs more), then `runs` times measured, alternating the order each
+ * round (A B, B A, …) so a drift in machine load hits both sides alike.
+ * Redis is flushed before every run.
  */
 export async function runInterleaved<Sample>(
   context: CaseContext,
   label: string,
   sides: readonly RunSide<Sample>[],
+  options: { warmups?: number } = {},
 ): Promise<Map<string, Sample[]>> {
   const samples = new Map<string, Sample[]>(sides.map((side) => [side.name, []]));
-  const { warmups, runs } = context.settings;
+  const { runs } = context.settings;
+  const warmups = Math.max(context.settings.warmups, options.warmups ?? 0);
   for (let round = 0; round < warmups + runs; round++) {
     const ordered = round % 2 === 0 ? sides : [...sides].reverse();
     for (const side of ordered) {
