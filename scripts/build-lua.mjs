@@ -5,9 +5,11 @@
 //   - the file name must be `<kebab-name>-<numberOfKeys>.lua`;
 //   - the header (the leading `--` comment block) starts with a purpose line and
 //     documents exactly KEYS[1..numberOfKeys] and ARGV[1..m] (`ARGV[m...]` marks
-//     a variadic tail), and at least one reply shape (`Returns`);
+//     a variadic tail; so does `KEYS[numberOfKeys+1...]` for keys), and at least
+//     one reply shape (`Returns`);
 //   - the body uses no KEYS[i] beyond numberOfKeys, every documented KEYS[i] is
-//     used, and no ARGV[i] beyond the documented ones.
+//     used, and no ARGV[i] beyond the documented ones; only a script with a
+//     variadic key tail may index KEYS with a computed value.
 // The generated module types each script with its key count, so a wrapper that
 // passes a different number of keys fails `tsc` ("its use").
 //
@@ -67,7 +69,12 @@ function checkScript(file, numberOfKeys, source) {
   if (head.length === 0 || head[0].trim() === "" || /^(KEYS|ARGV)\[/.test(head[0].trim())) {
     fail(file, "the header must start with a one-line purpose");
   }
-  const documentedKeys = [...head.join("\n").matchAll(/^\s*KEYS\[(\d+)\]/gm)].map((m) => Number(m[1]));
+  const keyLines = [...head.join("\n").matchAll(/^\s*KEYS\[(\d+)(\.\.\.)?\]/gm)];
+  const variadicKeys = keyLines.some((m) => m[2] === "...");
+  if (variadicKeys && (keyLines.at(-1)?.[2] !== "..." || Number(keyLines.at(-1)?.[1]) !== numberOfKeys + 1)) {
+    fail(file, `a variadic key tail must be documented last, as KEYS[${numberOfKeys + 1}...]`);
+  }
+  const documentedKeys = keyLines.filter((m) => m[2] !== "...").map((m) => Number(m[1]));
   const expectedKeys = Array.from({ length: numberOfKeys }, (_, i) => i + 1);
   if (documentedKeys.join(",") !== expectedKeys.join(",")) {
     fail(
@@ -94,12 +101,15 @@ function checkScript(file, numberOfKeys, source) {
   for (const key of usedKeys) {
     if (key > numberOfKeys) fail(file, `uses KEYS[${key}] but declares only ${numberOfKeys} key(s)`);
   }
-  for (const key of expectedKeys) {
-    if (!usedKeys.has(key)) fail(file, `declares KEYS[${key}] but never uses it`);
+  const computedKeys = /KEYS\[[^\d]/.test(body);
+  if (computedKeys && !variadicKeys) {
+    fail(file, "indexes KEYS with a computed value; only a script with a variadic key tail may");
   }
-  if (/KEYS\[[^\d]/.test(body) && !/#KEYS/.test(body)) {
-    // Computed KEYS indexes are allowed only for variadic key lists, which this pipeline does not support.
-    fail(file, "indexes KEYS with a computed value; every key must be named in the header");
+  // A script walking a variadic key list may reach its fixed keys by computed index too.
+  if (!computedKeys) {
+    for (const key of expectedKeys) {
+      if (!usedKeys.has(key)) fail(file, `declares KEYS[${key}] but never uses it`);
+    }
   }
   const usedArgv = [...body.matchAll(/ARGV\[(\d+)\]/g)].map((m) => Number(m[1]));
   for (const arg of usedArgv) {
@@ -111,7 +121,7 @@ function checkScript(file, numberOfKeys, source) {
     fail(file, "KEYS and SCAN inside a script cannot be cluster-safe");
   }
   // The fixed arguments come before the tail, which the generated type leaves open.
-  return { argvCount: variadic ? documentedArgv.length - 1 : documentedArgv.length, variadic };
+  return { argvCount: variadic ? documentedArgv.length - 1 : documentedArgv.length, variadic, variadicKeys };
 }
 
 if (!existsSync(luaDir)) {
@@ -135,12 +145,12 @@ for (const file of files) {
   if (names.has(name)) fail(file, `two scripts are named ${name}`);
   names.add(name);
   const raw = readFileSync(join(luaDir, file), "utf8");
-  const { argvCount, variadic } = checkScript(file, numberOfKeys, raw);
+  const { argvCount, variadic, variadicKeys } = checkScript(file, numberOfKeys, raw);
   // The package name and version are part of the body, so the SHA (the name the
   // script is registered under in Redis) differs between package versions.
   const body = `-- ${packageJson.name}@${packageJson.version} ${name}\n${inline(file, raw)}`;
   const sha1 = createHash("sha1").update(body).digest("hex");
-  scripts.push({ name, file, numberOfKeys, argvCount, variadic, body, sha1 });
+  scripts.push({ name, file, numberOfKeys, argvCount, variadic, variadicKeys, body, sha1 });
 }
 
 if (errors.length > 0) {
@@ -161,6 +171,7 @@ for (const script of scripts) {
     `  numberOfKeys: ${script.numberOfKeys},`,
     `  argvCount: ${script.argvCount},`,
     `  variadicArgv: ${script.variadic},`,
+    `  variadicKeys: ${script.variadicKeys},`,
     `  sha1: ${JSON.stringify(script.sha1)},`,
     `  body: ${JSON.stringify(script.body)},`,
     "});",

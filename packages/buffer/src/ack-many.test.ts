@@ -1,6 +1,9 @@
 import { redisTopologies } from "@mollifier/testing";
+import type { Cluster, Redis } from "ioredis";
 import { describe, expect } from "vitest";
+import { MAX_ACK_BATCH_GROUP } from "./ack-many.js";
 import { MollifierBuffer } from "./buffer.js";
+import type { LeasedEntry } from "./entry-view.js";
 import { BufferInputError } from "./errors.js";
 import type { AcceptInput } from "./snapshot.js";
 
@@ -13,7 +16,14 @@ function sequence(values: number[]): () => number {
   return () => values[index++ % values.length] ?? 0;
 }
 
-describe.each(redisTopologies)("ackMany on $name", ({ test }) => {
+/** EVALSHA calls served so far, over every master. */
+async function scriptCalls(redis: Redis | Cluster): Promise<number> {
+  const nodes = "nodes" in redis ? redis.nodes("master") : [redis];
+  const infos = await Promise.all(nodes.map((node) => node.info("commandstats")));
+  return infos.reduce((sum, info) => sum + Number(/cmdstat_evalsha:calls=(\d+)/.exec(info)?.[1] ?? 0), 0);
+}
+
+describe.each(redisTopologies)("ackMany on $name", ({ name, test }) => {
   test("acks a batch over several envs and orgs, one result per entry in input order, with lease_lost mixed in", async ({
     redis,
   }) => {
@@ -137,6 +147,50 @@ describe.each(redisTopologies)("ackMany on $name", ({ test }) => {
       outcome: "not_found",
     });
     expect(await buffer.depth({ orgId: "org", envId: "env" })).toBe(1);
+  });
+
+  test("the envs of one shard are acked in one script call (on a single Redis, every shard's), at most 500 entries a call", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    // Six orgs with two envs each, over several shards, and one env deeper than a call holds.
+    const envs = Array.from({ length: 12 }, (_, index) => ({
+      orgId: `org-${index >> 1}`,
+      envId: `env-${index & 1}`,
+    }));
+    envs.push({ orgId: "deep-org", envId: "env" });
+    for (const [position, env] of envs.entries()) {
+      const count = env.orgId === "deep-org" ? MAX_ACK_BATCH_GROUP + 100 : 20;
+      await buffer.acceptBatch(
+        Array.from({ length: count }, (_, item) => ({
+          ...input(`r${position}-${item}`, env.envId),
+          orgId: env.orgId,
+        })),
+      );
+    }
+    const leased: LeasedEntry[] = [];
+    for (const env of envs) leased.push(...(await buffer.lease({ ...env, count: 1_000 })).entries);
+    // Interleaved across envs, with one entry whose lease is no longer held.
+    const batch = [...leased].sort((a, b) => a.runId.localeCompare(b.runId));
+    const stale = batch[7];
+    if (stale === undefined) throw new Error("nothing leased");
+    batch[7] = { ...stale, leaseToken: "stale" };
+
+    const before = await scriptCalls(redis);
+    const results = await buffer.ackMany(batch);
+    const calls = (await scriptCalls(redis)) - before;
+
+    expect(results).toEqual(batch.map((_, index) => ({ outcome: index === 7 ? "lease_lost" : "acked" })));
+    expect(await buffer.stats()).toMatchObject({ depth: 1, leasesInFlight: 1 });
+    const shards = new Set(envs.map((env) => buffer.keys.shardOf(env.orgId)));
+    const deepShardEntries = batch.filter(
+      (entry) => buffer.keys.shardOf(entry.orgId) === buffer.keys.shardOf("deep-org"),
+    ).length;
+    const expected =
+      name === "cluster"
+        ? shards.size - 1 + Math.ceil(deepShardEntries / MAX_ACK_BATCH_GROUP)
+        : Math.ceil(batch.length / MAX_ACK_BATCH_GROUP);
+    expect(calls).toBe(expected);
   });
 
   test("an empty batch answers nothing; an invalid id throws before anything is acked", async ({ redis }) => {

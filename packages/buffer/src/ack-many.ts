@@ -7,29 +7,48 @@ import type { EnvKeys } from "./keys.js";
 import { runLuaScript } from "./lua-script.js";
 import { replyArray, replyString, UnexpectedReplyError } from "./reply.js";
 
-/** Most entries per `ackMany` script call; larger env groups are split. */
+/** Most entries per `ackMany` script call; larger batches are split over several calls. */
 export const MAX_ACK_BATCH_GROUP = 500;
 
 /** The fields of a leased entry `ack` and `ackMany` read. */
 export type AckableEntry = Pick<LeasedEntry, "orgId" | "envId" | "runId" | "leaseToken" | "snapshot">;
 
-interface AckGroup {
+/** The entries of one env in one script call. */
+interface EnvGroup {
+  readonly call: AckCall;
   readonly keys: EnvKeys;
   readonly indexes: number[];
   readonly args: string[];
 }
 
-async function ackGroup(context: BufferContext, group: AckGroup): Promise<AckResult[]> {
-  const { keys } = group;
+/** One script call: the env groups of one hash slot (on a single Redis, of any shard). */
+interface AckCall {
+  readonly envs: EnvGroup[];
+  size: number;
+}
+
+async function ackCall(context: BufferContext, call: AckCall): Promise<AckResult[]> {
   const script = ackManyScript.name;
-  const raw = await runLuaScript(
-    context.redis,
-    ackManyScript,
-    [keys.entries, keys.leases, keys.depth],
-    [keys.orgDepthField, keys.envDepthField, ...group.args],
-  );
+  const [first, ...more] = call.envs as [EnvGroup, ...EnvGroup[]];
+  const keys: [string, string, string, ...string[]] = [
+    first.keys.entries,
+    first.keys.leases,
+    first.keys.depth,
+  ];
+  const args: [string, string, string, ...string[]] = [
+    String(first.indexes.length),
+    first.keys.orgDepthField,
+    first.keys.envDepthField,
+  ];
+  for (const arg of first.args) args.push(arg);
+  for (const env of more) {
+    keys.push(env.keys.entries, env.keys.leases, env.keys.depth);
+    args.push(String(env.indexes.length), env.keys.orgDepthField, env.keys.envDepthField);
+    for (const arg of env.args) args.push(arg);
+  }
+  const raw = await runLuaScript(context.redis, ackManyScript, keys, args);
   const replies = replyArray(script, raw);
-  if (replies.length !== group.indexes.length) throw new UnexpectedReplyError(script, raw);
+  if (replies.length !== call.size) throw new UnexpectedReplyError(script, raw);
   return replies.map((reply) => {
     const outcome = replyString(script, reply);
     if (outcome === "acked" || outcome === "lease_lost") return { outcome };
@@ -43,41 +62,56 @@ async function ackGroup(context: BufferContext, group: AckGroup): Promise<AckRes
  * only while its lease token matches, and its idempotency index is released
  * only while it still names the run.
  *
- * Entries are grouped by env (an env's keys share its shard's slot) and each
- * group is one script call. An entry whose snapshot carries an idempotency key
- * needs that index key in `KEYS`, so it is acked by the single `ack` script,
- * beside the groups. Ids are checked before anything is sent: an invalid one
- * throws {@link BufferInputError} and nothing is acked.
+ * Entries are grouped by env, and the envs of one hash slot (one shard) go in
+ * one script call of up to {@link MAX_ACK_BATCH_GROUP} entries; on a single
+ * Redis, where slots do not matter, the envs of every shard share calls. An
+ * entry whose snapshot carries an idempotency key needs that index key in
+ * `KEYS`, so it is acked by the single `ack` script, beside the groups. Ids
+ * are checked before anything is sent: an invalid one throws
+ * {@link BufferInputError} and nothing is acked.
  */
 export async function ackMany(
   context: BufferContext,
   entries: readonly AckableEntry[],
 ): Promise<AckResult[]> {
-  const groups: AckGroup[] = [];
-  const open = new Map<string, AckGroup>();
+  const calls: AckCall[] = [];
+  // The call being filled per slot, and the env group being filled per env.
+  const openCalls = new Map<string, AckCall>();
+  const openEnvs = new Map<string, EnvGroup>();
   const singles: Array<{ index: number; entry: AckableEntry }> = [];
+  const oneSlot = !context.redis.isCluster;
   entries.forEach((entry, index) => {
     const { keys, runField, member } = entryKeys(context.keys, entry);
     if (entry.snapshot.options.idempotencyKey !== undefined) {
       singles.push({ index, entry });
       return;
     }
-    let group = open.get(keys.entries);
-    if (group === undefined || group.indexes.length >= MAX_ACK_BATCH_GROUP) {
-      group = { keys, indexes: [], args: [] };
-      open.set(keys.entries, group);
-      groups.push(group);
+    // Every key of a shard shares its hash tag; its lease set names it.
+    const slot = oneSlot ? "" : keys.leases;
+    let call = openCalls.get(slot);
+    if (call === undefined || call.size >= MAX_ACK_BATCH_GROUP) {
+      call = { envs: [], size: 0 };
+      openCalls.set(slot, call);
+      calls.push(call);
     }
-    group.indexes.push(index);
-    group.args.push(runField, member, entry.leaseToken);
+    let env = openEnvs.get(keys.entries);
+    if (env === undefined || env.call !== call) {
+      env = { call, keys, indexes: [], args: [] };
+      openEnvs.set(keys.entries, env);
+      call.envs.push(env);
+    }
+    env.indexes.push(index);
+    env.args.push(runField, member, entry.leaseToken);
+    call.size += 1;
   });
   const results = new Array<AckResult | undefined>(entries.length);
   await Promise.all([
-    ...groups.map(async (group) => {
-      const answers = await ackGroup(context, group);
-      group.indexes.forEach((index, position) => {
-        results[index] = answers[position];
-      });
+    ...calls.map(async (call) => {
+      const answers = await ackCall(context, call);
+      let position = 0;
+      for (const env of call.envs) {
+        for (const index of env.indexes) results[index] = answers[position++];
+      }
     }),
     ...singles.map(async ({ index, entry }) => {
       results[index] = await ack(context, entry);

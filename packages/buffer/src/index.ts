@@ -92,6 +92,7 @@ export {
   defineLuaScript,
   type LuaArgument,
   type LuaArguments,
+  type LuaKeys,
   type LuaScript,
   type RedisClient,
   runLuaScript,

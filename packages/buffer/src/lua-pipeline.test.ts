@@ -80,6 +80,36 @@ describe("the Lua build step", () => {
     expect(generated).toContain("variadicArgv: true,");
   });
 
+  test("a documented variadic key tail (KEYS[n+1...]) allows computed KEYS indexes; without one they fail", async () => {
+    const walking = `-- Sets a value in every key.
+-- KEYS[1] first
+-- KEYS[2...] more keys
+-- ARGV[1] value
+-- Returns: the number of keys
+for index = 1, #KEYS do
+  redis.call('SET', KEYS[index], ARGV[1])
+end
+return #KEYS
+`;
+    const result = await build({ "set-all-1.lua": walking });
+    expect(result.code).toBe(0);
+    const generated = readFileSync(join(result.dir, "src/generated/lua-scripts.ts"), "utf8");
+    expect(generated).toContain("numberOfKeys: 1,");
+    expect(generated).toContain("variadicKeys: true,");
+    expect(
+      readFileSync(
+        join((await build({ "set-both-2.lua": GOOD })).dir, "src/generated/lua-scripts.ts"),
+        "utf8",
+      ),
+    ).toContain("variadicKeys: false,");
+    const fixed = await build({ "set-all-1.lua": walking.replace("-- KEYS[2...] more keys\n", "") });
+    expect(fixed.output).toMatch(/computed value/);
+    const misplaced = await build({
+      "set-all-1.lua": walking.replace("-- KEYS[2...] more keys", "-- KEYS[3...] more keys"),
+    });
+    expect(misplaced.output).toMatch(/variadic key tail must be documented last, as KEYS\[2\.\.\.\]/);
+  });
+
   test("fails on a header without a purpose line or reply shapes, and on a bad file name", async () => {
     const noPurpose = GOOD.split("\n").slice(1).join("\n");
     const noReturns = GOOD.replace("-- Returns: 1\n", "");

@@ -9,11 +9,32 @@ const echoScript = defineLuaScript({
   numberOfKeys: 2,
   argvCount: 1,
   variadicArgv: false,
+  variadicKeys: false,
   sha1: createHash("sha1").update(body).digest("hex"),
   body,
 });
 
+const countBody = "-- test script\nreturn { #KEYS, KEYS[#KEYS], ARGV[1] }\n";
+const countKeysScript = defineLuaScript({
+  name: "count-keys",
+  numberOfKeys: 1,
+  argvCount: 1,
+  variadicArgv: false,
+  variadicKeys: true,
+  sha1: createHash("sha1").update(countBody).digest("hex"),
+  body: countBody,
+});
+
 describe.each(redisTopologies)("runLuaScript on $name", ({ test }) => {
+  test("a script with a variadic key tail gets every key it is given", async ({ redis }) => {
+    expect(await runLuaScript(redis, countKeysScript, ["{t}:a"], ["x"])).toEqual([1, "{t}:a", "x"]);
+    expect(await runLuaScript(redis, countKeysScript, ["{t}:a", "{t}:b", "{t}:c"], ["y"])).toEqual([
+      3,
+      "{t}:c",
+      "y",
+    ]);
+  });
+
   test("loads a script the server has never seen and runs it by SHA afterwards", async ({ redis }) => {
     await Promise.all(
       "nodes" in redis ? redis.nodes("master").map((node) => node.script("FLUSH")) : [redis.script("FLUSH")],
@@ -42,6 +63,8 @@ describe("script typing", () => {
       void runLuaScript(client, echoScript, ["a"], ["x"]);
       // @ts-expect-error two arguments for a one-argument script
       void runLuaScript(client, echoScript, ["a", "b"], ["x", "y"]);
+      // @ts-expect-error no key for a script whose variadic key list starts with one
+      void runLuaScript(client, countKeysScript, [], ["x"]);
     };
     expect(typeof never).toBe("function");
   });
