@@ -20,7 +20,7 @@ local canceledAt = redis.call('HGET', entries, run .. ':canceledAt')
 if canceledAt then
   return {'already_canceled', tonumber(canceledAt)}
 end
-if redis.call('HGET', entries, run .. ':state') == 'leased' then
+if redis.call('HEXISTS', entries, run .. ':lease') == 1 then
   return {'busy'}
 end
 local at = now_ms()

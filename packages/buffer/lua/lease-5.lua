@@ -40,8 +40,7 @@ for _, run in ipairs(popped) do
   local fields = redis.call('HMGET', entries, run, run .. ':attempts', run .. ':mutated')
   -- A queue member without a snapshot has nothing to deliver; dropping it keeps the queue moving.
   if fields[1] then
-    marks[#marks + 1] = run .. ':state'
-    marks[#marks + 1] = 'leased'
+    -- The lease token alone marks the entry leased: no `:state` field is written.
     marks[#marks + 1] = run .. ':lease'
     marks[#marks + 1] = token
     scored[#scored + 1] = deadline

@@ -15,11 +15,15 @@ local fields = redis.call('HMGET', entries, run, run .. ':state', run .. ':attem
 if not fields[1] then
   return {}
 end
-if not fields[2] then
+if fields[2] then
+  fields[11] = false
+elseif redis.call('HEXISTS', entries, run .. ':lease') == 1 then
+  -- A leased entry is told by its lease token; it carries no state field.
+  fields[2] = 'leased'
+  fields[11] = false
+else
   -- Queued entries carry no state field.
   fields[2] = 'queued'
   fields[11] = redis.call('LPOS', queue, run)
-else
-  fields[11] = false
 end
 return fields

@@ -17,7 +17,7 @@ if redis.call('HEXISTS', entries, run) == 0 then
   return {'not_found'}
 end
 -- A leased run is being written to the database with its key; resetting here would race that write.
-if redis.call('HGET', entries, run .. ':state') == 'leased' then
+if redis.call('HEXISTS', entries, run .. ':lease') == 1 then
   return {'busy'}
 end
 redis.call('DEL', idempotency)

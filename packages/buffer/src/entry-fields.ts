@@ -10,10 +10,11 @@
  * | `<run>`                    | accept (once)              | `<acceptedAt>\|<snapshot JSON>`: epoch ms from |
  * |                            |                            | Redis `TIME`, a bar, the snapshot; never      |
  * |                            |                            | rewritten (one field instead of two)          |
- * | `<run>:state`              | lease, retry (reap/promote | `leased` \| `retrying`; absent while queued    |
- * |                            | delete it)                 | (saves a field per waiting entry)             |
+ * | `<run>:state`              | retry (promote deletes it) | `retrying`; absent while queued or leased     |
+ * |                            |                            | (saves a field per waiting or leased entry)   |
  * | `<run>:attempts`           | reap, retry                | failed or expired deliveries so far (absent 0)|
- * | `<run>:lease`              | lease, extend              | token of the current lease (only when leased) |
+ * | `<run>:lease`              | lease, extend              | token of the current lease; present exactly   |
+ * |                            |                            | while leased, so it is the leased state too   |
  * | `<run>:canceledAt`         | cancel                     | epoch ms                                      |
  * | `<run>:cancelReason`       | cancel                     | free text                                     |
  * | `<run>:tags`               | add tags                   | JSON array of tags added beyond the snapshot's|

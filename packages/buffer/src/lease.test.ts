@@ -45,6 +45,20 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     expect(await buffer.getEntry({ ...env, runId: "a" })).toMatchObject({ state: "leased" });
     expect(await buffer.depth(env)).toBe(3);
     expect((await buffer.stats()).leasesInFlight).toBe(2);
+    // The lease token alone marks a leased entry: no state field is written for it.
+    const fields = await redis.hkeys(buffer.keys.env(env.orgId, env.envId).entries);
+    expect(fields.filter((field) => field.startsWith("a")).sort()).toEqual(["a", "a:lease"]);
+  });
+
+  test("an entry an earlier version leased (with a `leased` state field) still reads and guards as leased", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await fill(buffer, ["a"]);
+    await buffer.lease({ ...env, count: 1 });
+    await redis.hset(buffer.keys.env(env.orgId, env.envId).entries, "a:state", "leased");
+    expect(await buffer.getEntry({ ...env, runId: "a" })).toMatchObject({ state: "leased" });
+    expect(await buffer.cancel({ ...env, runId: "a", reason: "late" })).toEqual({ outcome: "busy" });
   });
 
   test("an env leaves the active indexes when its queue empties and comes back on accept", async ({

@@ -4,7 +4,7 @@ local function mutation_blocker(entries, run)
   if redis.call('HEXISTS', entries, run) == 0 then
     return 'not_found'
   end
-  if redis.call('HGET', entries, run .. ':state') == 'leased' then
+  if redis.call('HEXISTS', entries, run .. ':lease') == 1 then
     return 'busy'
   end
   return nil
