@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitEntryValue } from "./entry-value.js";
+import { parseEntryValue, splitEntryValue } from "./entry-value.js";
 import { UnexpectedReplyError } from "./reply.js";
 
 describe("splitEntryValue", () => {
@@ -12,5 +12,12 @@ describe("splitEntryValue", () => {
 
   it("throws UnexpectedReplyError for a value without an accept-time prefix", () => {
     expect(() => splitEntryValue("lease", '{"a":1}')).toThrow(UnexpectedReplyError);
+  });
+
+  it("needs at least one digit, then a bar, at the very front", () => {
+    expect(parseEntryValue("12|")).toEqual({ acceptedAt: 12, snapshotText: "" });
+    for (const value of ["", "|{}", "12", "12x|{}", " 12|{}", "-1|{}", "1.5|{}"]) {
+      expect(parseEntryValue(value)).toBeUndefined();
+    }
   });
 });

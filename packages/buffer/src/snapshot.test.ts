@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { BufferError } from "./errors.js";
+import { encodeSegment } from "./keys.js";
 import {
   type AcceptInput,
   decodeSnapshot,
@@ -154,4 +155,44 @@ describe("the snapshot schema", () => {
     );
     expect(fastPathTaken).toBeGreaterThan(200);
   });
+
+  test("reading a stored snapshot back gives what the zod schema gives, for any ids an entry key can spell", () => {
+    // Entry ids are whatever passed encodeSegment: any non-empty text up to 512 bytes, not only ASCII.
+    const entryId = fc
+      .oneof(
+        { weight: 5, arbitrary: fc.string({ minLength: 1, maxLength: 8 }) },
+        { weight: 1, arbitrary: fc.constantFrom("a:b{c}ü", "組織", "x".repeat(512)) },
+      )
+      .filter((value) => {
+        try {
+          encodeSegment(value);
+          return true;
+        } catch {
+          return false;
+        }
+      });
+    const stored = fc.record(
+      {
+        taskId: fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constant("tâche")),
+        payload: fc.jsonValue(),
+        payloadType: fc.option(fc.string(), { nil: undefined }),
+        options: fc.record({ queue: fc.string(), maxAttempts: fc.integer({ min: 1, max: 5 }) }, { requiredKeys: [] }),
+      },
+      { requiredKeys: ["taskId", "payload", "options"] },
+    );
+    fc.assert(
+      fc.property(stored, entryId, entryId, entryId, (fields, runId, orgId, envId) => {
+        const { text } = encodeSnapshot({ ...fields, runId: "r", orgId: "o", envId: "e" }, 1_000, 1 << 20);
+        const address = { runId, orgId, envId };
+        const decoded = decodeSnapshot(address, text);
+        const expected = triggerSnapshotSchema.safeParse({ ...JSON.parse(text), ...address });
+        expect(decoded.ok).toBe(expected.success);
+        if (decoded.ok && expected.success) {
+          expect(JSON.parse(JSON.stringify(decoded.snapshot))).toEqual(JSON.parse(JSON.stringify(expected.data)));
+        }
+      }),
+      { numRuns: 1_000 },
+    );
+  });
 });
+

@@ -138,20 +138,30 @@ export function plainSnapshot(input: object, createdAt: number): TriggerSnapshot
   return plainSnapshotOf(input, input, createdAt);
 }
 
-/** {@link plainSnapshot} of `fields`, with the ids taken from `ids`. */
+/** The ids of a stored entry: its key and field spell them, so they passed `encodeSegment`. */
+interface EntryIds {
+  readonly runId: string;
+  readonly orgId: string;
+  readonly envId: string;
+}
+
+/**
+ * {@link plainSnapshot} of `fields`, with the ids taken from `ids`. Ids
+ * `trusted` to be an entry's (they passed `encodeSegment`, so they already
+ * meet the schema's id rule) are not checked again.
+ */
 function plainSnapshotOf(
   fields: Record<string, unknown>,
   ids: { readonly runId?: unknown; readonly orgId?: unknown; readonly envId?: unknown },
   createdAt: number,
+  trusted = false,
 ): TriggerSnapshot | undefined {
   for (const field of Object.keys(fields)) if (!TOP_LEVEL_FIELDS.has(field)) return undefined;
   const { runId, orgId, envId } = ids;
   const { taskId, payloadType } = fields;
   const options = fields.options ?? {};
   if (
-    !isPlainId(runId) ||
-    !isPlainId(orgId) ||
-    !isPlainId(envId) ||
+    !(trusted || (isPlainId(runId) && isPlainId(orgId) && isPlainId(envId))) ||
     !isPlainId(taskId) ||
     !isEpochMs(createdAt) ||
     !(payloadType === undefined || typeof payloadType === "string") ||
@@ -162,9 +172,9 @@ function plainSnapshotOf(
   }
   const snapshot: TriggerSnapshot = {
     schemaVersion: SNAPSHOT_SCHEMA_VERSION,
-    runId,
-    orgId,
-    envId,
+    runId: runId as string,
+    orgId: orgId as string,
+    envId: envId as string,
     taskId,
     payload: fields.payload,
     createdAt,
@@ -236,11 +246,8 @@ export function encodeSnapshot(input: AcceptInput, now: number, maxPayloadBytes:
 /** The result of reading a stored snapshot back. */
 export type DecodedSnapshot = { ok: true; snapshot: TriggerSnapshot } | { ok: false; error: string };
 
-/** Parses and validates a stored snapshot; never throws. */
-export function decodeSnapshot(
-  address: { orgId: string; envId: string; runId: string },
-  text: string,
-): DecodedSnapshot {
+/** Parses and validates a stored snapshot of the entry at `address`; never throws. */
+export function decodeSnapshot(address: EntryIds, text: string): DecodedSnapshot {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -251,7 +258,7 @@ export function decodeSnapshot(
   if (isRecord(json)) {
     const { schemaVersion, createdAt } = json;
     if (schemaVersion === SNAPSHOT_SCHEMA_VERSION && typeof createdAt === "number" && "payload" in json) {
-      const fast = plainSnapshotOf(json, address, createdAt);
+      const fast = plainSnapshotOf(json, address, createdAt, true);
       if (fast !== undefined) return { ok: true, snapshot: fast };
     }
   }
