@@ -238,6 +238,23 @@ describe("Drainer (against a fake source)", () => {
     expect(source.calls.retry).toBe(0);
   });
 
+  test("a handler that throws before returning a promise fails the entry like one that rejects", async () => {
+    const source = new FakeDrainSource();
+    const [runId] = source.add("org", "env", 1);
+    const { drainer, recorder } = drainerFor(source, {
+      // Not async: the error is thrown by the call itself.
+      handler: () => {
+        throw new PermanentError("thrown at once");
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(source.failed).toHaveLength(1), { timeout: 10_000 });
+    await drainer.stop();
+    expect(source.failed).toEqual([{ runId, error: "Error: thrown at once", kind: "terminal" }]);
+    expect(recorder.events.failed).toMatchObject([{ runId, kind: "terminal", attempts: 1 }]);
+    expect(source.acked).toEqual([]);
+  });
+
   test("a retryable error with its attempts exhausted goes through the hook and fails as attempts_exhausted", async () => {
     const source = new FakeDrainSource();
     source.maxAttempts = 2;

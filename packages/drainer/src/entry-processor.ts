@@ -65,31 +65,69 @@ export function describeError(error: unknown): string {
  * returns it once the lease expires. Answers the handler's figures (for
  * adaptive concurrency) once the handler's part is done: a failure is
  * settled by then, a success's ack is queued on `context.acks`.
+ *
+ * Written with one reaction on the handler's promise rather than as an async
+ * function with awaits: this runs once per entry, and a successful entry then
+ * costs no promise of its own beyond that reaction.
  */
-export async function processEntry<Entry extends DrainEntry>(
+export function processEntry<Entry extends DrainEntry>(
   leased: Entry,
   context: EntryProcessorContext<Entry>,
 ): Promise<HandlerSample> {
-  const lease = context.leases.hold(leased);
-  const started = context.clock();
-  let failure: { error: unknown } | undefined;
+  let lease: HeldLease<Entry>;
+  let started: number;
   try {
-    await context.handler(leased, new HandlerContext(lease));
+    lease = context.leases.hold(leased);
+    started = context.clock();
   } catch (error) {
-    failure = { error };
+    // Only an injected clock that throws gets here: reject, as an async function would.
+    return Promise.reject(error);
   }
+  let running: unknown;
+  try {
+    running = context.handler(leased, new HandlerContext(lease));
+  } catch (error) {
+    // A handler that throws before returning a promise fails like one that rejects.
+    running = Promise.reject(error);
+  }
+  return Promise.resolve(running).then(
+    () => handled(lease, started, undefined, context),
+    (error: unknown) => handled(lease, started, { error }, context),
+  );
+}
+
+/** The rest of {@link processEntry}, once the handler has returned or failed. */
+function handled<Entry extends DrainEntry>(
+  lease: HeldLease<Entry>,
+  started: number,
+  failure: { error: unknown } | undefined,
+  context: EntryProcessorContext<Entry>,
+): HandlerSample | Promise<HandlerSample> {
   const handlerDurationMs = Math.max(0, context.clock() - started);
   const released = context.leases.release(lease);
-  const entry = released instanceof Promise ? await released : released;
+  // Most releases have no extension on the wire and answer the entry at once.
+  if (released instanceof Promise) {
+    return released.then((entry) => settle(entry, failure, handlerDurationMs, context));
+  }
+  return settle(released, failure, handlerDurationMs, context);
+}
 
+function settle<Entry extends DrainEntry>(
+  entry: Entry,
+  failure: { error: unknown } | undefined,
+  handlerDurationMs: number,
+  context: EntryProcessorContext<Entry>,
+): HandlerSample | Promise<HandlerSample> {
   if (failure === undefined) {
     context.acks.ack({ entry, handlerDurationMs });
     return { durationMs: handlerDurationMs, failed: false };
   }
   const ref: RunRef = { orgId: entry.orgId, envId: entry.envId, runId: entry.runId };
   const retryable = safePredicate(context, failure.error, entry);
-  await settleFailure(entry, ref, failure.error, retryable, context);
-  return { durationMs: handlerDurationMs, failed: retryable };
+  return settleFailure(entry, ref, failure.error, retryable, context).then(() => ({
+    durationMs: handlerDurationMs,
+    failed: retryable,
+  }));
 }
 
 /**
