@@ -34,6 +34,8 @@ local popped = redis.call('LPOP', queue, count)
 if not popped then
   return result
 end
+-- The deadline as text once: a number argument is formatted again on every use.
+local score = tostring(deadline)
 local scored = {}
 local marks = {}
 for _, run in ipairs(popped) do
@@ -43,7 +45,7 @@ for _, run in ipairs(popped) do
     -- The lease token alone marks the entry leased: no `:state` field is written.
     marks[#marks + 1] = run .. ':lease'
     marks[#marks + 1] = token
-    scored[#scored + 1] = deadline
+    scored[#scored + 1] = score
     scored[#scored + 1] = member_prefix .. run
     -- Mutation fields are read only for an entry a mutation marked: most never are.
     if fields[3] then
