@@ -36,24 +36,33 @@ if not popped then
 end
 -- The deadline as text once: a number argument is formatted again on every use.
 local score = tostring(deadline)
+-- Every popped run's value, attempts and `:mutated` marker, read in one call.
+local wanted = {}
+for _, run in ipairs(popped) do
+  wanted[#wanted + 1] = run
+  wanted[#wanted + 1] = run .. ':attempts'
+  wanted[#wanted + 1] = run .. ':mutated'
+end
+local read = redis.call('HMGET', entries, unpack(wanted))
 local scored = {}
 local marks = {}
-for _, run in ipairs(popped) do
-  local fields = redis.call('HMGET', entries, run, run .. ':attempts', run .. ':mutated')
+for position, run in ipairs(popped) do
+  local at = position * 3 - 2
+  local value, attempts = read[at], read[at + 1]
   -- A queue member without a snapshot has nothing to deliver; dropping it keeps the queue moving.
-  if fields[1] then
+  if value then
     -- The lease token alone marks the entry leased: no `:state` field is written.
     marks[#marks + 1] = run .. ':lease'
     marks[#marks + 1] = token
     scored[#scored + 1] = score
     scored[#scored + 1] = member_prefix .. run
     -- Mutation fields are read only for an entry a mutation marked: most never are.
-    if fields[3] then
-      result[#result + 1] = { run, fields[1], fields[2], unpack(redis.call('HMGET', entries, run .. ':canceledAt',
+    if read[at + 2] then
+      result[#result + 1] = { run, value, attempts, unpack(redis.call('HMGET', entries, run .. ':canceledAt',
         run .. ':cancelReason', run .. ':tags', run .. ':metadata', run .. ':metadataVersion',
         run .. ':delayUntil', run .. ':idempotencyReset')) }
     else
-      result[#result + 1] = { run, fields[1], fields[2] }
+      result[#result + 1] = { run, value, attempts }
     end
   end
 end
