@@ -1,5 +1,6 @@
 import type { MollifierRecorder } from "@mollifier/telemetry";
 import { AckBatcher } from "./ack-batcher.js";
+import type { HandlerSample } from "./adaptive-concurrency.js";
 import { AdaptiveConcurrency } from "./adaptive-concurrency.js";
 import type { DrainEntry } from "./drain-source.js";
 import { DrainerError, requireNumber } from "./drainer-error.js";
@@ -54,7 +55,9 @@ export class Drainer<Entry extends DrainEntry> {
   private readonly recorder: MollifierRecorder;
   private readonly wake = new WakeSignal();
   private readonly slotFreed = new WakeSignal();
-  private readonly inFlightWork = new Set<Promise<void>>();
+  /** Entries whose handling has not finished, and who waits for there to be none. */
+  private working = 0;
+  private workWaiters: Array<() => void> = [];
   private readonly pendingLeases = new Set<Promise<void>>();
   private readonly leaseFailures: Array<{ error: unknown }> = [];
   private reservedSlots = 0;
@@ -104,7 +107,7 @@ export class Drainer<Entry extends DrainEntry> {
 
   /** Entries leased by this process whose handling has not finished. */
   get inFlight(): number {
-    return this.inFlightWork.size;
+    return this.working;
   }
 
   /** The concurrency in force (lower than configured while adaptive mode backs off). */
@@ -173,8 +176,8 @@ export class Drainer<Entry extends DrainEntry> {
       await this.refresh.pending;
       // Leases still on the wire launch their entries; those are waited for too.
       // Finished handlers may still have acks queued for the next batch: send them now.
-      while (this.inFlightWork.size > 0 || this.pendingLeases.size > 0 || this.acks.pending > 0) {
-        await Promise.all([...this.pendingLeases, ...this.inFlightWork, this.acks.flush()]);
+      while (this.working > 0 || this.pendingLeases.size > 0 || this.acks.pending > 0) {
+        await Promise.all([...this.pendingLeases, this.workDone(), this.acks.flush()]);
       }
       return "stopped" as const;
     })();
@@ -184,7 +187,7 @@ export class Drainer<Entry extends DrainEntry> {
     this.leases.abandon();
     // Acks of handlers that did finish are sent now; waiting for them could outlast the timeout.
     void this.acks.flush();
-    return { outcome, inFlight: this.inFlightWork.size };
+    return { outcome, inFlight: this.working };
   }
 
   private get running(): boolean {
@@ -216,7 +219,7 @@ export class Drainer<Entry extends DrainEntry> {
   private async dispatchOnce(): Promise<void> {
     const failure = this.leaseFailures.shift();
     if (failure !== undefined) throw failure.error;
-    const free = this.concurrency - this.inFlightWork.size - this.reservedSlots;
+    const free = this.concurrency - this.working - this.reservedSlots;
     if (!this.enoughFreeSlots() || this.pendingLeases.size >= MAX_PARALLEL_LEASES) {
       await this.slotFreed.sleep(this.options.idleDelayMs);
       return;
@@ -270,7 +273,7 @@ export class Drainer<Entry extends DrainEntry> {
   // pools' worth hold leasing back.
   private enoughFreeSlots(): boolean {
     if (this.acks.pending >= MAX_UNANSWERED_ACK_POOLS * this.concurrency) return false;
-    const busy = this.inFlightWork.size + this.reservedSlots;
+    const busy = this.working + this.reservedSlots;
     const minimumBatch = busy === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
     return this.concurrency - busy >= minimumBatch;
   }
@@ -324,25 +327,35 @@ export class Drainer<Entry extends DrainEntry> {
   }
 
   private launch(entry: Entry): void {
-    const settled = () => {
-      this.inFlightWork.delete(work);
-      // Waking the dispatcher for a slot it would not lease into yet only
-      // makes it sleep again; a lease finishing wakes it regardless.
-      if (this.enoughFreeSlots()) this.slotFreed.wake();
-    };
-    // One reaction for both outcomes rather than a then/catch/finally chain:
-    // this runs once per entry. processEntry settles every source error
-    // itself; only a recorder that breaks its never-throw contract makes it
-    // reject, and that must not crash the process.
-    const work: Promise<void> = processEntry(entry, this.processor).then((sample) => {
+    this.working += 1;
+    processEntry(entry, this.processor, this.settleEntry);
+  }
+
+  // One callback for every entry (no closure or promise per entry): processEntry
+  // settles every source error itself and calls it once per entry.
+  private readonly settleEntry = (sample: HandlerSample | undefined): void => {
+    if (sample !== undefined) {
       try {
         const changed = this.adaptive?.record(sample);
         if (changed !== undefined) this.reportLimits();
       } catch {
         // A recorder that throws here broke its contract; the entry is settled regardless.
       }
-      settled();
-    }, settled);
-    this.inFlightWork.add(work);
+    }
+    this.working -= 1;
+    if (this.working === 0) {
+      const waiting = this.workWaiters;
+      this.workWaiters = [];
+      for (const resolve of waiting) resolve();
+    }
+    // Waking the dispatcher for a slot it would not lease into yet only
+    // makes it sleep again; a lease finishing wakes it regardless.
+    if (this.enoughFreeSlots()) this.slotFreed.wake();
+  };
+
+  /** Resolves once no handler is running. */
+  private workDone(): Promise<void> {
+    if (this.working === 0) return Promise.resolve();
+    return new Promise((resolve) => this.workWaiters.push(resolve));
   }
 }

@@ -62,26 +62,29 @@ export function describeError(error: unknown): string {
  * Runs the handler for one leased entry and settles the entry: ack on
  * success; retry, or the terminal hook then fail, on error. Never throws:
  * a source call that fails leaves the entry leased, and the lease reaper
- * returns it once the lease expires. Answers the handler's figures (for
- * adaptive concurrency) once the handler's part is done: a failure is
- * settled by then, a success's ack is queued on `context.acks`.
+ * returns it once the lease expires. Calls `onDone` once, with the handler's
+ * figures (for adaptive concurrency) once the handler's part is done: a
+ * failure is settled by then, a success's ack is queued on `context.acks`.
+ * `onDone` gets no figures only when a recorder or the injected clock broke
+ * its never-throw contract; it must not throw itself.
  *
- * Written with one reaction on the handler's promise rather than as an async
- * function with awaits: this runs once per entry, and a successful entry then
- * costs no promise of its own beyond that reaction.
+ * Written with one reaction on the handler's promise and a callback rather
+ * than as an async function: this runs once per entry, and a successful entry
+ * then costs no promise of its own beyond that reaction.
  */
 export function processEntry<Entry extends DrainEntry>(
   leased: Entry,
   context: EntryProcessorContext<Entry>,
-): Promise<HandlerSample> {
+  onDone: (sample: HandlerSample | undefined) => void,
+): void {
   let lease: HeldLease<Entry>;
   let started: number;
   try {
     lease = context.leases.hold(leased);
     started = context.clock();
-  } catch (error) {
-    // Only an injected clock that throws gets here: reject, as an async function would.
-    return Promise.reject(error);
+  } catch {
+    onDone(undefined);
+    return;
   }
   let running: unknown;
   try {
@@ -90,9 +93,20 @@ export function processEntry<Entry extends DrainEntry>(
     // A handler that throws before returning a promise fails like one that rejects.
     running = Promise.reject(error);
   }
-  return Promise.resolve(running).then(
-    () => handled(lease, started, undefined, context),
-    (error: unknown) => handled(lease, started, { error }, context),
+  const finish = (failure: { error: unknown } | undefined): void => {
+    let sample: HandlerSample | Promise<HandlerSample>;
+    try {
+      sample = handled(lease, started, failure, context);
+    } catch {
+      onDone(undefined);
+      return;
+    }
+    if (sample instanceof Promise) sample.then(onDone, () => onDone(undefined));
+    else onDone(sample);
+  };
+  Promise.resolve(running).then(
+    () => finish(undefined),
+    (error: unknown) => finish({ error }),
   );
 }
 
