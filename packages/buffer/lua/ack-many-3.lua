@@ -45,7 +45,14 @@ local function ack_group(entries, leases, depth, org_field, env_field, first, co
       released[#released + 1] = member
       acked = acked + 1
       results[#results + 1] = 'acked'
-      append_entry_fields(doomed, run, markers[position * 2] ~= false)
+      -- Written out, reusing the `:lease` field name read above: this runs once per entry.
+      doomed[#doomed + 1] = run
+      doomed[#doomed + 1] = run .. ':state'
+      doomed[#doomed + 1] = run .. ':attempts'
+      doomed[#doomed + 1] = marker_fields[position * 2 - 1]
+      if markers[position * 2] then
+        append_mutation_fields(doomed, run)
+      end
       if #doomed >= FIELDS_PER_DELETE then
         redis.call('HDEL', entries, unpack(doomed))
         doomed = {}

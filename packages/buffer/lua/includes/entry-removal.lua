@@ -4,6 +4,14 @@ local ENTRY_FIELD_SUFFIXES = { '', ':state', ':attempts', ':lease' }
 local MUTATION_FIELD_SUFFIXES = { ':mutated', ':canceledAt', ':cancelReason', ':tags', ':metadata',
   ':metadataVersion', ':delayUntil', ':idempotencyReset' }
 
+-- Appends the mutation fields of `run` in the entries hash to `fields`.
+local function append_mutation_fields(fields, run)
+  for _, suffix in ipairs(MUTATION_FIELD_SUFFIXES) do
+    fields[#fields + 1] = run .. suffix
+  end
+  return fields
+end
+
 -- Appends the fields of `run` in the entries hash to `fields`: the mutation
 -- fields too unless `mutated` is false (the caller read no `:mutated` marker).
 local function append_entry_fields(fields, run, mutated)
@@ -11,9 +19,7 @@ local function append_entry_fields(fields, run, mutated)
     fields[#fields + 1] = run .. suffix
   end
   if mutated ~= false then
-    for _, suffix in ipairs(MUTATION_FIELD_SUFFIXES) do
-      fields[#fields + 1] = run .. suffix
-    end
+    append_mutation_fields(fields, run)
   end
   return fields
 end
