@@ -45,9 +45,10 @@ local function ack_group(entries, leases, depth, org_field, env_field, first, co
       released[#released + 1] = member
       acked = acked + 1
       results[#results + 1] = 'acked'
-      -- Written out, reusing the `:lease` field name read above: this runs once per entry.
+      -- Written out, reusing the `:lease` field name read above: this runs once per entry. A
+      -- leased entry has no `:state` field (a lease writes none, and a retry's is deleted before
+      -- the entry is queued again), so none is deleted.
       doomed[#doomed + 1] = run
-      doomed[#doomed + 1] = run .. ':state'
       doomed[#doomed + 1] = run .. ':attempts'
       doomed[#doomed + 1] = marker_fields[position * 2 - 1]
       if markers[position * 2] then

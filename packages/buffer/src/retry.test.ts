@@ -62,6 +62,10 @@ describe.each(redisTopologies)("retry, promoteDueRetries and fail on $name", ({ 
     expect(await buffer.activeEnvs("org")).toEqual(["env"]);
     const again = await leaseOne(buffer);
     expect(again).toMatchObject({ runId: "a", attempts: 1 });
+    // Retried, promoted, leased again and acked: no field of it is left (ack deletes no `:state`).
+    expect(await buffer.ackMany([again])).toEqual([{ outcome: "acked" }]);
+    const entries = buffer.keys.env("org", "env").entries;
+    expect((await redis.hkeys(entries)).filter((field) => field.startsWith("a"))).toEqual([]);
   });
 
   test("retry answers exhausted on the last attempt and leaves the entry leased for fail", async ({
