@@ -1,6 +1,6 @@
 import { type AckResult, ack } from "./ack.js";
 import type { BufferContext } from "./buffer-options.js";
-import { entryKeys } from "./entry-keys.js";
+import { envKeys, leaseMember, runFieldOf } from "./entry-keys.js";
 import type { LeasedEntry } from "./entry-view.js";
 import { ackManyScript } from "./generated/lua-scripts.js";
 import type { EnvKeys } from "./keys.js";
@@ -80,12 +80,22 @@ export async function ackMany(
   const openEnvs = new Map<string, EnvGroup>();
   const singles: Array<{ index: number; entry: AckableEntry }> = [];
   const oneSlot = !context.redis.isCluster;
+  // Batches run env by env, so the previous entry's env keys are usually this one's.
+  let envOf: AckableEntry | undefined;
+  let keysOf: EnvKeys | undefined;
   entries.forEach((entry, index) => {
-    const { keys, runField, member } = entryKeys(context.keys, entry);
+    let keys = keysOf;
+    if (keys === undefined || envOf?.orgId !== entry.orgId || envOf.envId !== entry.envId) {
+      keys = envKeys(context.keys, entry.orgId, entry.envId);
+      keysOf = keys;
+      envOf = entry;
+    }
+    const runField = runFieldOf(entry.runId);
     if (entry.snapshot.options.idempotencyKey !== undefined) {
       singles.push({ index, entry });
       return;
     }
+    const member = leaseMember(keys, runField);
     // Every key of a shard shares its hash tag; its lease set names it.
     const slot = oneSlot ? "" : keys.leases;
     let call = openCalls.get(slot);

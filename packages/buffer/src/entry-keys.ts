@@ -20,10 +20,28 @@ export function withValidIds<T>(build: () => T): T {
   try {
     return build();
   } catch (cause) {
-    if (cause instanceof TypeError || cause instanceof RangeError) {
-      throw new BufferInputError("INVALID_INPUT", cause.message, { cause });
-    }
-    throw cause;
+    throw asInputError(cause);
+  }
+}
+
+/** What {@link withValidIds} throws for `cause`. */
+function asInputError(cause: unknown): unknown {
+  if (cause instanceof TypeError || cause instanceof RangeError) {
+    return new BufferInputError("INVALID_INPUT", cause.message, { cause });
+  }
+  return cause;
+}
+
+/**
+ * A run id's field in its env's entries hash; an invalid id throws
+ * {@link BufferInputError}. For loops over many entries, where a closure per
+ * entry (as {@link entryKeys} takes) is a measurable cost.
+ */
+export function runFieldOf(runId: string): string {
+  try {
+    return encodeSegment(runId, "runId");
+  } catch (cause) {
+    throw asInputError(cause);
   }
 }
 
@@ -37,6 +55,11 @@ export function entryKeys(keys: BufferKeys, address: EntryAddress): EntryKeys {
   return withValidIds(() => {
     const env = keys.env(address.orgId, address.envId);
     const runField = encodeSegment(address.runId, "runId");
-    return { keys: env, runField, member: `${env.org}:${env.env}:${runField}` };
+    return { keys: env, runField, member: leaseMember(env, runField) };
   });
+}
+
+/** `<org>:<env>:<run>`: the member of an entry in its shard's lease and retry sets. */
+export function leaseMember(keys: EnvKeys, runField: string): string {
+  return `${keys.org}:${keys.env}:${runField}`;
 }
