@@ -25,6 +25,8 @@ export class WakeSignal {
 
   /** Ends every pending {@link sleep}. */
   wake(): void {
+    // Called once per finished handler: with nobody asleep, nothing is copied.
+    if (this.waiters.size === 0) return;
     const waiters = [...this.waiters];
     this.waiters.clear();
     for (const waiter of waiters) waiter();
