@@ -176,7 +176,10 @@ describe("the snapshot schema", () => {
         taskId: fc.oneof(fc.string({ minLength: 1, maxLength: 8 }), fc.constant("tâche")),
         payload: fc.jsonValue(),
         payloadType: fc.option(fc.string(), { nil: undefined }),
-        options: fc.record({ queue: fc.string(), maxAttempts: fc.integer({ min: 1, max: 5 }) }, { requiredKeys: [] }),
+        options: fc.record(
+          { queue: fc.string(), maxAttempts: fc.integer({ min: 1, max: 5 }) },
+          { requiredKeys: [] },
+        ),
       },
       { requiredKeys: ["taskId", "payload", "options"] },
     );
@@ -188,11 +191,12 @@ describe("the snapshot schema", () => {
         const expected = triggerSnapshotSchema.safeParse({ ...JSON.parse(text), ...address });
         expect(decoded.ok).toBe(expected.success);
         if (decoded.ok && expected.success) {
-          expect(JSON.parse(JSON.stringify(decoded.snapshot))).toEqual(JSON.parse(JSON.stringify(expected.data)));
+          expect(JSON.parse(JSON.stringify(decoded.snapshot))).toEqual(
+            JSON.parse(JSON.stringify(expected.data)),
+          );
         }
       }),
       { numRuns: 1_000 },
     );
   });
 });
-

@@ -156,7 +156,8 @@ function plainSnapshotOf(
   createdAt: number,
   trusted = false,
 ): TriggerSnapshot | undefined {
-  for (const field of Object.keys(fields)) if (!TOP_LEVEL_FIELDS.has(field)) return undefined;
+  // `for…in` rather than Object.keys: no array per call on the accept and lease hot paths.
+  for (const field in fields) if (!TOP_LEVEL_FIELDS.has(field)) return undefined;
   const { runId, orgId, envId } = ids;
   const { taskId, payloadType } = fields;
   const options = fields.options ?? {};
