@@ -12,6 +12,7 @@ import {
 } from "./drainer-options.js";
 import { ackRecorder, type EntryProcessorContext, processEntry } from "./entry-processor.js";
 import { type DrainGrant, FairScheduler } from "./fair-scheduler.js";
+import { InFlightCount } from "./in-flight.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { LoopBackoff } from "./loop-backoff.js";
 import { runMaintenance } from "./maintenance-loop.js";
@@ -55,9 +56,7 @@ export class Drainer<Entry extends DrainEntry> {
   private readonly recorder: MollifierRecorder;
   private readonly wake = new WakeSignal();
   private readonly slotFreed = new WakeSignal();
-  /** Entries whose handling has not finished, and who waits for there to be none. */
-  private working = 0;
-  private workWaiters: Array<() => void> = [];
+  private readonly working = new InFlightCount();
   private readonly pendingLeases = new Set<Promise<void>>();
   private readonly leaseFailures: Array<{ error: unknown }> = [];
   private reservedSlots = 0;
@@ -107,7 +106,7 @@ export class Drainer<Entry extends DrainEntry> {
 
   /** Entries leased by this process whose handling has not finished. */
   get inFlight(): number {
-    return this.working;
+    return this.working.size;
   }
 
   /** The concurrency in force (lower than configured while adaptive mode backs off). */
@@ -176,8 +175,8 @@ export class Drainer<Entry extends DrainEntry> {
       await this.refresh.pending;
       // Leases still on the wire launch their entries; those are waited for too.
       // Finished handlers may still have acks queued for the next batch: send them now.
-      while (this.working > 0 || this.pendingLeases.size > 0 || this.acks.pending > 0) {
-        await Promise.all([...this.pendingLeases, this.workDone(), this.acks.flush()]);
+      while (this.working.size > 0 || this.pendingLeases.size > 0 || this.acks.pending > 0) {
+        await Promise.all([...this.pendingLeases, this.working.drained(), this.acks.flush()]);
       }
       return "stopped" as const;
     })();
@@ -187,7 +186,7 @@ export class Drainer<Entry extends DrainEntry> {
     this.leases.abandon();
     // Acks of handlers that did finish are sent now; waiting for them could outlast the timeout.
     void this.acks.flush();
-    return { outcome, inFlight: this.working };
+    return { outcome, inFlight: this.working.size };
   }
 
   private get running(): boolean {
@@ -219,7 +218,7 @@ export class Drainer<Entry extends DrainEntry> {
   private async dispatchOnce(): Promise<void> {
     const failure = this.leaseFailures.shift();
     if (failure !== undefined) throw failure.error;
-    const free = this.concurrency - this.working - this.reservedSlots;
+    const free = this.concurrency - this.working.size - this.reservedSlots;
     if (!this.enoughFreeSlots() || this.pendingLeases.size >= MAX_PARALLEL_LEASES) {
       await this.slotFreed.sleep(this.options.idleDelayMs);
       return;
@@ -273,7 +272,7 @@ export class Drainer<Entry extends DrainEntry> {
   // pools' worth hold leasing back.
   private enoughFreeSlots(): boolean {
     if (this.acks.pending >= MAX_UNANSWERED_ACK_POOLS * this.concurrency) return false;
-    const busy = this.working + this.reservedSlots;
+    const busy = this.working.size + this.reservedSlots;
     const minimumBatch = busy === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
     return this.concurrency - busy >= minimumBatch;
   }
@@ -327,7 +326,7 @@ export class Drainer<Entry extends DrainEntry> {
   }
 
   private launch(entry: Entry): void {
-    this.working += 1;
+    this.working.add();
     processEntry(entry, this.processor, this.settleEntry);
   }
 
@@ -342,20 +341,9 @@ export class Drainer<Entry extends DrainEntry> {
         // A recorder that throws here broke its contract; the entry is settled regardless.
       }
     }
-    this.working -= 1;
-    if (this.working === 0) {
-      const waiting = this.workWaiters;
-      this.workWaiters = [];
-      for (const resolve of waiting) resolve();
-    }
+    this.working.done();
     // Waking the dispatcher for a slot it would not lease into yet only
     // makes it sleep again; a lease finishing wakes it regardless.
     if (this.enoughFreeSlots()) this.slotFreed.wake();
   };
-
-  /** Resolves once no handler is running. */
-  private workDone(): Promise<void> {
-    if (this.working === 0) return Promise.resolve();
-    return new Promise((resolve) => this.workWaiters.push(resolve));
-  }
 }
