@@ -330,8 +330,8 @@ export class Drainer<Entry extends DrainEntry> {
     processEntry(entry, this.processor, this.settleEntry);
   }
 
-  // One callback for every entry (no closure or promise per entry): processEntry
-  // settles every source error itself and calls it once per entry.
+  // One callback shared by every entry rather than a promise chain per entry:
+  // processEntry settles every source error itself and calls it once per entry.
   private readonly settleEntry = (sample: HandlerSample | undefined): void => {
     if (sample !== undefined) {
       try {
