@@ -1,5 +1,5 @@
 import type { BufferContext } from "./buffer-options.js";
-import { entryKeys, envKeys } from "./entry-keys.js";
+import { entryKeys, envKeys, leaseMember } from "./entry-keys.js";
 import { MISSING_ACCEPT_TIME_ERROR, parseEntryValue } from "./entry-value.js";
 import { type EntryMutations, type LeasedEntry, toEntryMutations } from "./entry-view.js";
 import { BufferInputError } from "./errors.js";
@@ -79,7 +79,8 @@ export async function lease(context: BufferContext, request: LeaseRequest): Prom
       context.redis,
       leaseScript,
       [keys.entries, keys.queue, keys.orgs, keys.orgEnvs, keys.leases],
-      [count, leaseMs, keys.org, keys.env, `${keys.org}:${keys.env}:`, token],
+      // The member prefix: a member with an empty run field.
+      [count, leaseMs, keys.org, keys.env, leaseMember(keys, ""), token],
     ),
   );
   const leaseDeadline = replyNumber(script, raw[0]);
