@@ -46,7 +46,8 @@ if (missing.length === 0) process.exit(0);
 const packages = [...new Set(missing.flatMap((need) => need.packages))];
 const programs = missing.map((need) => need.program).join(" and ");
 const isRoot = process.getuid?.() === 0;
-const canSudo = !isRoot && onPath("sudo") && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;
+const canSudo =
+  !isRoot && onPath("sudo") && spawnSync("sudo", ["-n", "true"], { stdio: "ignore" }).status === 0;
 const asRoot = isRoot ? [] : canSudo ? ["sudo", "-n"] : null;
 
 if (asRoot && onPath("apt-get")) {
@@ -54,7 +55,8 @@ if (asRoot && onPath("apt-get")) {
   const apt = (...args) => aptGet(asRoot, args);
   // An old or empty package list cannot find the packages; refresh it once.
   const installed =
-    apt("install", "-y", "-qq", ...packages) || (apt("update", "-qq") && apt("install", "-y", "-qq", ...packages));
+    apt("install", "-y", "-qq", ...packages) ||
+    (apt("update", "-qq") && apt("install", "-y", "-qq", ...packages));
   if (installed && missing.every((need) => onPath(need.program))) process.exit(0);
 }
 
