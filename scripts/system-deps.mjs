@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Makes sure the programs a command needs beyond Node are on this machine, before
-// that command runs: `redis-server` for the demo and the tests, Debian's `chromium`
-// for the dashboard's end-to-end test.
+// that command runs: `redis-server` for the demo and the tests, a PostgreSQL server
+// for the tests that take the database away, Debian's `chromium` for the
+// dashboard's end-to-end test.
 //
 // Where one is missing and we may install system packages (root, or password-less
 // sudo, on a machine with apt-get), it installs them the way `.ci/run` always did.
@@ -9,6 +10,7 @@
 //
 // Usage: node scripts/system-deps.mjs demo|test
 import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync } from "node:fs";
 
 const NEEDS = {
   // The demo starts its own redis-server unless REDIS_URL points at one.
@@ -16,6 +18,8 @@ const NEEDS = {
   test: [
     { program: "redis-server", packages: ["redis-server", "redis-tools"] },
     { program: "redis-cli", packages: ["redis-tools"] },
+    // Outage tests start and stop private PostgreSQL servers (Debian keeps the server off the PATH).
+    { program: "postgres", packages: ["postgresql"], found: hasPostgresServer },
     {
       program: process.env.CHROMIUM_PATH ?? "chromium",
       packages: ["chromium"],
@@ -30,6 +34,12 @@ if (!(purpose in NEEDS)) {
   process.exit(64);
 }
 
+function hasPostgresServer() {
+  const root = "/usr/lib/postgresql";
+  const versions = existsSync(root) ? readdirSync(root) : [];
+  return onPath("postgres") || versions.some((version) => existsSync(`${root}/${version}/bin/postgres`));
+}
+
 function onPath(program) {
   return spawnSync("sh", ["-c", `command -v "${program}"`], { stdio: "ignore" }).status === 0;
 }
@@ -40,7 +50,8 @@ function aptGet(asRoot, args) {
   return spawnSync(command, rest, { stdio: ["ignore", "inherit", "inherit"], env }).status === 0;
 }
 
-const missing = NEEDS[purpose].filter((need) => !(need.unless?.() ?? false) && !onPath(need.program));
+const found = (need) => (need.found ? need.found() : onPath(need.program));
+const missing = NEEDS[purpose].filter((need) => !(need.unless?.() ?? false) && !found(need));
 if (missing.length === 0) process.exit(0);
 
 const packages = [...new Set(missing.flatMap((need) => need.packages))];
@@ -57,7 +68,7 @@ if (asRoot && onPath("apt-get")) {
   const installed =
     apt("install", "-y", "-qq", ...packages) ||
     (apt("update", "-qq") && apt("install", "-y", "-qq", ...packages));
-  if (installed && missing.every((need) => onPath(need.program))) process.exit(0);
+  if (installed && missing.every(found)) process.exit(0);
 }
 
 const command = onPath("apt-get")

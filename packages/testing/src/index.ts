@@ -16,3 +16,4 @@ export {
   type StartRedisServerOptions,
   startRedisServer,
 } from "./redis-server.js";
+export { type PostgresServerProcess, postgresBinDirectory, startPostgresServer } from "./postgres-server.js";

@@ -36,8 +36,17 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   return database;
 }
 
+let lastIdleErrorLogged = 0;
+function onIdleError(error: Error): void {
+  // One line every few seconds: a database outage drops every idle connection at once.
+  if (Date.now() - lastIdleErrorLogged < 5_000) return;
+  lastIdleErrorLogged = Date.now();
+  console.error(`database: idle connection lost: ${error.message}`);
+}
+
 async function openPostgres(url: string, schema: string, poolSize: number): Promise<Database> {
   const admin = new pg.Client({ connectionString: url });
+  admin.on("error", onIdleError);
   await admin.connect();
   try {
     await admin.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
@@ -45,6 +54,10 @@ async function openPostgres(url: string, schema: string, poolSize: number): Prom
     await admin.end();
   }
   const pool = new pg.Pool({ connectionString: url, max: poolSize, options: `-c search_path=${schema}` });
+  // An idle client whose connection the server drops (a restart, a failover, pg_terminate_backend)
+  // is emitted here; without a listener Node ends the process. The pool discards that client and
+  // the next query opens a new connection, so an outage surfaces as query errors, not a crash.
+  pool.on("error", (error) => onIdleError(error));
   return {
     kind: "postgres",
     async query(sql, parameters) {
