@@ -61,8 +61,23 @@ export interface DrainReapResult {
   readonly failedEntries?: readonly DrainReapFailure[];
 }
 
-/** Why an entry is failed terminally. */
+/** Why the drainer fails an entry through `fail`. */
 export type DrainFailureKind = "terminal" | "attempts_exhausted";
+
+/** The ids of one buffered run. */
+export interface DrainRunAddress {
+  readonly orgId: string;
+  readonly envId: string;
+  readonly runId: string;
+}
+
+/**
+ * What a source still holds of an entry it failed itself (the lease reaper,
+ * or `lease` for an entry that no longer parses): the entry as far as it can
+ * be read. The buffer's FAILED record gives the snapshot (when it parses),
+ * `attempts` and `acceptedAt`, not the mutations.
+ */
+export type DrainFailedEntry<Entry extends DrainEntry> = Partial<Entry>;
 
 /**
  * A lease-based source of entries, walked shards → orgs → envs.
@@ -86,6 +101,13 @@ export interface DrainSource<Entry extends DrainEntry> {
   retry(entry: Entry, failure: { error: string }): Promise<DrainRetryResult>;
   fail(entry: Entry, failure: { error: string; kind?: DrainFailureKind }): Promise<DrainFailResult>;
   reapExpiredLeases(options?: { limit?: number }): Promise<DrainReapResult>;
+  /**
+   * Optional: reads an entry the source failed itself (reaped out of
+   * attempts, or invalid at lease), so `onTerminalFailure` gets the entry as
+   * far as it can be read. Without it the hook gets `entry: undefined` for those.
+   * The buffer's `getFailed` satisfies it.
+   */
+  getFailed?(address: DrainRunAddress): Promise<NoInfer<DrainFailedEntry<Entry>> | undefined>;
   promoteDueRetries(options?: { limit?: number }): Promise<{ promoted: number }>;
   shards(): readonly number[];
   activeOrgs(shard: number): Promise<readonly string[]>;

@@ -5,6 +5,7 @@ import type { DrainSource } from "./drain-source.js";
 import { Drainer } from "./drainer.js";
 import type { DrainRateLimiter } from "./drainer-options.js";
 import { SharedRateLimiter } from "./rate-limiter.js";
+import type { TerminalFailure } from "./terminal-failure.js";
 import { fill, trigger } from "./test-support/buffer-fixtures.js";
 import { recordingRecorder } from "./test-support/recording-recorder.js";
 
@@ -21,7 +22,7 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
 }
 
 describe.each(redisTopologies)("Drainer on a MollifierBuffer on $name", ({ test }) => {
-  test("an entry whose lease keeps expiring ends FAILED once its attempts are used up, recorded as attempts_exhausted", async ({
+  test("an entry whose lease keeps expiring ends FAILED once its attempts are used up and reaches onTerminalFailure once, as lease_expired", async ({
     redis,
   }) => {
     const buffer = new MollifierBuffer({ redis, retry: { maxAttempts: 2 } });
@@ -45,6 +46,7 @@ describe.each(redisTopologies)("Drainer on a MollifierBuffer on $name", ({ test 
     await crash();
     const recorder = recordingRecorder();
     const handled: string[] = [];
+    const failures: TerminalFailure<LeasedEntry>[] = [];
     // A healthy drainer now runs the reaper: the second expiry uses up the attempts.
     const maintenance = new Drainer({
       ...fast,
@@ -54,10 +56,26 @@ describe.each(redisTopologies)("Drainer on a MollifierBuffer on $name", ({ test 
       handler: async (entry) => {
         handled.push(entry.runId);
       },
+      onTerminalFailure: async (failure) => {
+        failures.push(failure);
+      },
     });
     maintenance.start();
-    await vi.waitFor(() => expect(recorder.events.failed).toHaveLength(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(failures).toHaveLength(1), { timeout: 10_000 });
     await maintenance.stop();
+    // Nothing is left for a later reaper pass to fail (and hand to the hook) again.
+    expect(await buffer.reapExpiredLeases()).toMatchObject({ reaped: 0, failed: 0 });
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      kind: "lease_expired",
+      orgId: "org",
+      envId: "env",
+      runId: "run_org_env_1",
+      attempts: 2,
+      message: expect.stringContaining("attempts exhausted"),
+      // The entry as far as the FAILED record holds it: the snapshot, not the mutations.
+      entry: { runId: "run_org_env_1", attempts: 2, snapshot: { runId: "run_org_env_1", taskId: "task" } },
+    });
     expect(recorder.events.failed[0]).toMatchObject({
       orgId: "org",
       envId: "env",
@@ -146,8 +164,8 @@ describe.each(redisTopologies)("Drainer on a MollifierBuffer on $name", ({ test 
       handler: async (entry) => {
         throw entry.runId.endsWith("_1") ? new PermanentError("bad payload") : new Error("busy");
       },
-      onTerminalFailure: async ({ entry, kind }) => {
-        hook.push(`${entry.runId}:${kind}`);
+      onTerminalFailure: async ({ runId, kind }) => {
+        hook.push(`${runId}:${kind}`);
       },
     });
     drainer.start();

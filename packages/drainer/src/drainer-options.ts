@@ -2,10 +2,11 @@ import { type MollifierRecorder, noopRecorder } from "@mollifier/telemetry";
 import type { AdaptiveConcurrencyOptions } from "./adaptive-concurrency.js";
 import type { DrainEntry, DrainSource } from "./drain-source.js";
 import { DrainerError, requireInteger, requireNumber } from "./drainer-error.js";
-import type { DrainHandler, TerminalFailure } from "./entry-processor.js";
+import type { DrainHandler } from "./entry-processor.js";
 import { DEFAULT_QUANTUM } from "./fair-scheduler.js";
 import { LoopBackoff, type LoopBackoffOptions } from "./loop-backoff.js";
 import type { RateLimitResult } from "./rate-limiter.js";
+import type { TerminalFailureHook } from "./terminal-failure.js";
 
 /** Default handlers running at once per process. */
 export const DEFAULT_CONCURRENCY = 10;
@@ -39,12 +40,16 @@ export interface DrainerOptions<Entry extends DrainEntry> {
    */
   isRetryable?: (error: unknown, entry: Entry) => boolean;
   /**
-   * Called before an entry is failed (non-retryable error or attempts
-   * exhausted), e.g. to write a failed run row. If it throws a retryable
-   * error the entry is retried instead of failed.
+   * The one place every terminal failure reaches, e.g. to write a failed run
+   * row: a handler error that is not retryable (`terminal`) or out of attempts
+   * (`attempts_exhausted`), before the entry is failed (a retryable error
+   * thrown here retries the entry instead); and, once the source has failed
+   * it, an entry whose leases expired past the attempt bound
+   * (`lease_expired`) or that could not be decoded (`invalid_entry`) (an error
+   * thrown here is reported as `degraded`; the FAILED record stays).
    * @default undefined
    */
-  onTerminalFailure?: (failure: TerminalFailure<Entry>) => Promise<void>;
+  onTerminalFailure?: TerminalFailureHook<Entry>;
   /**
    * Most handlers running at once in this process; the ceiling when
    * `adaptive` is on. A finished handler's slot is reused before its ack is

@@ -2,6 +2,7 @@ import { describe, expect, test, vi } from "vitest";
 import { Drainer } from "./drainer.js";
 import { DrainerError } from "./drainer-error.js";
 import type { DrainerOptions } from "./drainer-options.js";
+import type { TerminalFailure } from "./terminal-failure.js";
 import {
   BatchingFakeDrainSource,
   FakeDrainSource,
@@ -225,14 +226,16 @@ describe("Drainer (against a fake source)", () => {
       handler: async () => {
         throw new PermanentError("bad payload");
       },
-      onTerminalFailure: async ({ entry, kind, message }) => {
-        hookCalls.push(`${entry.runId}:${kind}:${message}`);
+      onTerminalFailure: async (failure) => {
+        // Handler failures carry the leased entry whole.
+        if (failure.kind === "terminal") expect(failure.entry.runId).toBe(failure.runId);
+        hookCalls.push(`${failure.runId}:${failure.kind}:${failure.message}:${failure.attempts}`);
       },
     });
     drainer.start();
     await vi.waitFor(() => expect(source.failed).toHaveLength(1), { timeout: 10_000 });
     await drainer.stop();
-    expect(hookCalls).toEqual([`${runId}:terminal:Error: bad payload`]);
+    expect(hookCalls).toEqual([`${runId}:terminal:Error: bad payload:1`]);
     expect(source.failed).toEqual([{ runId, error: "Error: bad payload", kind: "terminal" }]);
     expect(recorder.events.failed).toMatchObject([{ runId, kind: "terminal", attempts: 1 }]);
     expect(source.calls.retry).toBe(0);
@@ -539,7 +542,7 @@ describe("Drainer (against a fake source)", () => {
     expect(reasons).toContain("maintenance_error");
   });
 
-  test("reports entries the source rejected as invalid, and reaped leases", async () => {
+  test("entries the source rejected as invalid reach onTerminalFailure as invalid_entry; reaped leases are reported", async () => {
     const source = new FakeDrainSource();
     source.add("org", "env", 2);
     source.invalidNextLease = [{ runId: "broken", error: "snapshot does not parse" }];
@@ -552,10 +555,27 @@ describe("Drainer (against a fake source)", () => {
       leaseDeadline: source.now - 1,
       leaseToken: -1,
     });
-    const { drainer, recorder } = drainerFor(source);
+    const failures: TerminalFailure<FakeEntry>[] = [];
+    const { drainer, recorder } = drainerFor(source, {
+      onTerminalFailure: async (failure) => {
+        failures.push(failure);
+      },
+    });
     drainer.start();
     await vi.waitFor(() => expect(source.acked).toHaveLength(3), { timeout: 10_000 });
     await drainer.stop();
+    expect(failures).toEqual([
+      {
+        kind: "invalid_entry",
+        orgId: "org",
+        envId: "env",
+        runId: "broken",
+        entry: undefined,
+        message: "snapshot does not parse",
+        attempts: 0,
+        error: "snapshot does not parse",
+      },
+    ]);
     expect(recorder.events.failed).toEqual([
       {
         orgId: "org",
@@ -569,7 +589,56 @@ describe("Drainer (against a fake source)", () => {
     expect(recorder.events.reaped).toEqual([{ count: 1 }]);
   });
 
-  test("leases the source failed instead of reaping (attempts used up) are recorded as attempts_exhausted", async () => {
+  test("a lease the source failed instead of reaping (attempts used up) reaches onTerminalFailure once, as lease_expired", async () => {
+    const source = new FakeDrainSource();
+    source.leases.set("poison", {
+      orgId: "org",
+      envId: "env",
+      runId: "poison",
+      attempts: source.maxAttempts - 1,
+      acceptedAt: 7,
+      leaseDeadline: source.now - 1,
+      leaseToken: -1,
+    });
+    const failures: TerminalFailure<FakeEntry>[] = [];
+    const { drainer, recorder } = drainerFor(source, {
+      onTerminalFailure: async (failure) => {
+        failures.push(failure);
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(failures).toHaveLength(1), { timeout: 10_000 });
+    await drainer.stop();
+    const error = "lease expired (attempts exhausted)";
+    expect(failures).toEqual([
+      {
+        kind: "lease_expired",
+        orgId: "org",
+        envId: "env",
+        runId: "poison",
+        // What the source's getFailed still reads.
+        entry: { orgId: "org", envId: "env", runId: "poison", attempts: source.maxAttempts, acceptedAt: 7 },
+        message: error,
+        attempts: source.maxAttempts,
+        error,
+      },
+    ]);
+    // Telemetry keeps the buffer's kind for it.
+    expect(recorder.events.failed).toEqual([
+      {
+        orgId: "org",
+        envId: "env",
+        runId: "poison",
+        kind: "attempts_exhausted",
+        attempts: source.maxAttempts,
+        error,
+      },
+    ]);
+    expect(recorder.events.reaped).toEqual([]);
+    expect(source.queued).toBe(0);
+  });
+
+  test("a hook that throws for a reaped entry is reported, and the entry stays failed in the source", async () => {
     const source = new FakeDrainSource();
     source.leases.set("poison", {
       orgId: "org",
@@ -580,22 +649,29 @@ describe("Drainer (against a fake source)", () => {
       leaseDeadline: source.now - 1,
       leaseToken: -1,
     });
-    const { drainer, recorder } = drainerFor(source);
+    let hookCalls = 0;
+    const { drainer, recorder } = drainerFor(source, {
+      onTerminalFailure: async () => {
+        hookCalls += 1;
+        throw new RetryableError("database down while writing the failed run");
+      },
+    });
     drainer.start();
-    await vi.waitFor(() => expect(recorder.events.failed).toHaveLength(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(recorder.events.degraded).toHaveLength(1), { timeout: 10_000 });
     await drainer.stop();
-    expect(recorder.events.failed).toEqual([
+    expect(hookCalls).toBe(1);
+    expect(recorder.events.degraded).toMatchObject([
       {
-        orgId: "org",
-        envId: "env",
+        component: "drainer",
+        reason: "terminal_hook_failed",
         runId: "poison",
-        kind: "attempts_exhausted",
-        attempts: source.maxAttempts,
-        error: "lease expired (attempts exhausted)",
+        error: expect.any(RetryableError),
       },
     ]);
-    expect(recorder.events.reaped).toEqual([]);
-    expect(source.queued).toBe(0);
+    expect(source.failed).toEqual([
+      { runId: "poison", error: "lease expired (attempts exhausted)", kind: "attempts_exhausted" },
+    ]);
+    expect(source.calls.retry).toBe(0);
   });
 
   test("adaptive mode lowers concurrency when handlers slow down and reports the new limit", async () => {

@@ -17,6 +17,7 @@ import { LeaseKeeper } from "./lease-keeper.js";
 import { LoopBackoff } from "./loop-backoff.js";
 import { runMaintenance } from "./maintenance-loop.js";
 import { RoundRefresh } from "./round-refresh.js";
+import { SourceFailureReporter } from "./terminal-failure.js";
 import { WakeSignal } from "./wake-signal.js";
 
 type DrainerState = "idle" | "running" | "stopping";
@@ -39,7 +40,8 @@ const MAX_UNANSWERED_ACK_POOLS = 2;
  *   source: new MollifierBuffer({ redis }),
  *   handler: async (entry) => engine.materialise(entry.snapshot),
  *   isRetryable: (error) => !(error instanceof ValidationError),
- *   onTerminalFailure: async ({ entry, message }) => engine.writeFailedRun(entry.snapshot, message),
+ *   // Every terminal failure: handler errors, exhausted retries, expired leases, undecodable entries.
+ *   onTerminalFailure: async ({ runId, entry, message }) => engine.writeFailedRun(runId, entry?.snapshot, message),
  *   rateLimiter: new SharedRateLimiter({ redis, ratePerSecond: 500 }),
  * });
  * drainer.start();
@@ -48,6 +50,7 @@ const MAX_UNANSWERED_ACK_POOLS = 2;
 export class Drainer<Entry extends DrainEntry> {
   private readonly options: ResolvedDrainerOptions<Entry>;
   private readonly processor: EntryProcessorContext<Entry>;
+  private readonly sourceFailures: SourceFailureReporter<Entry>;
   private readonly acks: AckBatcher<Entry>;
   private readonly leases: LeaseKeeper<Entry>;
   private readonly scheduler: FairScheduler;
@@ -87,6 +90,7 @@ export class Drainer<Entry extends DrainEntry> {
       leaseMs: this.options.leaseMs,
       intervalMs: this.options.leaseExtendIntervalMs,
     });
+    this.sourceFailures = new SourceFailureReporter(options.source, options.onTerminalFailure, recorder);
     this.processor = {
       source: options.source,
       acks: this.acks,
@@ -141,6 +145,7 @@ export class Drainer<Entry extends DrainEntry> {
       wake: this.wake,
       running: () => this.running,
       onReady: () => this.refresh.request(),
+      onFailed: (failure) => this.sourceFailures.report(failure),
     });
     this.loops = Promise.all([this.dispatchLoop(), maintenance]).then(() => undefined);
   }
@@ -178,6 +183,8 @@ export class Drainer<Entry extends DrainEntry> {
       while (this.working.size > 0 || this.pendingLeases.size > 0 || this.acks.pending > 0) {
         await Promise.all([...this.pendingLeases, this.working.drained(), this.acks.flush()]);
       }
+      // Hooks for entries the source failed itself (reaped, invalid) finish too.
+      await this.sourceFailures.settled();
       return "stopped" as const;
     })();
     const outcome = await Promise.race([drained, timedOut]);
@@ -288,13 +295,14 @@ export class Drainer<Entry extends DrainEntry> {
       this.scheduler.complete(grant, entries.length + invalid.length);
       this.refresh.leased(entries.length + invalid.length);
       for (const rejected of invalid) {
-        this.recorder.failed({
-          orgId: grant.orgId,
-          envId: grant.envId,
-          runId: rejected.runId,
+        const { orgId, envId } = grant;
+        this.sourceFailures.report({
           kind: "invalid_entry",
+          orgId,
+          envId,
+          runId: rejected.runId,
           attempts: 0,
-          error: rejected.error,
+          message: rejected.error,
         });
       }
       for (const entry of entries) this.launch(entry);

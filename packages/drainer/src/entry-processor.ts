@@ -3,6 +3,7 @@ import type { AckBatcher, AckSettled } from "./ack-batcher.js";
 import type { HandlerSample } from "./adaptive-concurrency.js";
 import type { DrainEntry, DrainFailureKind, DrainSource } from "./drain-source.js";
 import type { HeldLease, LeaseKeeper } from "./lease-keeper.js";
+import type { TerminalFailureHook } from "./terminal-failure.js";
 
 /** What the drainer passes to a handler besides the entry. */
 export interface DrainHandlerContext {
@@ -16,16 +17,6 @@ export type DrainHandler<Entry extends DrainEntry> = (
   context: DrainHandlerContext,
 ) => Promise<void>;
 
-/** What `onTerminalFailure` receives. */
-export interface TerminalFailure<Entry extends DrainEntry> {
-  readonly entry: Entry;
-  /** The handler's error, as thrown. */
-  readonly error: unknown;
-  /** The handler's error as text, as stored with the failed entry. */
-  readonly message: string;
-  readonly kind: DrainFailureKind;
-}
-
 /** Everything {@link processEntry} needs; the drainer builds it once. */
 export interface EntryProcessorContext<Entry extends DrainEntry> {
   readonly source: DrainSource<Entry>;
@@ -33,7 +24,7 @@ export interface EntryProcessorContext<Entry extends DrainEntry> {
   readonly acks: AckBatcher<Entry>;
   readonly handler: DrainHandler<Entry>;
   readonly isRetryable: (error: unknown, entry: Entry) => boolean;
-  readonly onTerminalFailure: ((failure: TerminalFailure<Entry>) => Promise<void>) | undefined;
+  readonly onTerminalFailure: TerminalFailureHook<Entry> | undefined;
   readonly recorder: MollifierRecorder;
   readonly clock: () => number;
   /** Keeps the entry's lease while its handler runs. */
@@ -212,7 +203,7 @@ async function terminal<Entry extends DrainEntry>(
   let failMessage = message;
   if (context.onTerminalFailure !== undefined) {
     try {
-      await context.onTerminalFailure({ entry, error, message, kind });
+      await context.onTerminalFailure({ ...ref, kind, entry, message, attempts, error });
     } catch (hookError) {
       const hookMessage = describeError(hookError);
       context.recorder.degraded({

@@ -7,6 +7,7 @@ export type {
   DrainAckResult,
   DrainEntry,
   DrainExtendResult,
+  DrainFailedEntry,
   DrainFailResult,
   DrainFailureKind,
   DrainLeaseRequest,
@@ -14,6 +15,7 @@ export type {
   DrainReapFailure,
   DrainReapResult,
   DrainRetryResult,
+  DrainRunAddress,
   DrainSource,
 } from "./drain-source.js";
 export { Drainer } from "./drainer.js";
@@ -29,7 +31,7 @@ export {
   type DrainerStopResult,
   type DrainRateLimiter,
 } from "./drainer-options.js";
-export type { DrainHandler, DrainHandlerContext, TerminalFailure } from "./entry-processor.js";
+export type { DrainHandler, DrainHandlerContext } from "./entry-processor.js";
 export {
   DEFAULT_QUANTUM,
   type DrainGrant,
@@ -38,3 +40,4 @@ export {
 } from "./fair-scheduler.js";
 export { LoopBackoff, type LoopBackoffOptions } from "./loop-backoff.js";
 export { type RateLimitResult, SharedRateLimiter, type SharedRateLimiterOptions } from "./rate-limiter.js";
+export type { TerminalFailure, TerminalFailureHook, TerminalFailureKind } from "./terminal-failure.js";

@@ -1,6 +1,7 @@
 import type { MollifierRecorder } from "@mollifier/telemetry";
 import type { DrainEntry, DrainSource } from "./drain-source.js";
 import { LoopBackoff, type LoopBackoffOptions } from "./loop-backoff.js";
+import type { SourceFailure } from "./terminal-failure.js";
 import type { WakeSignal } from "./wake-signal.js";
 
 /** What {@link runMaintenance} needs from the drainer. */
@@ -14,12 +15,14 @@ export interface MaintenanceLoopOptions<Entry extends DrainEntry> {
   readonly running: () => boolean;
   /** Called when entries became ready again (reaped or promoted), so the active set is re-read. */
   readonly onReady: () => void;
+  /** Called for each expired lease the source failed instead of reaping (attempts used up); must not throw. */
+  readonly onFailed: (failure: SourceFailure) => void;
 }
 
 /**
  * The lease reaper and due-retry promoter, run by every drainer on an
  * interval. Leases the source failed instead of reaping (attempts used up)
- * are reported as `failed` (`attempts_exhausted`). Safe with several drainers: the source re-checks each lease and
+ * go to `onFailed` as `lease_expired`. Safe with several drainers: the source re-checks each lease and
  * retry atomically, so two passes never move one entry twice. Errors are
  * reported as `degraded` and retried with backoff.
  */
@@ -39,14 +42,8 @@ export async function runMaintenance<Entry extends DrainEntry>(
       if (reaped > 0) options.recorder.reaped({ count: reaped });
       // Expired leases out of attempts (poison entries) were failed by the source, not requeued.
       for (const failure of reap.failedEntries ?? []) {
-        options.recorder.failed({
-          orgId: failure.orgId,
-          envId: failure.envId,
-          runId: failure.runId,
-          kind: "attempts_exhausted",
-          attempts: failure.attempts,
-          error: failure.error,
-        });
+        const { orgId, envId, runId, attempts, error } = failure;
+        options.onFailed({ kind: "lease_expired", orgId, envId, runId, attempts, message: error });
       }
       if (reaped > 0 || promoted > 0) options.onReady();
       // A full batch means more are waiting: go again at once.

@@ -42,6 +42,8 @@ export class FakeDrainSource implements DrainSource<FakeEntry> {
   readonly retries: FakeEntry[] = [];
   readonly acked: string[] = [];
   readonly failed: Array<{ runId: string; error: string; kind: DrainFailureKind | undefined }> = [];
+  /** What `getFailed` reads of the entries the reaper failed. */
+  readonly failedRecords = new Map<string, FakeEntry>();
   readonly calls: Record<Operation, number> = {
     lease: 0,
     extendLease: 0,
@@ -164,6 +166,7 @@ export class FakeDrainSource implements DrainSource<FakeEntry> {
       if (attempts >= this.maxAttempts) {
         const error = "lease expired (attempts exhausted)";
         this.failed.push({ runId, error, kind: "attempts_exhausted" });
+        this.failedRecords.set(runId, { ...entry, attempts });
         failedEntries.push({ orgId: entry.orgId, envId: entry.envId, runId, attempts, error });
         continue;
       }
@@ -171,6 +174,14 @@ export class FakeDrainSource implements DrainSource<FakeEntry> {
       reaped += 1;
     }
     return { reaped, failed: failedEntries.length, failedEntries };
+  }
+
+  async getFailed(address: { runId: string }): Promise<Partial<FakeEntry> | undefined> {
+    const entry = this.failedRecords.get(address.runId);
+    if (entry === undefined) return undefined;
+    // Like the buffer's FAILED record: no lease left to read.
+    const { orgId, envId, runId, attempts, acceptedAt } = entry;
+    return { orgId, envId, runId, attempts, acceptedAt };
   }
 
   async promoteDueRetries(): Promise<{ promoted: number }> {
