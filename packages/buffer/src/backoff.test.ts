@@ -15,16 +15,16 @@ describe("retry backoff", () => {
     expect(delays).toEqual([1_000, 2_000, 4_000, 8_000, 60_000, 60_000, 60_000]);
   });
 
-  test("proportional jitter spreads a delay over ±jitter around the backoff, within the cap", () => {
+  test("jitter takes a random share of at most `jitter` off the backoff, so the cap is never exceeded", () => {
     const jittered = { ...retry, jitter: 0.2 };
-    expect(retryDelayMs(jittered, 1, () => 0)).toBe(800);
-    expect(retryDelayMs(jittered, 1, () => 0.999_999)).toBe(1_200);
-    expect(retryDelayMs(jittered, 10, () => 0.999_999)).toBe(60_000);
+    expect(retryDelayMs(jittered, 1, () => 0)).toBe(1_000);
+    expect(retryDelayMs(jittered, 1, () => 0.999_999)).toBe(800);
+    expect(retryDelayMs(jittered, 10, () => 0)).toBe(60_000);
   });
 
   test("full jitter draws a delay from 0 to the backoff", () => {
     const full = { ...retry, jitter: "full" as const };
-    expect(retryDelayMs(full, 3, () => 0)).toBe(0);
+    expect(retryDelayMs(full, 3, () => 0.999_999)).toBe(0);
     expect(retryDelayMs(full, 3, () => 0.5)).toBe(2_000);
   });
 });

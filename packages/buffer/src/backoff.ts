@@ -1,18 +1,24 @@
+import { backoffDelayMs } from "@mollifier/core";
 import type { ResolvedBufferOptions } from "./buffer-options.js";
 
 /**
- * The delay before retry number `attempt` (1 for the first retry):
- * `min(maxDelayMs, baseDelayMs · 2^(attempt-1))` with jitter, an integer in
- * `[0, maxDelayMs]`.
+ * The delay before retry number `attempt` (1 for the first retry), an integer
+ * in `[0, maxDelayMs]`: the core backoff (`@mollifier/core`'s
+ * `backoffDelayMs`) from `baseDelayMs`, doubling per attempt up to
+ * `maxDelayMs`, less a random share of at most `jitter` (`"full"` is 1).
  */
 export function retryDelayMs(
   retry: ResolvedBufferOptions["retry"],
   attempt: number,
   random: () => number,
 ): number {
-  const exponent = Math.max(0, attempt - 1);
-  const backoff = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** Math.min(exponent, 52));
-  const jittered =
-    retry.jitter === "full" ? backoff * random() : backoff * (1 - retry.jitter + 2 * retry.jitter * random());
-  return Math.max(0, Math.min(retry.maxDelayMs, Math.round(jittered)));
+  return backoffDelayMs(
+    attempt - 1,
+    {
+      initialDelayMs: retry.baseDelayMs,
+      maxDelayMs: retry.maxDelayMs,
+      jitter: retry.jitter === "full" ? 1 : retry.jitter,
+    },
+    random,
+  );
 }

@@ -1,3 +1,4 @@
+import { optionChecks } from "@mollifier/core";
 import { BufferConfigurationError } from "./errors.js";
 import { BufferKeys, DEFAULT_KEY_PREFIX, DEFAULT_SHARD_COUNT } from "./keys.js";
 import type { RedisClient } from "./lua-script.js";
@@ -12,7 +13,7 @@ export const DEFAULT_RETRY_MAX_ATTEMPTS = 5;
 export const DEFAULT_RETRY_BASE_DELAY_MS = 1_000;
 /** Default cap on one retry delay. */
 export const DEFAULT_RETRY_MAX_DELAY_MS = 60_000;
-/** Default proportional jitter (±20 %). */
+/** Default jitter: each retry delay is up to 20 % shorter than its backoff. */
 export const DEFAULT_RETRY_JITTER = 0.2;
 /** Default time a FAILED record is kept: 7 days. */
 export const DEFAULT_FAILED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
@@ -41,8 +42,10 @@ export interface RetryOptions {
    */
   maxDelayMs?: number;
   /**
-   * `"full"`: a uniform delay in `[0, backoff]`; a number `j` in `[0, 1]`: a
-   * uniform delay in `[backoff·(1-j), backoff·(1+j)]`, capped at `maxDelayMs`.
+   * The share of each delay that is random, from 0 to 1: the delay is uniform
+   * in `[backoff·(1-jitter), backoff]` (the one jitter convention of
+   * `@mollifier/core`'s `backoffDelayMs`), so `maxDelayMs` is a hard cap.
+   * `"full"` is the same as `1`.
    * @default 0.2
    */
   jitter?: number | "full";
@@ -150,25 +153,23 @@ export interface BufferContext {
   readonly options: ResolvedBufferOptions;
 }
 
-function integer(name: string, value: number | undefined, fallback: number, min: number): number {
-  const resolved = value ?? fallback;
-  if (!Number.isSafeInteger(resolved) || resolved < min) {
-    throw new BufferConfigurationError(
-      "INVALID_OPTIONS",
-      `${name} must be an integer >= ${min}, got ${String(resolved)}`,
-    );
-  }
-  return resolved;
+const check = optionChecks(
+  "MollifierBufferOptions",
+  (message) => new BufferConfigurationError("INVALID_OPTIONS", message),
+);
+
+function integer(path: string, value: number | undefined, fallback: number, min: number): number {
+  return check.integer(path, value ?? fallback, min);
 }
 
-function optionalInteger(name: string, value: number | undefined, min: number): number | undefined {
-  return value === undefined ? undefined : integer(name, value, value, min);
+function optionalInteger(path: string, value: number | undefined, min: number): number | undefined {
+  return value === undefined ? undefined : check.integer(path, value, min);
 }
 
 /** Applies defaults and checks every option; throws {@link BufferConfigurationError} naming the option. */
 export function resolveBufferOptions(options: MollifierBufferOptions): BufferContext {
   if (typeof options !== "object" || options === null || typeof options.redis !== "object") {
-    throw new BufferConfigurationError("INVALID_OPTIONS", "redis must be an ioredis Redis or Cluster client");
+    check.fail("redis", "an ioredis Redis or Cluster client", options?.redis);
   }
   let keys: BufferKeys;
   try {
@@ -177,39 +178,28 @@ export function resolveBufferOptions(options: MollifierBufferOptions): BufferCon
       shardCount: options.shardCount ?? DEFAULT_SHARD_COUNT,
     });
   } catch (error) {
+    // BufferKeys names the option (prefix or shardCount) in its own message.
     throw new BufferConfigurationError(
       "INVALID_OPTIONS",
-      error instanceof Error ? error.message : String(error),
+      `MollifierBufferOptions.${error instanceof Error ? error.message : String(error)}`,
     );
   }
   const retry = options.retry ?? {};
   const jitter = retry.jitter ?? DEFAULT_RETRY_JITTER;
   if (jitter !== "full" && !(typeof jitter === "number" && jitter >= 0 && jitter <= 1)) {
-    throw new BufferConfigurationError(
-      "INVALID_OPTIONS",
-      `retry.jitter must be "full" or a number from 0 to 1, got ${String(jitter)}`,
-    );
+    check.fail("retry.jitter", '"full" or a number from 0 to 1', jitter);
   }
   const baseDelayMs = integer("retry.baseDelayMs", retry.baseDelayMs, DEFAULT_RETRY_BASE_DELAY_MS, 0);
-  const maxDelayMs = integer("retry.maxDelayMs", retry.maxDelayMs, DEFAULT_RETRY_MAX_DELAY_MS, 0);
-  if (maxDelayMs < baseDelayMs) {
-    throw new BufferConfigurationError(
-      "INVALID_OPTIONS",
-      `retry.maxDelayMs (${maxDelayMs}) must be >= retry.baseDelayMs (${baseDelayMs})`,
-    );
-  }
+  const maxDelayMs = integer("retry.maxDelayMs", retry.maxDelayMs, DEFAULT_RETRY_MAX_DELAY_MS, baseDelayMs);
   const minClaimTtlMs = integer("minClaimTtlMs", options.minClaimTtlMs, DEFAULT_MIN_CLAIM_TTL_MS, 1);
-  const maxClaimTtlMs = integer("maxClaimTtlMs", options.maxClaimTtlMs, DEFAULT_MAX_CLAIM_TTL_MS, 1);
-  if (maxClaimTtlMs < minClaimTtlMs) {
-    throw new BufferConfigurationError(
-      "INVALID_OPTIONS",
-      `maxClaimTtlMs (${maxClaimTtlMs}) must be >= minClaimTtlMs (${minClaimTtlMs})`,
-    );
-  }
+  const maxClaimTtlMs = integer(
+    "maxClaimTtlMs",
+    options.maxClaimTtlMs,
+    DEFAULT_MAX_CLAIM_TTL_MS,
+    minClaimTtlMs,
+  );
   for (const name of ["random", "clock"] as const) {
-    if (options[name] !== undefined && typeof options[name] !== "function") {
-      throw new BufferConfigurationError("INVALID_OPTIONS", `${name} must be a function`);
-    }
+    if (options[name] !== undefined) check.function(name, options[name]);
   }
   return {
     redis: options.redis,

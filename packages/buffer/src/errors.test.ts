@@ -1,3 +1,4 @@
+import { MollifierError } from "@mollifier/core";
 import { describe, expect, test } from "vitest";
 import { BufferConfigurationError, BufferError, BufferInputError } from "./errors.js";
 
@@ -9,6 +10,12 @@ describe("BufferError", () => {
     expect(BufferError.isInstance(config)).toBe(true);
     expect(input.code).toBe("PAYLOAD_TOO_LARGE");
     expect(config.code).toBe("EVICTION_POLICY");
+  });
+
+  test("every buffer error is a MollifierError, so other packages need not import the buffer to check", () => {
+    const input = new BufferInputError("INVALID_INPUT", "bad id");
+    expect(MollifierError.isInstance(input)).toBe(true);
+    expect(BufferError.isInstance(new MollifierError("INVALID_INPUT", "not the buffer's"))).toBe(false);
   });
 
   test("isInstance accepts an error from another copy of the package (same Symbol.for brand)", () => {

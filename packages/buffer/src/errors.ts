@@ -1,29 +1,32 @@
+import { hasBrand, MollifierError } from "@mollifier/core";
+
 const BRAND: unique symbol = Symbol.for("@mollifier/buffer/error");
 
 /** Machine-readable codes of {@link BufferError}. */
-export type BufferErrorCode = "INVALID_INPUT" | "PAYLOAD_TOO_LARGE" | "INVALID_OPTIONS" | "EVICTION_POLICY";
+export type BufferErrorCode =
+  | "INVALID_INPUT"
+  | "PAYLOAD_TOO_LARGE"
+  | "INVALID_OPTIONS"
+  | "EVICTION_POLICY"
+  | "CLUSTER_NOT_READY";
 
 /**
- * Base error of `@mollifier/buffer`. Errors are for bugs, bad input and
- * misconfiguration; expected outcomes are results. Check with
- * {@link BufferError.isInstance}, which works across two installed copies of
- * the package (where `instanceof` does not).
+ * Base error of `@mollifier/buffer`, a `MollifierError` (`@mollifier/core`).
+ * Errors are for bugs, bad input and misconfiguration; expected outcomes are
+ * results. Check with {@link BufferError.isInstance}, which works across two
+ * installed copies of the package (where `instanceof` does not).
  */
-export class BufferError extends Error {
+export class BufferError extends MollifierError<BufferErrorCode> {
   readonly [BRAND] = true;
 
-  constructor(
-    readonly code: BufferErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
+  constructor(code: BufferErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
     this.name = "BufferError";
   }
 
   /** True for any error thrown by any copy of `@mollifier/buffer`. */
-  static isInstance(value: unknown): value is BufferError {
-    return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  static override isInstance(value: unknown): value is BufferError {
+    return hasBrand(value, BRAND);
   }
 }
 
@@ -35,9 +38,12 @@ export class BufferInputError extends BufferError {
   }
 }
 
-/** Invalid options (`INVALID_OPTIONS`) or an unsafe Redis configuration (`EVICTION_POLICY`). */
+/**
+ * Invalid options (`INVALID_OPTIONS`), an unsafe Redis configuration (`EVICTION_POLICY`), or a
+ * cluster whose nodes could not be checked (`CLUSTER_NOT_READY`).
+ */
 export class BufferConfigurationError extends BufferError {
-  constructor(code: "INVALID_OPTIONS" | "EVICTION_POLICY", message: string) {
+  constructor(code: "INVALID_OPTIONS" | "EVICTION_POLICY" | "CLUSTER_NOT_READY", message: string) {
     super(code, message);
     this.name = "BufferConfigurationError";
   }

@@ -34,9 +34,9 @@ describe.each(redisTopologies)("retry, promoteDueRetries and fail on $name", ({ 
     const entry = await leaseOne(buffer);
     const [seconds] = await redis.time();
     const result = await buffer.retry(entry, { error: "boom" });
-    expect(result).toMatchObject({ outcome: "scheduled", delayMs: 12_500, attempts: 1 });
+    expect(result).toMatchObject({ outcome: "scheduled", delayMs: 6_250, attempts: 1 });
     if (result.outcome !== "scheduled") return;
-    expect(Math.abs(result.dueAt - (Number(seconds) * 1000 + 12_500))).toBeLessThan(5_000);
+    expect(Math.abs(result.dueAt - (Number(seconds) * 1000 + 6_250))).toBeLessThan(5_000);
     expect(await buffer.getEntry({ ...env, runId: "a" })).toMatchObject({ state: "retrying", attempts: 1 });
     expect(await buffer.depth(env)).toBe(1);
     expect((await buffer.stats()).leasesInFlight).toBe(0);
@@ -62,7 +62,7 @@ describe.each(redisTopologies)("retry, promoteDueRetries and fail on $name", ({ 
     expect(await buffer.activeEnvs("org")).toEqual(["env"]);
     const again = await leaseOne(buffer);
     expect(again).toMatchObject({ runId: "a", attempts: 1 });
-    // Retried, promoted, leased again and acked: no field of it is left (ack deletes no `:state`).
+    // Retried, promoted, leased again and acked: no field of it is left (ack deletes no state field).
     expect(await buffer.ackMany([again])).toEqual([{ outcome: "acked" }]);
     const entries = buffer.keys.env("org", "env").entries;
     expect((await redis.hkeys(entries)).filter((field) => field.startsWith("a"))).toEqual([]);

@@ -1,4 +1,4 @@
-import { type RedisClient, runLuaScript } from "@mollifier/buffer";
+import { type RedisClient, runLuaScript } from "@mollifier/core";
 import { DrainerError, requireInteger, requireNumber } from "./drainer-error.js";
 import { drainRateLimitScript } from "./generated/lua-scripts.js";
 

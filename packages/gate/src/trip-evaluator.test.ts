@@ -1,4 +1,5 @@
-import { BufferKeys, type RedisClient } from "@mollifier/buffer";
+import { BufferKeys } from "@mollifier/buffer";
+import type { RedisClient } from "@mollifier/core";
 import { redisTest, redisTopologies } from "@mollifier/testing";
 import { describe, expect, vi } from "vitest";
 import { evaluateGate } from "./evaluate-gate.js";

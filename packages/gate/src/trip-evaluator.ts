@@ -1,4 +1,5 @@
-import { BufferKeys, type RedisClient, runLuaScript } from "@mollifier/buffer";
+import { BufferKeys } from "@mollifier/buffer";
+import { type RedisClient, runLuaScript } from "@mollifier/core";
 import {
   DEFAULT_TRIP_BUCKETS,
   DEFAULT_TRIP_HOLD_MS,

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { redisTopologies } from "@mollifier/testing";
 import { describe, expect, test } from "vitest";
-import { defineLuaScript, runLuaScript } from "./lua-script.js";
+import { defineLuaScript, isNoScriptError, runLuaScript } from "./lua-script.js";
 
 const body = "-- test script\nreturn { KEYS[1], KEYS[2], ARGV[1] }\n";
 const echoScript = defineLuaScript({
@@ -50,6 +50,56 @@ describe.each(redisTopologies)("runLuaScript on $name", ({ test }) => {
       "nodes" in redis ? redis.nodes("master").map((node) => node.script("FLUSH")) : [redis.script("FLUSH")],
     );
     expect(await runLuaScript(redis, echoScript, ["{t}:a", "{t}:b"], ["2"])).toEqual(["{t}:a", "{t}:b", "2"]);
+  });
+
+  test("passes a script's own error through instead of retrying it", async ({ redis }) => {
+    const failingBody = "-- test script\nreturn redis.error_reply('ERR from the script')\n";
+    const failing = defineLuaScript({
+      name: "failing",
+      numberOfKeys: 1,
+      argvCount: 0,
+      variadicArgv: false,
+      variadicKeys: false,
+      sha1: createHash("sha1").update(failingBody).digest("hex"),
+      body: failingBody,
+    });
+    await expect(runLuaScript(redis, failing, ["{t}:a"], [])).rejects.toThrow("ERR from the script");
+  });
+});
+
+describe("isNoScriptError", () => {
+  const reply = "NOSCRIPT No matching script. Please use EVAL.";
+
+  test("recognises the bare NOSCRIPT reply", () => {
+    expect(isNoScriptError(new Error(reply))).toBe(true);
+  });
+
+  test("recognises NOSCRIPT anywhere in the message, as a redirected or pipelined reply carries it", () => {
+    expect(isNoScriptError(new Error(`Command failed after MOVED 3999 127.0.0.1:7001: ${reply}`))).toBe(true);
+    expect(isNoScriptError(Object.assign(new Error(`EXECABORT ${reply}`), { name: "ReplyError" }))).toBe(
+      true,
+    );
+  });
+
+  test("recognises NOSCRIPT in the cause chain and in a cluster's last node error", () => {
+    const wrapped = new Error("script failed", {
+      cause: new Error("retry failed", { cause: new Error(reply) }),
+    });
+    expect(isNoScriptError(wrapped)).toBe(true);
+    const allFailed = Object.assign(new Error("Failed to refresh slots cache."), {
+      lastNodeError: new Error(reply),
+    });
+    expect(isNoScriptError(allFailed)).toBe(true);
+  });
+
+  test("answers false for other errors, non-errors and a cyclic cause chain", () => {
+    expect(isNoScriptError(new Error("ERR wrong number of arguments"))).toBe(false);
+    expect(isNoScriptError(new Error("MYNOSCRIPTLIKE"))).toBe(false);
+    expect(isNoScriptError(reply)).toBe(false);
+    expect(isNoScriptError(undefined)).toBe(false);
+    const cyclic: Error & { cause?: unknown } = new Error("loop");
+    cyclic.cause = cyclic;
+    expect(isNoScriptError(cyclic)).toBe(false);
   });
 });
 
