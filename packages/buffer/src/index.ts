@@ -1,11 +1,7 @@
-export { type AcceptResult, accept } from "./accept.js";
-export { acceptBatch, MAX_ACCEPT_BATCH_GROUP } from "./accept-batch.js";
-export { type AckResult, ack } from "./ack.js";
-export { type AckableEntry, ackMany, MAX_ACK_BATCH_GROUP } from "./ack-many.js";
-export { retryDelayMs } from "./backoff.js";
+export type { AcceptResult } from "./accept.js";
+export type { AckResult } from "./ack.js";
 export { MollifierBuffer } from "./buffer.js";
 export {
-  type BufferContext,
   DEFAULT_FAILED_RETENTION_MS,
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_CLAIM_TTL_MS,
@@ -17,32 +13,21 @@ export {
   DEFAULT_RETRY_MAX_ATTEMPTS,
   DEFAULT_RETRY_MAX_DELAY_MS,
   type MollifierBufferOptions,
-  type ResolvedBufferOptions,
   type RetryOptions,
-  resolveBufferOptions,
 } from "./buffer-options.js";
-export {
-  type ClaimAddress,
-  type ClaimInput,
-  type ClaimPending,
-  type ClaimResolved,
-  type ClaimResult,
-  type ClaimsContext,
-  claim,
-  clampClaimTtl,
-  MAX_CLAIM_TOKEN_LENGTH,
-  type PublishClaimInput,
-  type PublishClaimResult,
-  publishClaim,
-  type ReadClaimResult,
-  type ReleaseClaimInput,
-  type ReleaseClaimResult,
-  type ResetResolvedClaimResult,
-  readClaim,
-  releaseClaim,
-  resetResolvedClaim,
+export type {
+  ClaimAddress,
+  ClaimInput,
+  ClaimPending,
+  ClaimResolved,
+  ClaimResult,
+  PublishClaimInput,
+  PublishClaimResult,
+  ReadClaimResult,
+  ReleaseClaimInput,
+  ReleaseClaimResult,
+  ResetResolvedClaimResult,
 } from "./claims.js";
-export { type EntryKeys, entryKeys, envKeys, withValidIds } from "./entry-keys.js";
 export type {
   BufferEntryView,
   EntryMutations,
@@ -50,112 +35,48 @@ export type {
   FailureKind,
   LeasedEntry,
 } from "./entry-view.js";
-export { activeEnvs, activeOrgs, activeSet, shards } from "./enumerate.js";
 export {
   BufferConfigurationError,
   BufferError,
   type BufferErrorCode,
   BufferInputError,
 } from "./errors.js";
-export { type FailRequest, type FailResult, fail } from "./fail.js";
-export {
-  type IdempotencyAddress,
-  type IdempotencyContext,
-  type LookupIdempotencyResult,
-  lookupIdempotency,
-  type ResetIdempotencyResult,
-  resetIdempotency,
+export type { FailRequest, FailResult } from "./fail.js";
+export type {
+  IdempotencyAddress,
+  LookupIdempotencyResult,
+  ResetIdempotencyResult,
 } from "./idempotency.js";
 export {
   BufferKeys,
   type BufferKeysOptions,
   DEFAULT_KEY_PREFIX,
   DEFAULT_SHARD_COUNT,
-  decodeSegment,
   type EntryAddress,
   type EnvKeys,
-  encodeSegment,
-  fnv1a32,
   InvalidKeySegmentError,
-  MAX_SEGMENT_BYTES,
   type ShardKeys,
 } from "./keys.js";
-export {
-  type ExtendLeaseResult,
-  extendLease,
-  type LeaseRequest,
-  type LeaseResult,
-  lease,
-  MAX_LEASE_COUNT,
-} from "./lease.js";
-export {
-  defineLuaScript,
-  type LuaArgument,
-  type LuaArguments,
-  type LuaKeys,
-  type LuaScript,
-  type RedisClient,
-  runLuaScript,
-  type Tuple,
-} from "./lua-script.js";
-export {
-  type AddTagsInput,
-  type AddTagsResult,
-  addTags,
-  type CancelInput,
-  type CancelResult,
-  cancel,
-  MAX_CANCEL_REASON_LENGTH,
-  MAX_METADATA_BYTES,
-  MAX_TAG_LENGTH,
-  type MutationAddress,
-  type MutationBusy,
-  type MutationNotFound,
-  type MutationsContext,
-  type SetDelayInput,
-  type SetDelayResult,
-  type SetMetadataInput,
-  type SetMetadataResult,
-  setDelay,
-  setMetadata,
+export type { ExtendLeaseResult, LeaseRequest, LeaseResult } from "./lease.js";
+export type {
+  AddTagsInput,
+  AddTagsResult,
+  CancelInput,
+  CancelResult,
+  MutationAddress,
+  MutationBusy,
+  MutationNotFound,
+  SetDelayInput,
+  SetDelayResult,
+  SetMetadataInput,
+  SetMetadataResult,
 } from "./mutations.js";
+export type { BufferStats, DepthScope, ListEntriesRequest } from "./reads.js";
+export type { ReapedFailure, ReapResult, SweepOptions } from "./reaper.js";
 export {
-  type BufferStats,
-  DEFAULT_LIST_LIMIT,
-  type DepthScope,
-  depth,
-  getEntry,
-  getFailed,
-  type ListEntriesRequest,
-  listEntries,
-  MAX_LIST_LIMIT,
-  oldestEntryAgeMs,
-  position,
-  stats,
-} from "./reads.js";
-export {
-  DEFAULT_SWEEP_LIMIT,
-  promoteDueRetries,
-  type ReapedFailure,
-  type ReapResult,
-  reapExpiredLeases,
-  type SweepOptions,
-} from "./reaper.js";
-export {
-  checkRedisConfiguration,
+  DEFAULT_CLUSTER_READY_TIMEOUT_MS,
   type RedisConfigurationCheck,
   type RedisConfigurationCheckOptions,
 } from "./redis-configuration.js";
-export { type RetryRequest, type RetryResult, retry } from "./retry.js";
-export {
-  type AcceptInput,
-  type DecodedSnapshot,
-  decodeSnapshot,
-  type EncodedSnapshot,
-  encodeSnapshot,
-  SNAPSHOT_SCHEMA_VERSION,
-  type SnapshotOptions,
-  snapshotOptionsSchema,
-  type TriggerSnapshot,
-  triggerSnapshotSchema,
-} from "./snapshot.js";
+export type { RetryRequest, RetryResult } from "./retry.js";
+export type { AcceptInput, SnapshotOptions, TriggerSnapshot } from "./snapshot.js";
