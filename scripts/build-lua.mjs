@@ -13,12 +13,18 @@
 // The generated module types each script with its key count, so a wrapper that
 // passes a different number of keys fails `tsc` ("its use").
 //
-// `--@include <name>` lines are replaced by `lua/includes/<name>.lua`.
+// `--@include <name>` lines are replaced by `lua/includes/<name>.lua`, each at
+// most once per script (a second `--@include` of the same name is dropped).
+//
+// A package with an entry record (`lua/entry-record.json`, see entry-record.mjs)
+// also gets the generated include `entry-record` (also written to
+// `src/generated/entry-record.lua` for reading) and `src/generated/entry-record.ts`.
 //
 // Usage: node scripts/build-lua.mjs <packageDir> [--runtime <import path>]
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { entryRecord } from "./entry-record.mjs";
 
 const args = process.argv.slice(2);
 const packageDir = resolve(args[0] ?? ".");
@@ -40,18 +46,28 @@ function camel(name) {
   return name.replace(/-([a-z0-9])/g, (_, letter) => letter.toUpperCase());
 }
 
-function inline(file, source, seen = new Set()) {
+const record = entryRecord(packageDir, (message) => fail("entry-record.json", message));
+/** Includes built from definitions rather than read from `lua/includes/`. */
+const generatedIncludes = new Map(record ? [["entry-record", record.luaInclude]] : []);
+
+// `included` is shared by one script's whole include tree, so an include that two
+// others use is inlined once.
+function inline(file, source, seen = new Set(), included = new Set()) {
   return source.replace(/^--@include\s+([a-z0-9-]+)\s*$/gm, (_, include) => {
     if (seen.has(include)) {
       fail(file, `include cycle through ${include}`);
       return "";
     }
+    if (included.has(include)) return "";
+    included.add(include);
     const path = join(luaDir, "includes", `${include}.lua`);
-    if (!existsSync(path)) {
+    const generated = generatedIncludes.get(include);
+    if (generated === undefined && !existsSync(path)) {
       fail(file, `includes ${include}, but lua/includes/${include}.lua does not exist`);
       return "";
     }
-    return inline(file, readFileSync(path, "utf8"), new Set([...seen, include])).trimEnd();
+    const text = generated ?? readFileSync(path, "utf8");
+    return inline(file, text, new Set([...seen, include]), included).trimEnd();
   });
 }
 
@@ -178,8 +194,16 @@ for (const script of scripts) {
     "",
   );
 }
+function writeIfChanged(target, content) {
+  if (!existsSync(target) || readFileSync(target, "utf8") !== content) writeFileSync(target, content);
+}
+
 mkdirSync(outDir, { recursive: true });
 const target = join(outDir, "lua-scripts.ts");
-const content = lines.join("\n");
-if (!existsSync(target) || readFileSync(target, "utf8") !== content) writeFileSync(target, content);
+writeIfChanged(target, lines.join("\n"));
 console.log(`build-lua: ${scripts.length} script(s) -> ${target}`);
+if (record) {
+  writeIfChanged(join(outDir, "entry-record.lua"), record.luaInclude);
+  writeIfChanged(join(outDir, "entry-record.ts"), record.typescript);
+  console.log(`build-lua: entry record -> ${join(outDir, "entry-record.{lua,ts}")}`);
+}

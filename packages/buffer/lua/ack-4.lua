@@ -22,9 +22,10 @@ local org_field = ARGV[4]
 local env_field = ARGV[5]
 local has_idempotency = ARGV[6] == '1'
 
+--@include entry-record
 --@include entry-removal
 
-if redis.call('HGET', entries, run .. ':lease') ~= token or redis.call('ZREM', leases, member) == 0 then
+if redis.call('HGET', entries, run .. F_LEASE) ~= token or redis.call('ZREM', leases, member) == 0 then
   return { 'lease_lost' }
 end
 delete_entry(entries, run)

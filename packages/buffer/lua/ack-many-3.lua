@@ -10,6 +10,7 @@
 --   idempotency key), then each further env's group as ARGV[1...] lays out the first
 -- Returns: an array with one reply per triple, in order over all groups: "acked" | "lease_lost"
 
+--@include entry-record
 --@include entry-removal
 
 -- Fields deleted per HDEL call, well under Lua's unpack limit.
@@ -20,12 +21,12 @@ local function ack_group(entries, leases, depth, org_field, env_field, first, co
   if count == 0 then
     return
   end
-  -- Each run's lease token and `:mutated` marker, and its lease-set score, read in two calls.
+  -- Each run's lease token and F_MUTATED marker, and its lease-set score, read in two calls.
   local marker_fields = {}
   local members = {}
   for index = first, first + count * 3 - 1, 3 do
-    marker_fields[#marker_fields + 1] = ARGV[index] .. ':lease'
-    marker_fields[#marker_fields + 1] = ARGV[index] .. ':mutated'
+    marker_fields[#marker_fields + 1] = ARGV[index] .. F_LEASE
+    marker_fields[#marker_fields + 1] = ARGV[index] .. F_MUTATED
     members[#members + 1] = ARGV[index + 1]
   end
   local markers = redis.call('HMGET', entries, unpack(marker_fields))
@@ -45,11 +46,11 @@ local function ack_group(entries, leases, depth, org_field, env_field, first, co
       released[#released + 1] = member
       acked = acked + 1
       results[#results + 1] = 'acked'
-      -- Written out, reusing the `:lease` field name read above: this runs once per entry. A
-      -- leased entry has no `:state` field (a lease writes none, and a retry's is deleted before
+      -- Written out, reusing the F_LEASE field name read above: this runs once per entry. A
+      -- leased entry has no F_STATE field (a lease writes none, and a retry's is deleted before
       -- the entry is queued again), so none is deleted.
       doomed[#doomed + 1] = run
-      doomed[#doomed + 1] = run .. ':attempts'
+      doomed[#doomed + 1] = run .. F_ATTEMPTS
       doomed[#doomed + 1] = marker_fields[position * 2 - 1]
       if markers[position * 2] then
         append_mutation_fields(doomed, run)

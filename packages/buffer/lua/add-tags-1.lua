@@ -15,6 +15,7 @@ local run = ARGV[1]
 local limit = tonumber(ARGV[2])
 local snapshotTagsJson = ARGV[3]
 
+--@include entry-record
 --@include mutation-guard
 
 local blocker = mutation_blocker(entries, run)
@@ -22,14 +23,14 @@ if blocker then
   return {blocker}
 end
 
--- The entry's tags are its snapshot's own followed by <run>:tags, the tags added since accept.
+-- The entry's tags are its snapshot's own followed by its F_TAGS field, the tags added since accept.
 local function decoded_list(text)
   local ok, value = pcall(cjson.decode, text)
   if ok and type(value) == 'table' then return value end
   return {}
 end
 local snapshotTags = decoded_list(snapshotTagsJson)
-local stored = redis.call('HGET', entries, run .. ':tags')
+local stored = redis.call('HGET', entries, run .. F_TAGS)
 local added = {}
 if stored then added = decoded_list(stored) end
 
@@ -50,7 +51,7 @@ if #tags > before and #tags > limit then
   return {'too_many_tags', limit}
 end
 if #tags > before then
-  redis.call('HSET', entries, run .. ':tags', cjson.encode(addedTags), run .. ':mutated', '1')
+  redis.call('HSET', entries, run .. F_TAGS, cjson.encode(addedTags), run .. F_MUTATED, '1')
 end
 -- cjson encodes an empty table as an object, so an empty set is spelled out.
 if #tags == 0 then

@@ -11,18 +11,19 @@ local entries = KEYS[1]
 local run = ARGV[1]
 local reason = ARGV[2]
 
+--@include entry-record
 --@include now-ms
 
 if redis.call('HEXISTS', entries, run) == 0 then
   return {'not_found'}
 end
-local canceledAt = redis.call('HGET', entries, run .. ':canceledAt')
-if canceledAt then
-  return {'already_canceled', tonumber(canceledAt)}
+local canceled_at = redis.call('HGET', entries, run .. F_CANCELED_AT)
+if canceled_at then
+  return {'already_canceled', tonumber(canceled_at)}
 end
-if redis.call('HEXISTS', entries, run .. ':lease') == 1 then
+if redis.call('HEXISTS', entries, run .. F_LEASE) == 1 then
   return {'busy'}
 end
 local at = now_ms()
-redis.call('HSET', entries, run .. ':canceledAt', at, run .. ':cancelReason', reason, run .. ':mutated', '1')
+redis.call('HSET', entries, run .. F_CANCELED_AT, at, run .. F_CANCEL_REASON, reason, run .. F_MUTATED, '1')
 return {'canceled', at}

@@ -14,9 +14,10 @@ local member = ARGV[2]
 local token = ARGV[3]
 local lease_ms = tonumber(ARGV[4])
 
+--@include entry-record
 --@include now-ms
 
-if redis.call('HGET', entries, run .. ':lease') ~= token or not redis.call('ZSCORE', leases, member) then
+if redis.call('HGET', entries, run .. F_LEASE) ~= token or not redis.call('ZSCORE', leases, member) then
   return { 'lease_lost' }
 end
 local deadline = now_ms() + lease_ms

@@ -30,14 +30,15 @@ local org_field = ARGV[7]
 local env_field = ARGV[8]
 local has_idempotency = ARGV[9] == '1'
 
+--@include entry-record
 --@include now-ms
 --@include entry-removal
 --@include entry-value
 
-if redis.call('HGET', entries, run .. ':lease') ~= token or redis.call('ZREM', leases, member) == 0 then
+if redis.call('HGET', entries, run .. F_LEASE) ~= token or redis.call('ZREM', leases, member) == 0 then
   return { 'lease_lost' }
 end
-local kept = redis.call('HMGET', entries, run, run .. ':attempts')
+local kept = redis.call('HMGET', entries, run, run .. F_ATTEMPTS)
 -- The FAILED record keeps snapshot and acceptedAt as separate fields.
 local snapshot = entry_snapshot(kept[1])
 local accepted_at = entry_accepted_at(kept[1])

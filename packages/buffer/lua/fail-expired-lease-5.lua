@@ -28,6 +28,7 @@ local org_field = ARGV[6]
 local env_field = ARGV[7]
 local has_idempotency = ARGV[8] == '1'
 
+--@include entry-record
 --@include now-ms
 --@include entry-removal
 --@include entry-value
@@ -37,7 +38,7 @@ local deadline = redis.call('ZSCORE', leases, member)
 if not deadline or tonumber(deadline) > now then
   return { 'skipped' }
 end
-local kept = redis.call('HMGET', entries, run, run .. ':attempts')
+local kept = redis.call('HMGET', entries, run, run .. F_ATTEMPTS)
 -- The FAILED record keeps snapshot and acceptedAt as separate fields.
 local snapshot = entry_snapshot(kept[1])
 local accepted_at = entry_accepted_at(kept[1])

@@ -10,9 +10,8 @@
 -- ARGV[4] env member (encoded env id)
 -- ARGV[5] lease member prefix, "<org>:<env>:"
 -- ARGV[6] lease token
--- Returns: {deadline, {run, `<acceptedAt>|<snapshot>`, attempts, canceledAt, cancelReason, tags, metadata,
---   metadataVersion, delayUntil, idempotencyReset}, ...} absent fields are nil; an entry never mutated
---   ends after attempts
+-- Returns: {deadline, {run, `<acceptedAt>|<snapshot>`, attempts, then the mutation fields in record order
+--   (lua/entry-record.json)}, ...} absent fields are nil; an entry never mutated ends after attempts
 local entries = KEYS[1]
 local queue = KEYS[2]
 local orgs = KEYS[3]
@@ -25,6 +24,7 @@ local env = ARGV[4]
 local member_prefix = ARGV[5]
 local token = ARGV[6]
 
+--@include entry-record
 --@include now-ms
 --@include env-activity
 
@@ -36,12 +36,12 @@ if not popped then
 end
 -- The deadline as text once: a number argument is formatted again on every use.
 local score = tostring(deadline)
--- Every popped run's value, attempts and `:mutated` marker, read in one call.
+-- Every popped run's value, attempts and mutation marker, read in one call.
 local wanted = {}
 for _, run in ipairs(popped) do
   wanted[#wanted + 1] = run
-  wanted[#wanted + 1] = run .. ':attempts'
-  wanted[#wanted + 1] = run .. ':mutated'
+  wanted[#wanted + 1] = run .. F_ATTEMPTS
+  wanted[#wanted + 1] = run .. F_MUTATED
 end
 local read = redis.call('HMGET', entries, unpack(wanted))
 local scored = {}
@@ -51,16 +51,14 @@ for position, run in ipairs(popped) do
   local value, attempts = read[at], read[at + 1]
   -- A queue member without a snapshot has nothing to deliver; dropping it keeps the queue moving.
   if value then
-    -- The lease token alone marks the entry leased: no `:state` field is written.
-    marks[#marks + 1] = run .. ':lease'
+    -- The lease token alone marks the entry leased: no F_STATE field is written.
+    marks[#marks + 1] = run .. F_LEASE
     marks[#marks + 1] = token
     scored[#scored + 1] = score
     scored[#scored + 1] = member_prefix .. run
     -- Mutation fields are read only for an entry a mutation marked: most never are.
     if read[at + 2] then
-      result[#result + 1] = { run, value, attempts, unpack(redis.call('HMGET', entries, run .. ':canceledAt',
-        run .. ':cancelReason', run .. ':tags', run .. ':metadata', run .. ':metadataVersion',
-        run .. ':delayUntil', run .. ':idempotencyReset')) }
+      result[#result + 1] = { run, value, attempts, unpack(redis.call('HMGET', entries, mutation_fields(run))) }
     else
       result[#result + 1] = { run, value, attempts }
     end

@@ -19,6 +19,7 @@ local member = ARGV[2]
 local org = ARGV[3]
 local env = ARGV[4]
 
+--@include entry-record
 --@include now-ms
 --@include env-activity
 
@@ -31,7 +32,7 @@ if redis.call('HEXISTS', entries, run) == 0 then
   return 0
 end
 -- Back to queued: no state field.
-redis.call('HDEL', entries, run .. ':state')
+redis.call('HDEL', entries, run .. F_STATE)
 redis.call('LPUSH', queue, run)
 activate_env(orgs, org_envs, org, env)
 return 1

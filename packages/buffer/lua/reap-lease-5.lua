@@ -23,6 +23,7 @@ local org = ARGV[3]
 local env = ARGV[4]
 local max_attempts = tonumber(ARGV[5])
 
+--@include entry-record
 --@include now-ms
 --@include env-activity
 
@@ -30,7 +31,7 @@ local deadline = redis.call('ZSCORE', leases, member)
 if not deadline or tonumber(deadline) > now_ms() then
   return { 'skipped' }
 end
-local kept = redis.call('HMGET', entries, run, run .. ':attempts')
+local kept = redis.call('HMGET', entries, run, run .. F_ATTEMPTS)
 if not kept[1] then
   redis.call('ZREM', leases, member)
   return { 'skipped' }
@@ -41,8 +42,8 @@ if tonumber(kept[2] or '0') + 1 >= max_attempts then
 end
 redis.call('ZREM', leases, member)
 -- Back to queued: no lease, no state field.
-redis.call('HDEL', entries, run .. ':lease', run .. ':state')
-redis.call('HINCRBY', entries, run .. ':attempts', 1)
+redis.call('HDEL', entries, run .. F_LEASE, run .. F_STATE)
+redis.call('HINCRBY', entries, run .. F_ATTEMPTS, 1)
 redis.call('LPUSH', queue, run)
 activate_env(orgs, org_envs, org, env)
 return { 'reaped' }

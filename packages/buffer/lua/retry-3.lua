@@ -21,13 +21,14 @@ local delay_ms = tonumber(ARGV[4])
 local max_attempts = tonumber(ARGV[5])
 local max_elapsed_ms = tonumber(ARGV[6])
 
+--@include entry-record
 --@include now-ms
 --@include entry-value
 
-if redis.call('HGET', entries, run .. ':lease') ~= token or not redis.call('ZSCORE', leases, member) then
+if redis.call('HGET', entries, run .. F_LEASE) ~= token or not redis.call('ZSCORE', leases, member) then
   return { 'lease_lost' }
 end
-local attempts = tonumber(redis.call('HGET', entries, run .. ':attempts') or '0') + 1
+local attempts = tonumber(redis.call('HGET', entries, run .. F_ATTEMPTS) or '0') + 1
 local due_at = now_ms() + delay_ms
 local accepted_at = entry_accepted_at(redis.call('HGET', entries, run)) or 0
 if attempts >= max_attempts or (max_elapsed_ms > 0 and due_at - accepted_at > max_elapsed_ms) then
@@ -35,6 +36,6 @@ if attempts >= max_attempts or (max_elapsed_ms > 0 and due_at - accepted_at > ma
 end
 redis.call('ZREM', leases, member)
 redis.call('ZADD', retries, due_at, member)
-redis.call('HDEL', entries, run .. ':lease')
-redis.call('HSET', entries, run .. ':state', 'retrying', run .. ':attempts', attempts)
+redis.call('HDEL', entries, run .. F_LEASE)
+redis.call('HSET', entries, run .. F_STATE, 'retrying', run .. F_ATTEMPTS, attempts)
 return { 'scheduled', due_at, attempts }

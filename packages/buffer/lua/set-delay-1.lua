@@ -3,18 +3,19 @@
 -- ARGV[1] run field (encoded run id)
 -- ARGV[2] delay until, epoch ms
 -- Returns:
---   {'updated'}     stored in <run>:delayUntil
+--   {'updated'}     stored in the entry's F_DELAY_UNTIL field
 --   {'busy'}        the entry is leased; nothing changed
 --   {'not_found'}   no such buffered entry
 local entries = KEYS[1]
 local run = ARGV[1]
-local delayUntil = ARGV[2]
+local delay_until = ARGV[2]
 
+--@include entry-record
 --@include mutation-guard
 
 local blocker = mutation_blocker(entries, run)
 if blocker then
   return {blocker}
 end
-redis.call('HSET', entries, run .. ':delayUntil', delayUntil, run .. ':mutated', '1')
+redis.call('HSET', entries, run .. F_DELAY_UNTIL, delay_until, run .. F_MUTATED, '1')
 return {'updated'}

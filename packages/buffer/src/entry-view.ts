@@ -1,3 +1,4 @@
+import type { MutationFieldValues } from "./generated/entry-record.js";
 import type { TriggerSnapshot } from "./snapshot.js";
 
 /** Mutations applied to a buffered entry, stored as fields beside its snapshot. */
@@ -65,17 +66,6 @@ export interface FailedEntryView {
   acceptedAt: number;
 }
 
-/** The raw mutation fields, in the order the scripts read them. */
-export interface RawMutationFields {
-  canceledAt: number | undefined;
-  cancelReason: string | undefined;
-  tags: string | undefined;
-  metadata: string | undefined;
-  metadataVersion: number | undefined;
-  delayUntil: number | undefined;
-  idempotencyReset: string | undefined;
-}
-
 function parseTags(text: string | undefined): string[] {
   if (text === undefined) return [];
   try {
@@ -86,12 +76,15 @@ function parseTags(text: string | undefined): string[] {
   }
 }
 
-/** Builds {@link EntryMutations} from the stored fields. */
-export function toEntryMutations(fields: RawMutationFields): EntryMutations {
+/**
+ * Builds {@link EntryMutations} from the stored mutation fields, as
+ * `decodeMutationFields` (generated from `lua/entry-record.json`) reads them.
+ */
+export function toEntryMutations(fields: MutationFieldValues): EntryMutations {
   const mutations: EntryMutations = {
     tags: parseTags(fields.tags),
     metadataVersion: fields.metadataVersion ?? 0,
-    idempotencyReset: fields.idempotencyReset === "1",
+    idempotencyReset: fields.idempotencyReset,
   };
   if (fields.canceledAt !== undefined) {
     mutations.canceled = { at: fields.canceledAt, reason: fields.cancelReason ?? "" };

@@ -2,6 +2,7 @@ import { redisTopologies } from "@mollifier/testing";
 import { describe, expect, vi } from "vitest";
 import { MollifierBuffer } from "./buffer.js";
 import { MISSING_ACCEPT_TIME_ERROR } from "./entry-value.js";
+import { entryField } from "./generated/entry-record.js";
 import type { RedisClient } from "./lua-script.js";
 import type { AcceptInput } from "./snapshot.js";
 
@@ -47,7 +48,7 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     expect((await buffer.stats()).leasesInFlight).toBe(2);
     // The lease token alone marks a leased entry: no state field is written for it.
     const fields = await redis.hkeys(buffer.keys.env(env.orgId, env.envId).entries);
-    expect(fields.filter((field) => field.startsWith("a")).sort()).toEqual(["a", "a:lease"]);
+    expect(fields.filter((field) => field.startsWith("a")).sort()).toEqual(["a", entryField("a", "lease")]);
   });
 
   test("an entry an earlier version leased (with a `leased` state field) still reads and guards as leased", async ({
@@ -56,7 +57,7 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     const buffer = new MollifierBuffer({ redis });
     await fill(buffer, ["a"]);
     await buffer.lease({ ...env, count: 1 });
-    await redis.hset(buffer.keys.env(env.orgId, env.envId).entries, "a:state", "leased");
+    await redis.hset(buffer.keys.env(env.orgId, env.envId).entries, entryField("a", "state"), "leased");
     expect(await buffer.getEntry({ ...env, runId: "a" })).toMatchObject({ state: "leased" });
     expect(await buffer.cancel({ ...env, runId: "a", reason: "late" })).toEqual({ outcome: "busy" });
   });

@@ -4,21 +4,21 @@ import { MISSING_ACCEPT_TIME_ERROR, parseEntryValue } from "./entry-value.js";
 import { type EntryMutations, type LeasedEntry, toEntryMutations } from "./entry-view.js";
 import { BufferInputError } from "./errors.js";
 import { failEntry } from "./fail.js";
+import { decodeMutationFields } from "./generated/entry-record.js";
 import { extendLeaseScript, leaseScript } from "./generated/lua-scripts.js";
 import { decodeSegment } from "./keys.js";
 import { runLuaScript } from "./lua-script.js";
-import {
-  replyArray,
-  replyNumber,
-  replyOptionalNumber,
-  replyOptionalString,
-  replyString,
-  UnexpectedReplyError,
-} from "./reply.js";
+import { replyArray, replyNumber, replyOptionalNumber, replyString, UnexpectedReplyError } from "./reply.js";
 import { decodeSnapshot } from "./snapshot.js";
 
 /** Most entries one `lease` call may take. */
 export const MAX_LEASE_COUNT = 1_000;
+
+// One leased entry in lease-5.lua's reply: these, then the mutation fields (when it was mutated).
+const LEASED_RUN = 0;
+const LEASED_VALUE = 1;
+const LEASED_ATTEMPTS = 2;
+const LEASED_MUTATIONS = 3;
 
 /** What `lease` takes. */
 export interface LeaseRequest {
@@ -88,9 +88,9 @@ export async function lease(context: BufferContext, request: LeaseRequest): Prom
   const failures: Array<Promise<unknown>> = [];
   for (let index = 1; index < raw.length; index++) {
     const fields = replyArray(script, raw[index]);
-    const runId = decodeSegment(replyString(script, fields[0]));
+    const runId = decodeSegment(replyString(script, fields[LEASED_RUN]));
     const address = { orgId: request.orgId, envId: request.envId, runId };
-    const value = parseEntryValue(replyString(script, fields[1]));
+    const value = parseEntryValue(replyString(script, fields[LEASED_VALUE]));
     const decoded =
       value === undefined
         ? { ok: false as const, error: MISSING_ACCEPT_TIME_ERROR }
@@ -102,15 +102,9 @@ export async function lease(context: BufferContext, request: LeaseRequest): Prom
       failures.push(failEntry(context, address, token, { error, kind: "invalid_entry" }, undefined));
       continue;
     }
-    const mutations: EntryMutations = toEntryMutations({
-      canceledAt: replyOptionalNumber(script, fields[3]),
-      cancelReason: replyOptionalString(script, fields[4]),
-      tags: replyOptionalString(script, fields[5]),
-      metadata: replyOptionalString(script, fields[6]),
-      metadataVersion: replyOptionalNumber(script, fields[7]),
-      delayUntil: replyOptionalNumber(script, fields[8]),
-      idempotencyReset: replyOptionalString(script, fields[9]),
-    });
+    const mutations: EntryMutations = toEntryMutations(
+      decodeMutationFields(script, fields, LEASED_MUTATIONS),
+    );
     // Written out rather than spread from `address`: a spread here costs more
     // than the rest of the entry's decoding on the drain hot path.
     result.entries.push({
@@ -119,7 +113,7 @@ export async function lease(context: BufferContext, request: LeaseRequest): Prom
       runId,
       leaseToken: token,
       leaseDeadline,
-      attempts: replyOptionalNumber(script, fields[2]) ?? 0,
+      attempts: replyOptionalNumber(script, fields[LEASED_ATTEMPTS]) ?? 0,
       acceptedAt: value.acceptedAt,
       snapshot: decoded.snapshot,
       mutations,

@@ -5,17 +5,11 @@ import type { BufferEntryView, FailedEntryView, FailureKind } from "./entry-view
 import { toEntryMutations } from "./entry-view.js";
 import { activeEnvs, activeOrgs } from "./enumerate.js";
 import { BufferInputError } from "./errors.js";
+import { decodeMutationFields } from "./generated/entry-record.js";
 import { readEntryScript, readOldestEntryScript } from "./generated/lua-scripts.js";
 import { decodeSegment, type EntryAddress, encodeSegment } from "./keys.js";
 import { runLuaScript } from "./lua-script.js";
-import {
-  replyArray,
-  replyNumber,
-  replyOptionalNumber,
-  replyOptionalString,
-  replyString,
-  UnexpectedReplyError,
-} from "./reply.js";
+import { replyArray, replyNumber, replyOptionalNumber, replyString, UnexpectedReplyError } from "./reply.js";
 import { decodeSnapshot } from "./snapshot.js";
 
 /** Default page size of `listEntries`. */
@@ -49,14 +43,21 @@ export interface BufferStats {
   oldestEntryAgeMs: number;
 }
 
+// read-entry-2.lua's reply: these, then the mutation fields.
+const READ_VALUE = 0;
+const READ_STATE = 1;
+const READ_ATTEMPTS = 2;
+const READ_POSITION = 3;
+const READ_MUTATIONS = 4;
+
 function parseEntry(script: string, address: EntryAddress, raw: unknown): BufferEntryView | undefined {
   const fields = replyArray(script, raw);
   if (fields.length === 0) return undefined;
-  const state = replyString(script, fields[1]);
+  const state = replyString(script, fields[READ_STATE]);
   if (state !== "queued" && state !== "leased" && state !== "retrying") {
     throw new UnexpectedReplyError(script, raw);
   }
-  const { acceptedAt, snapshotText } = splitEntryValue(script, replyString(script, fields[0]));
+  const { acceptedAt, snapshotText } = splitEntryValue(script, replyString(script, fields[READ_VALUE]));
   const decoded = decodeSnapshot(address, snapshotText);
   // An entry whose snapshot no longer parses is not readable; `lease` fails it.
   if (!decoded.ok) return undefined;
@@ -64,19 +65,11 @@ function parseEntry(script: string, address: EntryAddress, raw: unknown): Buffer
     ...address,
     state,
     acceptedAt,
-    attempts: replyOptionalNumber(script, fields[2]) ?? 0,
+    attempts: replyOptionalNumber(script, fields[READ_ATTEMPTS]) ?? 0,
     snapshot: decoded.snapshot,
-    mutations: toEntryMutations({
-      canceledAt: replyOptionalNumber(script, fields[3]),
-      cancelReason: replyOptionalString(script, fields[4]),
-      tags: replyOptionalString(script, fields[5]),
-      metadata: replyOptionalString(script, fields[6]),
-      metadataVersion: replyOptionalNumber(script, fields[7]),
-      delayUntil: replyOptionalNumber(script, fields[8]),
-      idempotencyReset: replyOptionalString(script, fields[9]),
-    }),
+    mutations: toEntryMutations(decodeMutationFields(script, fields, READ_MUTATIONS)),
   };
-  const position = replyOptionalNumber(script, fields[10]);
+  const position = replyOptionalNumber(script, fields[READ_POSITION]);
   if (position !== undefined) view.position = position;
   return view;
 }

@@ -1,8 +1,5 @@
 -- Removes an entry's fields and its share of the depth counters.
-local ENTRY_FIELD_SUFFIXES = { '', ':state', ':attempts', ':lease' }
--- Written only by mutations, each of which also sets `:mutated`.
-local MUTATION_FIELD_SUFFIXES = { ':mutated', ':canceledAt', ':cancelReason', ':tags', ':metadata',
-  ':metadataVersion', ':delayUntil', ':idempotencyReset' }
+--@include entry-record
 
 -- Appends the mutation fields of `run` in the entries hash to `fields`.
 local function append_mutation_fields(fields, run)
@@ -13,7 +10,7 @@ local function append_mutation_fields(fields, run)
 end
 
 -- Appends the fields of `run` in the entries hash to `fields`: the mutation
--- fields too unless `mutated` is false (the caller read no `:mutated` marker).
+-- fields too unless `mutated` is false (the caller read no F_MUTATED marker).
 local function append_entry_fields(fields, run, mutated)
   for _, suffix in ipairs(ENTRY_FIELD_SUFFIXES) do
     fields[#fields + 1] = run .. suffix
