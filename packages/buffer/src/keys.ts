@@ -15,7 +15,7 @@
  * | `T:orgs`                              | SET    | orgs of the shard with at least one entry ready to lease               |
  * | `T:org-envs:<org>`                    | SET    | envs of the org with at least one entry ready to lease                 |
  * | `T:queue:<org>:<env>`                 | LIST   | run ids ready to lease, oldest at the head                             |
- * | `T:entries:<org>:<env>`               | HASH   | `<run>` → snapshot JSON; `<run>:<field>` → the entry's state fields    |
+ * | `T:entries:<org>:<env>`               | HASH   | the entry record of each run: `<run>`, `<run>:<name>` (see below)      |
  * | `T:leases`                            | ZSET   | `<org>:<env>:<run>` scored by lease deadline (ms, Redis `TIME`)        |
  * | `T:retries`                           | ZSET   | `<org>:<env>:<run>` scored by the time the retry is due (ms)           |
  * | `T:depth`                             | HASH   | `total`, `org:<org>`, `env:<org>:<env>` → entries buffered (any state) |
@@ -25,7 +25,9 @@
  * | `T:gate:<org>:<env>`                  | —      | prefix of the gate's per-env trip-evaluator keys (owned by the gate)   |
  * | `{<prefix>:global}:gate`              | —      | prefix of the gate's fleet-wide budget keys (owned by the gate)        |
  *
- * Composite members (`<org>:<env>:<run>`) are built and split only here.
+ * Composite members (`<org>:<env>:<run>`) are built and split only here. The
+ * fields of an entries hash are defined once, in `lua/entry-record.json` (the
+ * entry record; the build generates its Lua include and `generated/entry-record.ts`).
  */
 
 /** Default key prefix. */
