@@ -1,8 +1,21 @@
+import {
+  type GateConfig,
+  type GateConfigInput,
+  parseGateConfig,
+  parseGateConfigFromEnv,
+} from "@mollifier/gate";
 import { z } from "zod";
 
 /** How the trigger path uses Mollifier. */
 export type MollifierMode = "off" | "shadow" | "dual-write" | "mollify";
 export const MOLLIFIER_MODES: readonly MollifierMode[] = ["off", "shadow", "dual-write", "mollify"];
+
+/**
+ * The gate's tunables, read by `@mollifier/gate`'s own `parseGateConfigFromEnv`
+ * (its variables, its defaults). The kill switch and shadow mode are not among
+ * them: `MOLLIFIER_MODE` decides both (see `gateCascadeFor`).
+ */
+export type GateSettings = Omit<GateConfig, "enabled" | "shadowMode">;
 
 /** Everything the app reads from its environment, parsed once at start. */
 export interface AppConfig {
@@ -10,16 +23,8 @@ export interface AppConfig {
   readonly mode: MollifierMode;
   /** Orgs the gate treats as enrolled; `"*"` for all. */
   readonly enrolledOrgs: readonly string[] | "*";
-  /** Triggers per second an env may send before it trips. */
-  readonly envRatePerSecond: number;
-  /** Sliding window of the trip evaluator, ms. */
-  readonly windowMs: number;
-  /** How long a tripped env stays tripped after its rate falls back, ms. */
-  readonly holdMs: number;
-  /** Time the gate may spend on one decision before it fails open, ms. */
-  readonly gateTimeBudgetMs: number;
-  /** Whether batch items may be mollified (otherwise they bypass the gate). */
-  readonly mollifyBatches: boolean;
+  /** Trip budget, window, hold, time budget and batch support, as `@mollifier/gate` parses them. */
+  readonly gate: GateSettings;
   /** Runs materialised per second by all drainers together. */
   readonly drainRatePerSecond: number;
   /** Drainer handler concurrency. */
@@ -38,21 +43,31 @@ export interface AppConfig {
   readonly host: string;
 }
 
+/** Overrides for {@link defaultConfig}: any field, and any gate setting on its own. */
+export type AppConfigOverrides = Partial<Omit<AppConfig, "gate">> & {
+  readonly gate?: Omit<GateConfigInput, "enabled" | "shadowMode">;
+};
+
+/**
+ * Variables the app refuses, with what to set instead: the gate's kill switch
+ * and shadow mode follow `MOLLIFIER_MODE`, and the app's former gate variables
+ * were replaced by the gate's own, so an old setting fails loudly instead of
+ * being ignored.
+ */
+const REFUSED_VARIABLES: Readonly<Record<string, string>> = {
+  MOLLIFIER_ENABLED: "MOLLIFIER_MODE (off turns the gate off)",
+  MOLLIFIER_SHADOW_MODE: "MOLLIFIER_MODE=shadow",
+  MOLLIFIER_ENV_RATE: "MOLLIFIER_TRIP_THRESHOLD (triggers per MOLLIFIER_TRIP_WINDOW_MS)",
+  MOLLIFIER_WINDOW_MS: "MOLLIFIER_TRIP_WINDOW_MS",
+  MOLLIFIER_HOLD_MS: "MOLLIFIER_TRIP_HOLD_MS",
+  MOLLIFIER_MOLLIFY_BATCHES: "MOLLIFIER_BATCH_SUPPORT",
+};
+
 const integer = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
-const flag = (fallback: boolean) =>
-  z
-    .enum(["1", "0", "true", "false", "yes", "no"])
-    .default(fallback ? "true" : "false")
-    .transform((value) => value === "1" || value === "true" || value === "yes");
 
 const environmentSchema = z.object({
   MOLLIFIER_MODE: z.enum(["off", "shadow", "dual-write", "mollify"]).default("mollify"),
   MOLLIFIER_ENROLLED_ORGS: z.string().default("*"),
-  MOLLIFIER_ENV_RATE: integer(20),
-  MOLLIFIER_WINDOW_MS: integer(1_000),
-  MOLLIFIER_HOLD_MS: integer(2_000),
-  MOLLIFIER_GATE_TIME_BUDGET_MS: integer(250),
-  MOLLIFIER_MOLLIFY_BATCHES: flag(false),
   MOLLIFIER_DRAIN_RATE: integer(150),
   MOLLIFIER_DRAIN_CONCURRENCY: integer(4),
   MOLLIFIER_DB_MAX_WRITES: integer(4),
@@ -65,9 +80,26 @@ const environmentSchema = z.object({
   HOST: z.string().default("127.0.0.1"),
 });
 
-/** Parses the app's configuration; throws a message naming the variable on bad input. */
+function gateSettingsFrom(environment: Readonly<Record<string, string | undefined>>): GateSettings {
+  try {
+    const { enabled: _enabled, shadowMode: _shadowMode, ...settings } = parseGateConfigFromEnv(environment);
+    return settings;
+  } catch (error) {
+    throw new Error(`invalid configuration: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * Parses the app's configuration: its own variables here, the gate's through
+ * `parseGateConfigFromEnv`. Throws a message naming the variable on bad input.
+ */
 export function loadConfig(environment: Record<string, string | undefined> = process.env): AppConfig {
   const cleaned = Object.fromEntries(Object.entries(environment).filter(([, value]) => value !== ""));
+  for (const [variable, instead] of Object.entries(REFUSED_VARIABLES)) {
+    if (cleaned[variable] !== undefined) {
+      throw new Error(`invalid configuration: ${variable} is not read by the demo app; set ${instead}`);
+    }
+  }
   const parsed = environmentSchema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -84,11 +116,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
             .split(",")
             .map((org) => org.trim())
             .filter(Boolean),
-    envRatePerSecond: values.MOLLIFIER_ENV_RATE,
-    windowMs: Math.max(100, values.MOLLIFIER_WINDOW_MS),
-    holdMs: values.MOLLIFIER_HOLD_MS,
-    gateTimeBudgetMs: Math.max(1, values.MOLLIFIER_GATE_TIME_BUDGET_MS),
-    mollifyBatches: values.MOLLIFIER_MOLLIFY_BATCHES,
+    gate: gateSettingsFrom(cleaned),
     drainRatePerSecond: Math.max(1, values.MOLLIFIER_DRAIN_RATE),
     drainConcurrency: Math.max(1, values.MOLLIFIER_DRAIN_CONCURRENCY),
     maxConcurrentWrites: Math.max(1, values.MOLLIFIER_DB_MAX_WRITES),
@@ -102,7 +130,22 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
   };
 }
 
-/** The defaults, with overrides: for tests and embedding. */
-export function defaultConfig(overrides: Partial<AppConfig> = {}): AppConfig {
-  return { ...loadConfig({}), ...overrides };
+/** The defaults, with overrides (gate settings validated by the gate's parser): for tests and embedding. */
+export function defaultConfig(overrides: AppConfigOverrides = {}): AppConfig {
+  const defaults = loadConfig({});
+  const { gate, ...rest } = overrides;
+  const {
+    enabled: _enabled,
+    shadowMode: _shadowMode,
+    ...settings
+  } = parseGateConfig({
+    ...defaults.gate,
+    ...gate,
+  });
+  return { ...defaults, ...rest, gate: settings };
+}
+
+/** The per-env trip budget as a rate, triggers per second (for the dashboard and the start banner). */
+export function tripRatePerSecond(gate: Pick<GateSettings, "tripThreshold" | "tripWindowMs">): number {
+  return (gate.tripThreshold * 1_000) / gate.tripWindowMs;
 }

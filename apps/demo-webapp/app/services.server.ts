@@ -98,7 +98,7 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
   // Outages are expected and handled (the gate fails open); the main client reports them.
   gateRedis.on("error", () => undefined);
   if (config.mode !== "off") await waitUntilReady(gateRedis);
-  const gate = createPackageGate({ redis: gateRedis, buffer, config, recorder });
+  const gate = createPackageGate({ redis: gateRedis, keys: buffer.keys, config, recorder });
   const readFallback = createReadFallback({
     buffer,
     runStore: createRunStore(engine),
@@ -145,8 +145,7 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     apiKeys,
     tenants,
     triggers: createTriggerService({
-      mode,
-      mollifyBatches: config.mollifyBatches,
+      mode: config.mode,
       engine,
       buffer,
       gate,

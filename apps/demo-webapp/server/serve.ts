@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       `  redis       ${started.redisUrl} (${started.redisSource})`,
       `  database    ${config.databaseUrl ? "Postgres (DATABASE_URL)" : "embedded PGlite, in memory"}`,
       `  drainer     ${config.drainerInProcess ? "in this process" : "separate: run `pnpm demo:drainer`"}`,
-      `  budget      ${config.envRatePerSecond} triggers/s per env · drain cap ${config.drainRatePerSecond}/s · ${config.maxConcurrentWrites} concurrent DB writes`,
+      `  budget      ${config.gate.tripThreshold} triggers per ${config.gate.tripWindowMs} ms per env · drain cap ${config.drainRatePerSecond}/s · ${config.maxConcurrentWrites} concurrent DB writes`,
       "",
       "  API keys (Authorization: Bearer <key>):",
       ...services.tenants.map(

@@ -26,7 +26,7 @@ describe("bad input gets the right answer and writes nothing", () => {
         redis: redis as Redis,
         database,
         // A budget of 1/s so a valid trigger here would be buffered: nothing may reach either store.
-        config: { mode: "mollify", envRatePerSecond: 1, maxPayloadBytes: 1_024 },
+        config: { mode: "mollify", gate: { tripThreshold: 1 }, maxPayloadBytes: 1_024 },
         runDrainer: false,
       });
       try {
@@ -63,7 +63,7 @@ describe("bad input gets the right answer and writes nothing", () => {
     const harness = await createHarness({
       redis: redis as Redis,
       database,
-      config: { mode: "mollify", envRatePerSecond: 1, holdMs: 5_000 },
+      config: { mode: "mollify", gate: { tripThreshold: 1, tripHoldMs: 5_000 } },
       runDrainer: false,
     });
     try {
@@ -103,7 +103,7 @@ describe("gate bypasses and drain failures", () => {
       const harness = await createHarness({
         redis: redis as Redis,
         database,
-        config: { mode: "mollify", envRatePerSecond: 1, holdMs: 5_000 },
+        config: { mode: "mollify", gate: { tripThreshold: 1, tripHoldMs: 5_000 } },
         runDrainer: false,
       });
       try {
@@ -144,7 +144,7 @@ describe("gate bypasses and drain failures", () => {
     const harness = await createHarness({
       redis: redis as Redis,
       database,
-      config: { mode: "mollify", envRatePerSecond: 1, holdMs: 5_000 },
+      config: { mode: "mollify", gate: { tripThreshold: 1, tripHoldMs: 5_000 } },
       runDrainer: false,
       beforeMaterialise: (entry) => {
         if (entry.runId === doomed) throw new TerminalDrainError("the task no longer exists");

@@ -25,7 +25,7 @@ redisTest(
       config: {
         mode: "mollify",
         // 5 triggers/s per env against 600 in a few seconds: over 10x the budget.
-        envRatePerSecond: 5,
+        gate: { tripThreshold: 5 },
         maxConcurrentWrites: WRITE_LIMIT,
         drainConcurrency: 8,
         drainRatePerSecond: 400,

@@ -53,7 +53,7 @@ redisTest(
       // the backlog stays visible for several polls.
       config: defaultConfig({
         mode: "mollify",
-        envRatePerSecond: 3,
+        gate: { tripThreshold: 3 },
         drainRatePerSecond: 80,
         writeLatencyMs: 1,
       }),

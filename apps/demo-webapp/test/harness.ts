@@ -11,7 +11,7 @@ import {
   setRunMetadata,
   triggerTask,
 } from "../app/api/handlers.server";
-import { type AppConfig, defaultConfig } from "../app/config.server";
+import { type AppConfigOverrides, defaultConfig } from "../app/config.server";
 import { type Database, openDatabase } from "../app/engine/database.server";
 import { SEEDED_ENVIRONMENTS } from "../app/engine/seed.server";
 import { type AppServices, createAppServices } from "../app/services.server";
@@ -55,6 +55,9 @@ export function countingDatabase(database: Database): Database & { maxConcurrent
 }
 
 export const [ACME_PROD, ACME_STAGING, GLOBEX_PROD] = SEEDED_ENVIRONMENTS;
+
+/** The gate's fail-open budget in tests, ms (the app's default is the gate's 25 ms). */
+const TEST_GATE_TIME_BUDGET_MS = 250;
 
 export interface Harness {
   readonly services: AppServices;
@@ -100,13 +103,19 @@ const ROUTES: Route[] = [
 export async function createHarness(options: {
   redis: Redis;
   database: Database;
-  config?: Partial<AppConfig>;
+  config?: AppConfigOverrides;
   runDrainer?: boolean;
   beforeMaterialise?: (entry: LeasedEntry) => void | Promise<void>;
 }): Promise<Harness> {
   await options.database.query("TRUNCATE runs");
   const services = await createAppServices({
-    config: defaultConfig({ writeLatencyMs: 0, ...options.config }),
+    config: defaultConfig({
+      writeLatencyMs: 0,
+      ...options.config,
+      // The shared test machine stalls far longer than a production process; a divert test
+      // must not see the gate fail open because the test runner was descheduled.
+      gate: { timeBudgetMs: TEST_GATE_TIME_BUDGET_MS, ...options.config?.gate },
+    }),
     redis: options.redis,
     database: options.database,
     runDrainer: options.runDrainer ?? true,

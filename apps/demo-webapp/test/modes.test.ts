@@ -21,7 +21,7 @@ describe.each(MODES)("mode %s", (mode) => {
     const harness = await createHarness({
       redis: redis as Redis,
       database,
-      config: { mode, envRatePerSecond: 5, holdMs: 500, drainRatePerSecond: 200 },
+      config: { mode, gate: { tripThreshold: 5, tripHoldMs: 500 }, drainRatePerSecond: 200 },
     });
     try {
       const keys = [ACME_PROD, ACME_STAGING, GLOBEX_PROD].map((env) => env?.apiKey ?? "");
@@ -69,7 +69,7 @@ describe("mollify mode, with the drainer held back", () => {
       const harness = await createHarness({
         redis: redis as Redis,
         database,
-        config: { mode: "mollify", envRatePerSecond: 1, holdMs: 5_000 },
+        config: { mode: "mollify", gate: { tripThreshold: 1, tripHoldMs: 5_000 } },
         runDrainer: false,
       });
       try {
@@ -143,7 +143,7 @@ describe("mollify mode, with the drainer held back", () => {
       const harness = await createHarness({
         redis: redis as Redis,
         database,
-        config: { mode: "mollify", envRatePerSecond: 1, holdMs: 5_000 },
+        config: { mode: "mollify", gate: { tripThreshold: 1, tripHoldMs: 5_000 } },
         runDrainer: false,
       });
       try {
@@ -186,7 +186,11 @@ describe("per-org enrollment", () => {
       const harness = await createHarness({
         redis: redis as Redis,
         database,
-        config: { mode: "mollify", envRatePerSecond: 1, holdMs: 5_000, enrolledOrgs: ["org_globex"] },
+        config: {
+          mode: "mollify",
+          gate: { tripThreshold: 1, tripHoldMs: 5_000 },
+          enrolledOrgs: ["org_globex"],
+        },
         runDrainer: false,
       });
       try {
@@ -213,7 +217,7 @@ describe("delayed triggers", () => {
     const harness = await createHarness({
       redis: redis as Redis,
       database,
-      config: { mode: "mollify", envRatePerSecond: 1, holdMs: 5_000 },
+      config: { mode: "mollify", gate: { tripThreshold: 1, tripHoldMs: 5_000 } },
       runDrainer: false,
     });
     try {

@@ -19,7 +19,7 @@ redisTest(
     const harness = await createHarness({
       redis: redis as Redis,
       database,
-      config: { mode: "mollify", envRatePerSecond: 1 },
+      config: { mode: "mollify", gate: { tripThreshold: 1 } },
     });
     try {
       const before = await harness.api("POST", "/api/v1/tasks/t/trigger", { body: { payload: { n: 0 } } });

@@ -45,8 +45,15 @@ const BUCKET_MS = 1_000;
 const ENV_COUNT = 6;
 const WARMUP_REQUESTS = 24;
 const WARMUP_RATE = 12;
-/** Trip window plus hold of the demo's defaults, so the warm-up leaves no gate state behind. */
-const AFTER_WARMUP_MS = 3_200;
+/** How long a tripped env stays tripped, ms (set for the app, the wait below depends on it). */
+const TRIP_HOLD_MS = 2_000;
+/**
+ * The gate's fail-open budget, ms. The burst saturates the app's one process (PGlite runs in its event
+ * loop) to measure the database path; the default 25 ms would measure that event loop instead.
+ */
+const GATE_TIME_BUDGET_MS = 250;
+/** Trip window (the gate's default 1000 ms) plus hold, so the warm-up leaves no gate state behind. */
+const AFTER_WARMUP_MS = 1_000 + TRIP_HOLD_MS + 200;
 
 function decisionsSince(before: Readonly<Record<string, number>>, after: Readonly<Record<string, number>>) {
   const delta: Record<string, number> = {};
@@ -74,7 +81,10 @@ async function runMode(context: CaseContext, mode: "off" | "mollify", plan: Burs
     MOLLIFIER_DB_WRITE_LATENCY_MS: String(writeLatencyMs),
     MOLLIFIER_DRAIN_RATE: String(plan.databaseWriteLimit),
     MOLLIFIER_DRAIN_CONCURRENCY: String(DRAIN_CONCURRENCY),
-    MOLLIFIER_ENV_RATE: String(envRate(plan)),
+    // Triggers per env per window of the default 1000 ms: the per-env rate.
+    MOLLIFIER_TRIP_THRESHOLD: String(envRate(plan)),
+    MOLLIFIER_TRIP_HOLD_MS: String(TRIP_HOLD_MS),
+    MOLLIFIER_GATE_TIME_BUDGET_MS: String(GATE_TIME_BUDGET_MS),
   });
   try {
     const series = new Map<number, { dbWrites: number; depth: number }>();
@@ -254,7 +264,7 @@ export const burstCase: BenchCase = {
       ],
       notes: [
         `One burst per mode (a whole-system scenario, not repeated). The offered rate is kept below what the demo app itself answers on this machine (~250–450 requests/s measured through its HTTP stack in either mode, 1–8 in flight, under the shared load), so the burst measures the database path and not the app's event loop: ${total.toLocaleString("en-US")} triggers at ${formatNumber(plan.ratePerSecond)}/s for ${plan.durationMs} ms, open loop (at most ${MAX_IN_FLIGHT} in flight), spread evenly over the demo's 6 seeded envs, through POST /api/v1/tasks/:taskId/trigger of the demo app (started by the bench on its Redis, in-memory PGlite).`,
-        `Database write limit ${cap}/s = a tenth of the offered rate (${DATABASE_CONCURRENT_WRITES} concurrent writes × ${Math.round((DATABASE_CONCURRENT_WRITES * 1000) / cap)} ms each); in mollify the drain cap is set to the same ${cap}/s, drain concurrency ${DRAIN_CONCURRENCY}, per-env trip rate ${envRate(plan)}/s (the ${ENV_COUNT} envs together at most half the database's limit before they trip: the budget is sized to protect the database; the demo's default of 20/s per env would admit 120/s, more than the database takes). Each app gets ${WARMUP_REQUESTS} warm-up requests at ${WARMUP_RATE}/s and ${AFTER_WARMUP_MS} ms of quiet before the burst.`,
+        `Database write limit ${cap}/s = a tenth of the offered rate (${DATABASE_CONCURRENT_WRITES} concurrent writes × ${Math.round((DATABASE_CONCURRENT_WRITES * 1000) / cap)} ms each); in mollify the drain cap is set to the same ${cap}/s, drain concurrency ${DRAIN_CONCURRENCY}, per-env trip rate ${envRate(plan)}/s (the ${ENV_COUNT} envs together at most half the database's limit before they trip: the budget is sized to protect the database; the demo's default of 100/s per env would admit 600/s, more than the database takes). Each app gets ${WARMUP_REQUESTS} warm-up requests at ${WARMUP_RATE}/s and ${AFTER_WARMUP_MS} ms of quiet before the burst.`,
         "Pass-through is MOLLIFIER_MODE=off: every trigger writes to the database inside the request. Lost/duplicated come from the demo's /internal/bursts/verify (runs answered but missing in the database; rows sharing a sequence number). Time to drain runs from the last answered request until the buffer is empty with no lease in flight.",
         `Pass-through answered ${passThrough.sent.runIds.length} of ${total} with 2xx (statuses ${JSON.stringify(passThrough.sent.statusCounts)}); mollify ${JSON.stringify(mollify.sent.statusCounts)}. Gate decisions during the mollify burst: ${JSON.stringify(mollify.decisions)} — the under-budget triggers before each env trips are written to the database inside the request and make up the slow tail of mollify's latency.`,
       ],

@@ -33,7 +33,7 @@ export function triggerTask(request: Request, params: { taskId?: string }, servi
   return handleApi(request, services, async (env) => {
     const taskId = taskIdOf(params.taskId);
     const body = validate(triggerBodySchema, await readJson(request, services.config.maxPayloadBytes));
-    const response = await services.triggers.trigger(env, taskId, body);
+    const { response } = await services.triggers.trigger(env, taskId, body);
     return Response.json(response, { status: response.isCached ? 200 : 201 });
   });
 }
@@ -43,8 +43,10 @@ export function batchTrigger(request: Request, params: { taskId?: string }, serv
     const taskId = taskIdOf(params.taskId);
     const body = validate(batchBodySchema, await readJson(request, services.config.maxPayloadBytes));
     const runs = [];
-    for (const item of body.items)
-      runs.push(await services.triggers.trigger(env, taskId, item, { batch: true }));
+    for (const item of body.items) {
+      const { response } = await services.triggers.trigger(env, taskId, item, { batch: true });
+      runs.push(response);
+    }
     return Response.json({ runs }, { status: 201 });
   });
 }

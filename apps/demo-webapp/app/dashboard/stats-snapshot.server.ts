@@ -1,3 +1,4 @@
+import { tripRatePerSecond } from "../config.server";
 import type { AppServices } from "../services.server";
 import type { StatsSnapshot } from "./stats-types";
 
@@ -21,7 +22,7 @@ export async function statsSnapshot(services: AppServices): Promise<StatsSnapsho
     },
     current,
     limits: {
-      envRatePerSecond: services.config.envRatePerSecond,
+      envRatePerSecond: tripRatePerSecond(services.config.gate),
       drainRatePerSecond: services.config.drainRatePerSecond,
     },
     burst: { running: services.burst.running, lastReport: services.burst.lastReport },

@@ -1,22 +1,13 @@
-import type { GateAction } from "@mollifier/telemetry";
+import type { GateDecision, GateInputs } from "@mollifier/gate";
 
-/** Why a trigger skips the trip evaluator: each is a path the buffer cannot serve. */
-export type GateBypass = "debounce" | "one_time_use_token" | "trigger_and_wait" | "batch";
+export type { GateDecision, GateInputs };
 
-export interface GateInput {
-  readonly orgId: string;
-  readonly envId: string;
-  readonly runId: string;
-  readonly taskId: string;
-  readonly bypass?: GateBypass | undefined;
-}
-
-export interface GateDecision {
-  readonly action: GateAction;
-  readonly reason: string;
-}
-
-/** The app's view of `@mollifier/gate`: one decision per trigger, never throws. */
+/**
+ * The app's view of `@mollifier/gate`: one decision per trigger, never throws.
+ * The inputs carry the trigger's facts (debounced, one-time token, a parent
+ * waiting, a batch item); the gate alone turns them into a bypass, and its
+ * whole decision comes back (reason, evaluation, degraded cause).
+ */
 export interface AppGate {
-  decide(input: GateInput): Promise<GateDecision>;
+  decide(inputs: GateInputs): Promise<GateDecision>;
 }

@@ -1,56 +1,53 @@
-import type { MollifierBuffer } from "@mollifier/buffer";
-import { evaluateGate, type GateCascadeConfig, RedisTripEvaluator } from "@mollifier/gate";
+import type { BufferKeys } from "@mollifier/buffer";
+import {
+  type EnrollmentResolver,
+  evaluateGate,
+  type GateCascadeConfig,
+  type GateDependencies,
+  RedisTripEvaluator,
+} from "@mollifier/gate";
 import type { MollifierRecorder } from "@mollifier/telemetry";
 import type { Redis } from "ioredis";
-import type { AppConfig } from "../config.server";
+import type { AppConfig, GateSettings, MollifierMode } from "../config.server";
 import type { AppGate } from "./gate-port";
 
 /**
- * `@mollifier/gate` for the app's modes: `shadow` treats every org as not
- * enrolled with shadow mode on (decisions are logged, nothing is diverted);
- * `dual-write` and `mollify` divert enrolled orgs.
+ * The cascade configuration of a mode: `off` is the kill switch, `shadow`
+ * evaluates with shadow mode on, `dual-write` and `mollify` divert.
  */
+export function gateCascadeFor(mode: MollifierMode, settings: GateSettings): GateCascadeConfig {
+  return {
+    enabled: mode !== "off",
+    shadowMode: mode === "shadow",
+    batchSupport: settings.batchSupport,
+    timeBudgetMs: settings.timeBudgetMs,
+  };
+}
+
+/** Which orgs a mode enrolls: none in `shadow` (decisions are only logged), else `enrolledOrgs`. */
+export function enrollmentFor(
+  mode: MollifierMode,
+  enrolledOrgs: AppConfig["enrolledOrgs"],
+): EnrollmentResolver {
+  if (mode === "shadow") return () => false;
+  if (enrolledOrgs === "*") return () => true;
+  const enrolled = new Set(enrolledOrgs);
+  return ({ orgId }) => enrolled.has(orgId);
+}
+
+/** `@mollifier/gate` configured for the app's mode, on the buffer's key layout. */
 export function createPackageGate(options: {
   redis: Redis;
-  buffer: MollifierBuffer;
-  config: AppConfig;
+  keys: BufferKeys;
+  config: Pick<AppConfig, "mode" | "enrolledOrgs" | "gate">;
   recorder: MollifierRecorder;
 }): AppGate {
-  const { config } = options;
-  const evaluator = new RedisTripEvaluator({
-    redis: options.redis,
-    keys: options.buffer.keys,
-    tripThreshold: Math.max(1, Math.round((config.envRatePerSecond * config.windowMs) / 1_000)),
-    tripWindowMs: config.windowMs,
-    tripHoldMs: Math.max(1, config.holdMs),
-  });
-  const cascade: GateCascadeConfig = {
-    enabled: config.mode !== "off",
-    shadowMode: config.mode === "shadow",
-    batchSupport: config.mollifyBatches,
-    timeBudgetMs: config.gateTimeBudgetMs,
+  const { mode, enrolledOrgs, gate } = options.config;
+  const dependencies: GateDependencies = {
+    config: gateCascadeFor(mode, gate),
+    resolveEnrollment: enrollmentFor(mode, enrolledOrgs),
+    evaluator: new RedisTripEvaluator({ ...gate, redis: options.redis, keys: options.keys }),
+    recorder: options.recorder,
   };
-  const enrolled = config.enrolledOrgs;
-  const resolveEnrollment =
-    config.mode === "shadow"
-      ? () => false
-      : ({ orgId }: { orgId: string }) => enrolled === "*" || enrolled.includes(orgId);
-  return {
-    async decide(input) {
-      const decision = await evaluateGate(
-        {
-          orgId: input.orgId,
-          envId: input.envId,
-          taskId: input.taskId,
-          runId: input.runId,
-          debounce: input.bypass === "debounce",
-          oneTimeUseToken: input.bypass === "one_time_use_token",
-          parentWaiting: input.bypass === "trigger_and_wait",
-          isBatchItem: input.bypass === "batch",
-        },
-        { config: cascade, resolveEnrollment, evaluator, recorder: options.recorder },
-      );
-      return { action: decision.action, reason: decision.reason };
-    },
-  };
+  return { decide: (inputs) => evaluateGate(inputs, dependencies) };
 }
