@@ -1,0 +1,41 @@
+import type { ScenarioResult } from "./run-scenario.js";
+
+/** The chaos results as a Markdown table, one row per scenario, with the verdict first. */
+export function chaosMarkdown(results: readonly ScenarioResult[], generatedAt: string): string {
+  const rows = results.map((result) => {
+    const ok =
+      result.lost === 0 && result.duplicated === 0 && result.failed === 0 && result.crashes.length === 0;
+    const refused = Object.entries(result.statusCounts)
+      .filter(([status]) => status !== "200" && status !== "201")
+      .map(([status, count]) => `${status}×${count}`)
+      .join(" ");
+    return [
+      ok ? "pass" : "**FAIL**",
+      `\`${result.scenario}\``,
+      result.outageMs > 0 ? `${result.outageMs / 1_000} s` : "—",
+      result.sent,
+      result.acknowledged,
+      refused || "—",
+      result.lost,
+      result.duplicated,
+      result.failed,
+      result.crashes.length === 0 ? "none" : result.crashes.join("; "),
+      result.redisCommandsPerSecondDuringFault ?? "—",
+      result.slowestReadyMs,
+    ].join(" | ");
+  });
+  return [
+    "# Chaos results",
+    "",
+    `Generated ${generatedAt} by \`pnpm chaos\`: real processes (the demo app, two separate drainers,`,
+    "Redis with an append-only file fsynced always, a private PostgreSQL server), a skewed burst with",
+    "20 % keyed triggers from a small key pool, and one fault per row. Each run is checked against the",
+    "database after the drain: acknowledged run ids without a row (lost), idempotency keys answered",
+    "with more than one run (duplicated), acknowledged runs that ended failed, and process exits.",
+    "",
+    "| verdict | scenario | outage | sent | acknowledged | not acknowledged | lost | duplicated | failed | crashes | Redis cmd/s during fault | slowest ready (ms) |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rows.map((row) => `| ${row} |`),
+    "",
+  ].join("\n");
+}
