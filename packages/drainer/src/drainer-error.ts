@@ -1,3 +1,5 @@
+import { hasBrand, MollifierError, type OptionChecks, optionChecks } from "@mollifier/core";
+
 const BRAND = Symbol.for("@mollifier/drainer/error");
 
 /** Machine-readable codes of {@link DrainerError}. */
@@ -5,47 +7,43 @@ export type DrainerErrorCode = "INVALID_OPTIONS" | "STOP_IN_PROGRESS" | "RATE_LI
 
 /**
  * The one error type `@mollifier/drainer` throws (for bugs and misuse; outcomes
- * are data). Check with {@link DrainerError.isInstance}, which works across two
- * installed copies of the package where `instanceof` does not.
+ * are data), a `MollifierError` of `@mollifier/core`. Check with
+ * {@link DrainerError.isInstance}, which works across two installed copies of
+ * the package where `instanceof` does not.
  */
-export class DrainerError extends Error {
-  readonly code: DrainerErrorCode;
+export class DrainerError extends MollifierError<DrainerErrorCode> {
   readonly [BRAND] = true;
 
   constructor(code: DrainerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = "DrainerError";
-    this.code = code;
   }
 
-  static isInstance(value: unknown): value is DrainerError {
-    return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  /** True for any error thrown by any copy of `@mollifier/drainer`. */
+  static override isInstance(value: unknown): value is DrainerError {
+    return hasBrand(value, BRAND);
   }
 }
 
-/** Throws `INVALID_OPTIONS` naming `name` unless `value` is an integer within `[min, max]`. */
-export function requireInteger(
-  name: string,
-  value: number,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new DrainerError(
-      "INVALID_OPTIONS",
-      `${name} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? "" : ` to ${max}`}, got ${value}`,
-    );
-  }
-  return value;
+/**
+ * The option checks of `owner` (e.g. `"SharedRateLimiterOptions"`): each
+ * failure throws `INVALID_OPTIONS` as `"<owner>.<path> must be …, got …"`.
+ */
+export function drainerOptionChecks(owner: string): OptionChecks {
+  return optionChecks(owner, (message) => new DrainerError("INVALID_OPTIONS", message));
 }
 
-/** Throws `INVALID_OPTIONS` naming `name` unless `value` is a finite number above `min` (or equal, when `inclusive`). */
-export function requireNumber(name: string, value: number, min: number, inclusive = false): number {
-  if (!Number.isFinite(value) || value < min || (!inclusive && value === min)) {
-    throw new DrainerError(
-      "INVALID_OPTIONS",
-      `${name} must be a number ${inclusive ? ">=" : ">"} ${min}, got ${value}`,
-    );
-  }
-  return value;
+const drainerOptions = drainerOptionChecks("DrainerOptions");
+
+/** Throws `INVALID_OPTIONS` naming `DrainerOptions.<path>` unless `value` is an integer within `[min, max]`. */
+export function requireInteger(path: string, value: number, min: number, max?: number): number {
+  return drainerOptions.integer(path, value, min, max);
+}
+
+/**
+ * Throws `INVALID_OPTIONS` naming `DrainerOptions.<path>` unless `value` is a
+ * finite number above `min` (or equal, when `inclusive`).
+ */
+export function requireNumber(path: string, value: number, min: number, inclusive = false): number {
+  return drainerOptions.number(path, value, inclusive ? { min } : { above: min });
 }

@@ -1,7 +1,7 @@
 import { type MollifierRecorder, noopRecorder } from "@mollifier/telemetry";
 import type { AdaptiveConcurrencyOptions } from "./adaptive-concurrency.js";
 import type { DrainEntry, DrainSource } from "./drain-source.js";
-import { DrainerError, requireInteger, requireNumber } from "./drainer-error.js";
+import { drainerOptionChecks, requireInteger, requireNumber } from "./drainer-error.js";
 import type { DrainHandler } from "./entry-processor.js";
 import { DEFAULT_QUANTUM } from "./fair-scheduler.js";
 import { LoopBackoff, type LoopBackoffOptions } from "./loop-backoff.js";
@@ -153,10 +153,9 @@ export interface ResolvedDrainerOptions<Entry extends DrainEntry> extends Draine
 export function resolveDrainerOptions<Entry extends DrainEntry>(
   options: DrainerOptions<Entry>,
 ): ResolvedDrainerOptions<Entry> {
-  if (typeof options.source !== "object" || options.source === null) {
-    throw new DrainerError("INVALID_OPTIONS", "source is required");
-  }
-  if (typeof options.handler !== "function") throw new DrainerError("INVALID_OPTIONS", "handler is required");
+  const check = drainerOptionChecks("DrainerOptions");
+  check.object("source", options.source);
+  check.function("handler", options.handler);
   const leaseMs = requireInteger("leaseMs", options.leaseMs ?? DEFAULT_LEASE_MS, 1);
   const leaseExtendIntervalMs = requireNumber(
     "leaseExtendIntervalMs",
@@ -164,7 +163,7 @@ export function resolveDrainerOptions<Entry extends DrainEntry>(
     0,
   );
   if (leaseExtendIntervalMs >= leaseMs) {
-    throw new DrainerError("INVALID_OPTIONS", "leaseExtendIntervalMs must be shorter than leaseMs");
+    check.fail("leaseExtendIntervalMs", `shorter than leaseMs (${leaseMs})`, leaseExtendIntervalMs);
   }
   new LoopBackoff(options.backoff); // validates the backoff options now, not on the first error
   const concurrency = requireInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1);

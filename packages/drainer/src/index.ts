@@ -1,8 +1,4 @@
-export {
-  AdaptiveConcurrency,
-  type AdaptiveConcurrencyOptions,
-  type HandlerSample,
-} from "./adaptive-concurrency.js";
+export type { AdaptiveConcurrencyOptions } from "./adaptive-concurrency.js";
 export type {
   DrainAckResult,
   DrainEntry,
@@ -32,12 +28,7 @@ export {
   type DrainRateLimiter,
 } from "./drainer-options.js";
 export type { DrainHandler, DrainHandlerContext } from "./entry-processor.js";
-export {
-  DEFAULT_QUANTUM,
-  type DrainGrant,
-  FairScheduler,
-  type FairSchedulerOptions,
-} from "./fair-scheduler.js";
-export { LoopBackoff, type LoopBackoffOptions } from "./loop-backoff.js";
+export { DEFAULT_QUANTUM } from "./fair-scheduler.js";
+export type { LoopBackoffOptions } from "./loop-backoff.js";
 export { type RateLimitResult, SharedRateLimiter, type SharedRateLimiterOptions } from "./rate-limiter.js";
 export type { TerminalFailure, TerminalFailureHook, TerminalFailureKind } from "./terminal-failure.js";

@@ -1,3 +1,4 @@
+import { backoffDelayMs } from "@mollifier/core";
 import { requireNumber } from "./drainer-error.js";
 
 /** Default delay after the first consecutive loop error. */
@@ -19,11 +20,16 @@ export interface LoopBackoffOptions {
   maxMs?: number;
   /**
    * Random source in `[0, 1)`: each delay is drawn from `[delay / 2, delay]`
+   * ("equal jitter", `@mollifier/core`'s `backoffDelayMs` with `jitter: 0.5`)
    * so a fleet of drainers does not retry in lockstep.
    * @default Math.random
    */
   random?: () => number;
 }
+
+// Half of each loop delay is random: drainers that failed together spread out, yet none retries
+// sooner than half the backoff.
+const LOOP_JITTER = 0.5;
 
 /**
  * Exponential backoff for the drainer's loops: `failed()` returns how long to
@@ -52,8 +58,11 @@ export class LoopBackoff {
   /** Records a failure and returns the delay before the next attempt, in ms. */
   failed(): number {
     this.consecutive += 1;
-    const ceiling = Math.min(this.maxMs, this.baseMs * 2 ** Math.min(this.consecutive - 1, 30));
-    return Math.round(ceiling / 2 + (ceiling / 2) * this.random());
+    return backoffDelayMs(
+      this.consecutive - 1,
+      { initialDelayMs: this.baseMs, maxDelayMs: this.maxMs, jitter: LOOP_JITTER },
+      this.random,
+    );
   }
 
   /** Records a success: the next failure starts from `baseMs` again. */

@@ -39,10 +39,14 @@ describe.each(redisTopologies)("SharedRateLimiter on $name", ({ test }) => {
   });
 
   test("invalid options fail early naming the option", async ({ redis }) => {
-    expect(() => new SharedRateLimiter({ redis, ratePerSecond: 0 })).toThrow(/rateLimit\.ratePerSecond/);
-    expect(() => new SharedRateLimiter({ redis, ratePerSecond: 5, burst: 0 })).toThrow(/rateLimit\.burst/);
+    expect(() => new SharedRateLimiter({ redis, ratePerSecond: 0 })).toThrow(
+      /SharedRateLimiterOptions\.ratePerSecond/,
+    );
+    expect(() => new SharedRateLimiter({ redis, ratePerSecond: 5, burst: 0 })).toThrow(
+      /SharedRateLimiterOptions\.burst/,
+    );
     expect(() => new SharedRateLimiter({ redis, ratePerSecond: 5, prefix: "a:b" })).toThrow(
-      /rateLimit\.prefix/,
+      /SharedRateLimiterOptions\.prefix/,
     );
   });
 });

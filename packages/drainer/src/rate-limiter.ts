@@ -1,6 +1,8 @@
 import { type RedisClient, runLuaScript } from "@mollifier/core";
-import { DrainerError, requireInteger, requireNumber } from "./drainer-error.js";
+import { DrainerError, drainerOptionChecks } from "./drainer-error.js";
 import { drainRateLimitScript } from "./generated/lua-scripts.js";
+
+const acquireChecks = drainerOptionChecks("SharedRateLimiter.acquire");
 
 /** Default key prefix; the limiter's key is `{<prefix>:drainer}:rate`. */
 export const DEFAULT_RATE_LIMIT_PREFIX = "mollifier";
@@ -44,22 +46,23 @@ export class SharedRateLimiter {
 
   constructor(options: SharedRateLimiterOptions) {
     this.redis = options.redis;
-    this.ratePerSecond = requireNumber("rateLimit.ratePerSecond", options.ratePerSecond, 0);
-    this.burst = requireInteger(
-      "rateLimit.burst",
+    const check = drainerOptionChecks("SharedRateLimiterOptions");
+    this.ratePerSecond = check.number("ratePerSecond", options.ratePerSecond, { above: 0 });
+    this.burst = check.integer(
+      "burst",
       options.burst ?? Math.max(1, Math.ceil(this.ratePerSecond * DEFAULT_BURST_SECONDS)),
       1,
     );
     const prefix = options.prefix ?? DEFAULT_RATE_LIMIT_PREFIX;
     if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) {
-      throw new DrainerError("INVALID_OPTIONS", `rateLimit.prefix must match [A-Za-z0-9_.-]+, got ${prefix}`);
+      check.fail("prefix", "made of [A-Za-z0-9_.-]", prefix);
     }
     this.key = `{${prefix}:drainer}:rate`;
   }
 
   /** Takes up to `wanted` tokens; `limited` says how long until one is available. */
   async acquire(wanted: number): Promise<RateLimitResult> {
-    requireInteger("wanted", wanted, 1);
+    acquireChecks.integer("wanted", wanted, 1);
     const reply = await runLuaScript(
       this.redis,
       drainRateLimitScript,

@@ -36,9 +36,9 @@ describe("parseGateConfig", () => {
 
   test("names every invalid option and rejects unknown ones", () => {
     const error = errorOf(() => parseGateConfig({ tripThreshold: 0, timeBudgetMs: 1.5 }));
-    expect(error.code).toBe("INVALID_CONFIG");
-    expect(error.message).toContain("tripThreshold must be a positive integer, got 0");
-    expect(error.message).toContain("timeBudgetMs must be a positive integer, got 1.5");
+    expect(error.code).toBe("INVALID_OPTIONS");
+    expect(error.message).toContain("GateConfig.tripThreshold must be a positive integer, got 0");
+    expect(error.message).toContain("GateConfig.timeBudgetMs must be a positive integer, got 1.5");
     // @ts-expect-error an unknown option
     expect(errorOf(() => parseGateConfig({ tripTreshold: 5 })).message).toContain(
       "unknown option(s) tripTreshold",

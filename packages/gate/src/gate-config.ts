@@ -104,12 +104,13 @@ function parseWith(
     const field = String(issue.path[0] ?? "config");
     return `${nameOf(field)} ${issue.message}, got ${JSON.stringify(shown(field))}`;
   });
-  throw new GateError("INVALID_CONFIG", problems.join("; "));
+  throw new GateError("INVALID_OPTIONS", problems.join("; "));
 }
 
 /**
  * Validates a configuration object and applies the defaults. Throws
- * {@link GateError} (`INVALID_CONFIG`) naming every invalid option.
+ * {@link GateError} (`INVALID_OPTIONS`) naming every invalid option, e.g.
+ * `GateConfig.tripThreshold must be a positive integer, got 0`.
  *
  * @example
  * const config = parseGateConfig({ enabled: true, tripThreshold: 500 });
@@ -117,7 +118,7 @@ function parseWith(
 export function parseGateConfig(input: GateConfigInput = {}): GateConfig {
   return parseWith(
     input,
-    (field) => field,
+    (field) => `GateConfig.${field}`,
     (field) => (input as Record<string, unknown>)[field],
   );
 }
@@ -136,7 +137,7 @@ function fromText(field: FieldName, text: string): unknown {
 /**
  * Reads the gate's configuration from environment variables (the app passes
  * them in; the package never reads the process environment itself). Unset or empty variables
- * take their default. Throws {@link GateError} (`INVALID_CONFIG`) whose message
+ * take their default. Throws {@link GateError} (`INVALID_OPTIONS`) whose message
  * names each invalid variable, e.g. `MOLLIFIER_TRIP_THRESHOLD must be a
  * positive integer`.
  *

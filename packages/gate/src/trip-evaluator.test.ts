@@ -354,14 +354,16 @@ describe.each(redisTopologies)("the trip evaluator on $name", ({ test }) => {
 describe("RedisTripEvaluator options", () => {
   redisTest("invalid options fail at construction with a message naming the option", ({ redis }) => {
     expect(() => new RedisTripEvaluator({ redis, tripBuckets: 0 })).toThrow(
-      /^tripBuckets must be an integer/,
+      /^RedisTripEvaluatorOptions\.tripBuckets must be an integer/,
     );
     expect(() => new RedisTripEvaluator({ redis, tripThreshold: 2.5 })).toThrow(
-      /^tripThreshold must be an integer/,
+      /^RedisTripEvaluatorOptions\.tripThreshold must be an integer/,
     );
-    expect(() => new RedisTripEvaluator({ redis, tripHoldMs: -1 })).toThrow(/^tripHoldMs must be an integer/);
+    expect(() => new RedisTripEvaluator({ redis, tripHoldMs: -1 })).toThrow(
+      /^RedisTripEvaluatorOptions\.tripHoldMs must be an integer/,
+    );
     expect(() => new RedisTripEvaluator({ redis, globalThreshold: 0 })).toThrow(
-      /^globalThreshold must be an integer/,
+      /^RedisTripEvaluatorOptions\.globalThreshold must be an integer/,
     );
     let thrown: unknown;
     try {
@@ -369,7 +371,7 @@ describe("RedisTripEvaluator options", () => {
     } catch (error) {
       thrown = error;
     }
-    expect(GateError.isInstance(thrown) && thrown.code).toBe("INVALID_CONFIG");
+    expect(GateError.isInstance(thrown) && thrown.code).toBe("INVALID_OPTIONS");
   });
 
   redisTest("a parsed GateConfig spreads into the options", async ({ redis }) => {

@@ -7,7 +7,7 @@ import {
   DEFAULT_TRIP_WINDOW_MS,
   MAX_TRIP_BUCKETS,
 } from "./gate-config.js";
-import { GateError } from "./gate-error.js";
+import { GateError, gateOptionChecks } from "./gate-error.js";
 import { envTripScript, globalTripScript } from "./generated/lua-scripts.js";
 import type { TripEvaluation, TripEvaluator, TripRequest } from "./trip-evaluation.js";
 
@@ -71,11 +71,10 @@ interface EnvScriptKeys {
   readonly depthField: string;
 }
 
-function requireInteger(name: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new GateError("INVALID_CONFIG", `${name} must be an integer from ${min} to ${max}, got ${value}`);
-  }
-  return value;
+const check = gateOptionChecks("RedisTripEvaluatorOptions");
+
+function requireInteger(path: string, value: number, min: number, max?: number): number {
+  return check.integer(path, value, min, max);
 }
 
 function integers(reply: unknown, length: number, script: string): number[] {
@@ -112,9 +111,7 @@ export class RedisTripEvaluator implements TripEvaluator {
   readonly #envKeys = new Map<string, EnvScriptKeys>();
 
   constructor(options: RedisTripEvaluatorOptions) {
-    if (options.redis === undefined || options.redis === null) {
-      throw new GateError("INVALID_CONFIG", "redis is required");
-    }
+    check.object("redis", options.redis);
     this.#redis = options.redis;
     this.#keys = options.keys ?? new BufferKeys();
     this.#threshold = requireInteger("tripThreshold", options.tripThreshold ?? DEFAULT_TRIP_THRESHOLD, 1);

@@ -1,14 +1,19 @@
-import { ReadFallbackError, requireFraction, requireInteger } from "./read-fallback-error.js";
+import { type BackoffPolicy, backoffDelayMs } from "@mollifier/core";
+import { readFallbackOptionChecks as check } from "./read-fallback-error.js";
 
-/** How a wait polls: exponential backoff with jitter, bounded in total. */
-export interface PollingOptions {
+/**
+ * How a wait polls: exponential backoff with jitter (`@mollifier/core`'s one
+ * convention), bounded in total.
+ */
+export interface PollingOptions extends BackoffPolicy {
   /** First delay, in ms. */
   readonly initialDelayMs: number;
   /** Largest single delay, in ms. */
   readonly maxDelayMs: number;
   /**
-   * Share of each delay that is random: `0` sleeps exactly the backoff, `1`
-   * sleeps anywhere from 0 to it ("full jitter").
+   * Share of each delay that is random: `0` sleeps exactly the backoff, `0.5`
+   * anywhere in its upper half ("equal jitter"), `1` anywhere from 0 to it
+   * ("full jitter").
    */
   readonly jitter: number;
   /** Total time a wait may take before it answers `timed_out`, in ms. */
@@ -18,35 +23,24 @@ export interface PollingOptions {
 /**
  * The delay before retry number `attempt` (0-based):
  * `min(maxDelayMs, initialDelayMs * 2^attempt)`, of which a `jitter` share is
- * random so that waiters started together spread out. Never below 1 ms.
+ * random so that waiters started together spread out. Never below 1 ms, so a
+ * wait never spins.
  */
-export function backoffDelay(
-  attempt: number,
-  polling: Pick<PollingOptions, "initialDelayMs" | "maxDelayMs" | "jitter">,
-  random: () => number,
-): number {
-  const exponential = Math.min(polling.maxDelayMs, polling.initialDelayMs * 2 ** Math.min(attempt, 30));
-  const jittered = exponential * (1 - polling.jitter * random());
-  return Math.max(1, Math.round(jittered));
+export function backoffDelay(attempt: number, polling: BackoffPolicy, random: () => number): number {
+  return Math.max(1, backoffDelayMs(attempt, polling, random));
 }
 
-/** Fills `partial` from `defaults` and validates it; errors name `name.field`. */
+/** Fills `partial` from `defaults` and validates it; errors name `ReadFallbackOptions.<name>.<field>`. */
 export function resolvePolling(
   name: string,
   partial: Partial<PollingOptions> | undefined,
   defaults: PollingOptions,
 ): PollingOptions {
   const polling = { ...defaults, ...definedFields(partial) };
-  requireInteger(`${name}.initialDelayMs`, polling.initialDelayMs, 1);
-  requireInteger(`${name}.maxDelayMs`, polling.maxDelayMs, 1);
-  requireInteger(`${name}.maxWaitMs`, polling.maxWaitMs, 0);
-  requireFraction(`${name}.jitter`, polling.jitter, 0, 1);
-  if (polling.maxDelayMs < polling.initialDelayMs) {
-    throw new ReadFallbackError(
-      "INVALID_OPTIONS",
-      `${name}.maxDelayMs (${polling.maxDelayMs}) must be at least ${name}.initialDelayMs (${polling.initialDelayMs})`,
-    );
-  }
+  check.integer(`${name}.initialDelayMs`, polling.initialDelayMs, 1);
+  check.integer(`${name}.maxDelayMs`, polling.maxDelayMs, polling.initialDelayMs);
+  check.integer(`${name}.maxWaitMs`, polling.maxWaitMs, 0);
+  check.number(`${name}.jitter`, polling.jitter, { min: 0, max: 1 });
   return Object.freeze(polling);
 }
 

@@ -1,11 +1,5 @@
-export { backoffDelay, type PollingOptions } from "./backoff.js";
-export {
-  type ClaimOrAwaitResult,
-  type ClaimRequest,
-  claimTtlMs,
-  type PublishResult,
-  type ReleaseResult,
-} from "./claim-or-await.js";
+export type { PollingOptions } from "./backoff.js";
+export type { ClaimOrAwaitResult, ClaimRequest, PublishResult, ReleaseResult } from "./claim-or-await.js";
 export type { FindIdempotentRunResult } from "./find-idempotent-run.js";
 export type { FindRunResult } from "./find-run.js";
 export type {

@@ -1,4 +1,4 @@
-import { BufferError } from "@mollifier/buffer";
+import { MollifierError } from "@mollifier/core";
 import { backoffDelay } from "./backoff.js";
 import { ReadFallbackError } from "./read-fallback-error.js";
 import type { ReadFallbackContext } from "./read-fallback-options.js";
@@ -37,8 +37,10 @@ export type MutationResult<Applied> =
 
 /**
  * Runs one buffer call, turning a thrown Redis error into data. The buffer's
- * own errors are not outages but input it refused (an id too long for a key,
- * say): they are rethrown as `INVALID_INPUT`, never answered as `degraded`.
+ * own errors (any `MollifierError`, whose base this package shares without
+ * importing the buffer) are not outages but input it refused (an id too long
+ * for a key, say): they are rethrown as `INVALID_INPUT`, never answered as
+ * `degraded`.
  */
 export async function fromRedis<Result>(
   call: () => Promise<Result>,
@@ -46,7 +48,7 @@ export async function fromRedis<Result>(
   try {
     return { ok: true, value: await call() };
   } catch (error) {
-    if (BufferError.isInstance(error)) {
+    if (MollifierError.isInstance(error)) {
       throw new ReadFallbackError("INVALID_INPUT", error.message, { cause: error });
     }
     return { ok: false, error };

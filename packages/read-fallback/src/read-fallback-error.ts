@@ -1,3 +1,4 @@
+import { hasBrand, MollifierError, optionChecks } from "@mollifier/core";
 import type { IdempotencyRef, RunRef } from "./run-store.js";
 
 const BRAND = Symbol.for("@mollifier/read-fallback/error");
@@ -7,23 +8,29 @@ export type ReadFallbackErrorCode = "INVALID_OPTIONS" | "INVALID_INPUT";
 
 /**
  * The one error type `@mollifier/read-fallback` throws (for bugs and misuse;
- * outcomes are data). Check with {@link ReadFallbackError.isInstance}, which
- * works across two installed copies of the package where `instanceof` does not.
+ * outcomes are data), a `MollifierError` of `@mollifier/core`. Check with
+ * {@link ReadFallbackError.isInstance}, which works across two installed
+ * copies of the package where `instanceof` does not.
  */
-export class ReadFallbackError extends Error {
-  readonly code: ReadFallbackErrorCode;
+export class ReadFallbackError extends MollifierError<ReadFallbackErrorCode> {
   readonly [BRAND] = true;
 
   constructor(code: ReadFallbackErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, message, options);
     this.name = "ReadFallbackError";
-    this.code = code;
   }
 
-  static isInstance(value: unknown): value is ReadFallbackError {
-    return typeof value === "object" && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
+  /** True for any error thrown by any copy of `@mollifier/read-fallback`. */
+  static override isInstance(value: unknown): value is ReadFallbackError {
+    return hasBrand(value, BRAND);
   }
 }
+
+/** The checks of {@link ReadFallbackOptions}: failures throw `INVALID_OPTIONS` naming `ReadFallbackOptions.<path>`. */
+export const readFallbackOptionChecks = optionChecks(
+  "ReadFallbackOptions",
+  (message) => new ReadFallbackError("INVALID_OPTIONS", message),
+);
 
 /**
  * Throws `INVALID_INPUT` naming `name` unless `value` is a non-empty string.
@@ -65,33 +72,6 @@ export function requireTime(name: string, value: unknown): number {
     throw new ReadFallbackError(
       "INVALID_INPUT",
       `${name} must be a finite epoch-ms number, got ${describe(value)}`,
-    );
-  }
-  return value;
-}
-
-/** Throws `INVALID_OPTIONS` naming `name` unless `value` is an integer within `[min, max]`. */
-export function requireInteger(
-  name: string,
-  value: number,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ReadFallbackError(
-      "INVALID_OPTIONS",
-      `${name} must be an integer from ${min}${max === Number.MAX_SAFE_INTEGER ? "" : ` to ${max}`}, got ${value}`,
-    );
-  }
-  return value;
-}
-
-/** Throws `INVALID_OPTIONS` naming `name` unless `value` is a number within `[min, max]`. */
-export function requireFraction(name: string, value: number, min: number, max: number): number {
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ReadFallbackError(
-      "INVALID_OPTIONS",
-      `${name} must be a number from ${min} to ${max}, got ${value}`,
     );
   }
   return value;

@@ -1,3 +1,4 @@
+import { MollifierError } from "@mollifier/core";
 import { describe, expect, test } from "vitest";
 import { fakeBuffer, InMemoryRunStore } from "./fakes.test-support.js";
 import { ReadFallbackError } from "./read-fallback-error.js";
@@ -32,12 +33,22 @@ describe("resolveReadFallbackOptions", () => {
       caught = error;
     }
     expect(ReadFallbackError.isInstance(caught) && caught.code).toBe("INVALID_OPTIONS");
-    expect(caught instanceof Error && caught.message).toContain(name);
+    expect(caught instanceof Error && caught.message).toContain(`ReadFallbackOptions.${name} must be `);
+  });
+
+  test("messages follow the one format of every package's options", () => {
+    expect(() => resolveReadFallbackOptions({ ...base, claimPolling: { jitter: 2 } })).toThrow(
+      "ReadFallbackOptions.claimPolling.jitter must be a number from 0 to 1, got 2",
+    );
   });
 
   test("isInstance recognises the brand, not the class", () => {
     expect(ReadFallbackError.isInstance(new ReadFallbackError("INVALID_INPUT", "x"))).toBe(true);
     expect(ReadFallbackError.isInstance(new Error("x"))).toBe(false);
     expect(ReadFallbackError.isInstance({ [Symbol.for("@mollifier/read-fallback/error")]: true })).toBe(true);
+  });
+
+  test("its errors are MollifierErrors, so one check covers every package", () => {
+    expect(MollifierError.isInstance(new ReadFallbackError("INVALID_INPUT", "x"))).toBe(true);
   });
 });

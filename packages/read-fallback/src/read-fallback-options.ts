@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { type MollifierRecorder, noopRecorder } from "@mollifier/telemetry";
 import { type PollingOptions, resolvePolling } from "./backoff.js";
 import type { ReadFallbackBuffer } from "./read-fallback-buffer.js";
-import { ReadFallbackError, requireInteger } from "./read-fallback-error.js";
+import { readFallbackOptionChecks as check } from "./read-fallback-error.js";
 import type { RunStore } from "./run-store.js";
 
 /** Shortest claim TTL, in ms. */
@@ -125,14 +125,10 @@ const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => set
 
 /** Validates `options` and fills in defaults; throws `INVALID_OPTIONS` naming the option. */
 export function resolveReadFallbackOptions(options: ReadFallbackOptions): ReadFallbackContext {
-  if (typeof options?.buffer !== "object" || options.buffer === null) {
-    throw new ReadFallbackError("INVALID_OPTIONS", "buffer is required");
-  }
-  if (typeof options.runStore !== "object" || options.runStore === null) {
-    throw new ReadFallbackError("INVALID_OPTIONS", "runStore is required");
-  }
-  const minClaimTtlMs = requireInteger("minClaimTtlMs", options.minClaimTtlMs ?? DEFAULT_MIN_CLAIM_TTL_MS, 1);
-  const maxClaimTtlMs = requireInteger(
+  check.object("buffer", options?.buffer);
+  check.object("runStore", options.runStore);
+  const minClaimTtlMs = check.integer("minClaimTtlMs", options.minClaimTtlMs ?? DEFAULT_MIN_CLAIM_TTL_MS, 1);
+  const maxClaimTtlMs = check.integer(
     "maxClaimTtlMs",
     options.maxClaimTtlMs ?? Math.max(DEFAULT_MAX_CLAIM_TTL_MS, minClaimTtlMs),
     minClaimTtlMs,
@@ -150,7 +146,7 @@ export function resolveReadFallbackOptions(options: ReadFallbackOptions): ReadFa
     maxClaimTtlMs,
     claimPolling: resolvePolling("claimPolling", options.claimPolling, DEFAULT_CLAIM_POLLING),
     leasePolling: resolvePolling("leasePolling", options.leasePolling, DEFAULT_LEASE_POLLING),
-    maxMetadataAttempts: requireInteger(
+    maxMetadataAttempts: check.integer(
       "maxMetadataAttempts",
       options.maxMetadataAttempts ?? DEFAULT_MAX_METADATA_ATTEMPTS,
       1,

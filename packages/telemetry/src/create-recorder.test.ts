@@ -369,7 +369,7 @@ describe("createRecorder options", () => {
     const logger = { info: () => {} } as unknown as RecorderOptions["logger"];
     const attempt = () => createRecorder({ logger });
     expect(attempt).toThrow(/RecorderOptions\.logger/);
-    expect(captureError(attempt)).toMatchObject({ code: "INVALID_OPTION" });
+    expect(captureError(attempt)).toMatchObject({ code: "INVALID_OPTIONS" });
   });
 });
 

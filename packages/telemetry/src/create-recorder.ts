@@ -1,3 +1,4 @@
+import { invalidOptionMessage } from "@mollifier/core";
 import {
   type Meter,
   metrics,
@@ -80,7 +81,10 @@ function validateOptions(options: RecorderOptions): void {
       typeof meter.createHistogram !== "function" ||
       typeof meter.createObservableGauge !== "function")
   ) {
-    throw new TelemetryError("INVALID_OPTION", "RecorderOptions.meter must be an OpenTelemetry Meter");
+    throw new TelemetryError(
+      "INVALID_OPTIONS",
+      invalidOptionMessage("RecorderOptions", "meter", "an OpenTelemetry Meter", meter),
+    );
   }
   if (
     logger !== undefined &&
@@ -89,8 +93,13 @@ function validateOptions(options: RecorderOptions): void {
       typeof logger.error !== "function")
   ) {
     throw new TelemetryError(
-      "INVALID_OPTION",
-      "RecorderOptions.logger must have info, warn and error functions",
+      "INVALID_OPTIONS",
+      invalidOptionMessage(
+        "RecorderOptions",
+        "logger",
+        "an object with info, warn and error functions",
+        logger,
+      ),
     );
   }
 }

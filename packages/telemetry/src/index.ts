@@ -1,9 +1,7 @@
-export type { CounterKey, GaugeKey, HistogramKey, MollifierInstruments } from "./create-instruments.js";
-export { createInstruments } from "./create-instruments.js";
 export type { MetricsRecorder, RecorderOptions } from "./create-recorder.js";
 export { createRecorder, DEFAULT_METER_NAME } from "./create-recorder.js";
 export type { GuardedLabels, LabelInput } from "./label-guards.js";
-export { guardLabelSet, guardLabels, idLikeLabelKeys, isIdLikeLabelKey, labelValue } from "./label-guards.js";
+export { guardLabels, isIdLikeLabelKey } from "./label-guards.js";
 export type { DegradedReason, GateReason } from "./label-values.js";
 export {
   ACCEPT_OUTCOMES,
@@ -23,7 +21,7 @@ export type {
   MetricKind,
   MetricValueType,
 } from "./metric-catalog.js";
-export { metricCatalog, metricDefinitions } from "./metric-catalog.js";
+export { metricCatalog } from "./metric-catalog.js";
 export type { LogFields, LogLevel, MollifierLogger } from "./mollifier-logger.js";
 export { LOG_EVENTS } from "./mollifier-logger.js";
 export { noopRecorder } from "./noop-recorder.js";
@@ -46,6 +44,5 @@ export type {
   RetriedEvent,
   RunRef,
 } from "./recorder.js";
-export { SPAN_ATTRIBUTE_PREFIX, spanAttributesOf } from "./span-attributes.js";
 export type { TelemetryErrorCode } from "./telemetry-error.js";
 export { TelemetryError } from "./telemetry-error.js";
