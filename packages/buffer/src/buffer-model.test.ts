@@ -285,7 +285,7 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
     }
     case "promote": {
       const due = model.inState("retrying");
-      expect(await buffer.promoteDueRetries()).toEqual({ promoted: due.length });
+      expect(await buffer.promoteDueRetries()).toEqual({ promoted: due.length, unavailableShards: [] });
       model.requeue(due, (entry) => entry.dueAt, 0);
       return;
     }

@@ -57,13 +57,20 @@ import {
   position,
   stats,
 } from "./reads.js";
-import { promoteDueRetries, type ReapResult, reapExpiredLeases, type SweepOptions } from "./reaper.js";
+import {
+  type PromoteResult,
+  promoteDueRetries,
+  type ReapResult,
+  reapExpiredLeases,
+  type SweepOptions,
+} from "./reaper.js";
 import {
   checkRedisConfiguration,
   type RedisConfigurationCheck,
   type RedisConfigurationCheckOptions,
 } from "./redis-configuration.js";
 import { type RetryRequest, type RetryResult, retry } from "./retry.js";
+import type { ActiveSet } from "./shard-failure.js";
 import type { AcceptInput } from "./snapshot.js";
 
 /**
@@ -137,7 +144,7 @@ export class MollifierBuffer {
   }
 
   /** Returns due retries to the head of their queue. See {@link promoteDueRetries}. */
-  promoteDueRetries(options?: SweepOptions): Promise<{ promoted: number }> {
+  promoteDueRetries(options?: SweepOptions): Promise<PromoteResult> {
     return promoteDueRetries(this.context, options);
   }
 
@@ -157,7 +164,7 @@ export class MollifierBuffer {
   }
 
   /** Every org with entries ready to lease, with those envs. See {@link activeSet}. */
-  activeSet(): Promise<Map<string, string[]>> {
+  activeSet(): Promise<ActiveSet> {
     return activeSet(this.context);
   }
 

@@ -3,6 +3,7 @@ import { withValidIds } from "./entry-keys.js";
 import { decodeSegment } from "./keys.js";
 import type { RedisClient } from "./lua-script.js";
 import { UnexpectedReplyError } from "./reply.js";
+import { ActiveSet, type ShardFailure, shardFailure } from "./shard-failure.js";
 
 /** All shard numbers, `0 … shardCount - 1`. */
 export function shards(context: BufferContext): number[] {
@@ -21,23 +22,35 @@ export async function activeEnvs(context: BufferContext, orgId: string): Promise
   return members.map(decodeSegment).sort();
 }
 
+type SetRead = { ok: true; members: string[] } | { ok: false; error: unknown };
+
 /**
- * Reads many sets at once. On a single Redis they go out as one pipeline (one
+ * Reads many sets at once, each answer on its own so one unreachable node
+ * fails only its own sets. On a single Redis they go out as one pipeline (one
  * write, one round trip); a cluster client sends one `SMEMBERS` per set, since
- * the sets sit in different slots.
+ * the sets sit in different slots (and often on different masters).
  */
-async function membersOfAll(redis: RedisClient, keys: readonly string[]): Promise<string[][]> {
-  if (redis.isCluster || keys.length < 2) return Promise.all(keys.map((key) => redis.smembers(key)));
+async function membersOfAll(redis: RedisClient, keys: readonly string[]): Promise<SetRead[]> {
+  if (redis.isCluster || keys.length < 2) {
+    return Promise.all(
+      keys.map((key) =>
+        redis.smembers(key).then(
+          (members): SetRead => ({ ok: true, members }),
+          (error: unknown): SetRead => ({ ok: false, error }),
+        ),
+      ),
+    );
+  }
   const pipeline = redis.pipeline();
   for (const key of keys) pipeline.smembers(key);
   const replies = (await pipeline.exec()) ?? [];
-  return keys.map((key, index) => {
+  return keys.map((key, index): SetRead => {
     const [error, members] = replies[index] ?? [new Error(`no reply for SMEMBERS ${key}`), undefined];
-    if (error) throw error;
+    if (error) return { ok: false, error };
     if (!Array.isArray(members) || !members.every((member) => typeof member === "string")) {
-      throw new UnexpectedReplyError(`SMEMBERS ${key}`, members);
+      return { ok: false, error: new UnexpectedReplyError(`SMEMBERS ${key}`, members) };
     }
-    return members;
+    return { ok: true, members };
   });
 }
 
@@ -45,17 +58,42 @@ async function membersOfAll(redis: RedisClient, keys: readonly string[]): Promis
  * Every active org (shard by shard, sorted inside a shard) with its active
  * envs (sorted): the whole active set a drainer's scheduling round needs, in
  * two round trips on a single Redis instead of one per shard and per org.
+ * A shard that cannot be read (its master is failing over) is listed in
+ * `unavailableShards` and the others are answered: one master down stops only
+ * its own shards. Throws only when no shard could be read.
  */
-export async function activeSet(context: BufferContext): Promise<Map<string, string[]>> {
+export async function activeSet(context: BufferContext): Promise<ActiveSet> {
   const { keys, redis } = context;
-  const orgLists = await membersOfAll(
+  const shardNumbers = keys.shards();
+  const orgReads = await membersOfAll(
     redis,
-    keys.shards().map((shard) => keys.shard(shard).orgs),
+    shardNumbers.map((shard) => keys.shard(shard).orgs),
   );
-  const orgs = [...new Set(orgLists.flatMap((members) => members.map(decodeSegment).sort()))];
-  const envLists = await membersOfAll(
+  const unavailable: ShardFailure[] = [];
+  const orgs: string[] = [];
+  orgReads.forEach((read, index) => {
+    const shard = shardNumbers[index] ?? index;
+    if (read.ok) orgs.push(...read.members.map(decodeSegment).sort());
+    else unavailable.push(shardFailure(shard, keys.shard(shard).tag, "reading the active orgs", read.error));
+  });
+  if (unavailable.length === shardNumbers.length && unavailable[0]) throw unavailable[0].error;
+  const unique = [...new Set(orgs)];
+  const envReads = await membersOfAll(
     redis,
-    orgs.map((orgId) => keys.orgEnvs(orgId)),
+    unique.map((orgId) => keys.orgEnvs(orgId)),
   );
-  return new Map(orgs.map((orgId, index) => [orgId, (envLists[index] ?? []).map(decodeSegment).sort()]));
+  const active: Array<[string, string[]]> = [];
+  envReads.forEach((read, index) => {
+    const orgId = unique[index] as string;
+    if (read.ok) {
+      active.push([orgId, read.members.map(decodeSegment).sort()]);
+      return;
+    }
+    const shard = keys.shardOf(orgId);
+    // The org's shard went away between the two reads: it is listed once, with the first error.
+    if (!unavailable.some((failure) => failure.shard === shard)) {
+      unavailable.push(shardFailure(shard, keys.shard(shard).tag, "reading the active envs", read.error));
+    }
+  });
+  return new ActiveSet(active, unavailable);
 }

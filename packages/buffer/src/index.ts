@@ -72,11 +72,12 @@ export type {
   SetMetadataResult,
 } from "./mutations.js";
 export type { BufferStats, DepthScope, ListEntriesRequest } from "./reads.js";
-export type { ReapedFailure, ReapResult, SweepOptions } from "./reaper.js";
+export type { PromoteResult, ReapedFailure, ReapResult, SweepOptions } from "./reaper.js";
 export {
   DEFAULT_CLUSTER_READY_TIMEOUT_MS,
   type RedisConfigurationCheck,
   type RedisConfigurationCheckOptions,
 } from "./redis-configuration.js";
 export type { RetryRequest, RetryResult } from "./retry.js";
+export { ActiveSet, type ShardFailure } from "./shard-failure.js";
 export type { AcceptInput, SnapshotOptions, TriggerSnapshot } from "./snapshot.js";

@@ -138,7 +138,7 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     // The "crashed" consumer never acks; the reaper runs until the deadline (Redis TIME) has passed.
     await vi.waitFor(
       async () => {
-        expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 1, failed: 0, failedEntries: [] });
+        expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 1, failed: 0, failedEntries: [], unavailableShards: [] });
       },
       { timeout: 5_000, interval: 20 },
     );
@@ -167,7 +167,7 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     const other = new MollifierBuffer({ redis: createRedisClient() });
     await fill(buffer, ["a", "b"]);
     const { entries } = await buffer.lease({ ...env, count: 2 });
-    expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 0, failed: 0, failedEntries: [] });
+    expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 0, failed: 0, failedEntries: [], unavailableShards: [] });
     // Expire one lease by hand (its deadline in the past), then race two reapers.
     const member = buffer.keys.entryMember("org", "env", "a");
     await redis.zadd(buffer.keys.env("org", "env").leases, "XX", 1, member);

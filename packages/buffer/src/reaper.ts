@@ -7,6 +7,7 @@ import { snapshotIdempotencyKey } from "./idempotency-index.js";
 import type { EntryAddress } from "./keys.js";
 import { runLuaScript } from "./lua-script.js";
 import { replyArray, replyNumber, replyString, UnexpectedReplyError } from "./reply.js";
+import { type ShardFailure, shardFailure } from "./shard-failure.js";
 import { decodeSnapshot } from "./snapshot.js";
 
 /** Default most members one sweep handles per shard. */
@@ -31,6 +32,8 @@ export interface ReapedFailure extends EntryAddress {
 
 /** What `reapExpiredLeases` answers. */
 export interface ReapResult {
+  /** Shards that could not be swept this time (their master is failing over); the others were. */
+  unavailableShards: ShardFailure[];
   /** Expired leases returned to the head of their queue. */
   reaped: number;
   /** Expired leases failed (kind `attempts_exhausted`) instead, because their attempts were used up. */
@@ -45,23 +48,31 @@ type LeaseOutcome =
   | { outcome: "failed"; failure: ReapedFailure };
 
 async function redisNow(context: BufferContext): Promise<number> {
-  const [seconds, micros] = await context.redis.time();
-  return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  try {
+    const [seconds, micros] = await context.redis.time();
+    return Number(seconds) * 1000 + Math.floor(Number(micros) / 1000);
+  } catch {
+    // A cluster sends TIME to any node, perhaps the one that is down. The scripts re-check
+    // each member against the server's own clock, so the local clock only picks candidates.
+    return Date.now();
+  }
 }
 
 // Reads due members with ZRANGEBYSCORE, then moves each with a per-member
 // script that re-checks its score, so concurrent sweepers and a late
-// extendLease / ack are harmless.
+// extendLease / ack are harmless. Shard by shard: a shard that fails is
+// answered in `unavailable` and the others are swept.
 async function sweep<T>(
   context: BufferContext,
   set: "leases" | "retries",
   options: SweepOptions | undefined,
   move: (member: string, setKey: string) => Promise<T>,
-): Promise<T[]> {
+): Promise<{ moved: T[]; unavailable: ShardFailure[] }> {
   const limit = options?.limit ?? DEFAULT_SWEEP_LIMIT;
   const now = await redisNow(context);
-  const perShard = await Promise.all(
-    context.keys.shards().map(async (shard) => {
+  const shardNumbers = context.keys.shards();
+  const perShard = await Promise.allSettled(
+    shardNumbers.map(async (shard) => {
       const key = context.keys.shard(shard)[set];
       const members = await context.redis.zrangebyscore(key, "-inf", now, "LIMIT", 0, limit);
       // One member after another: each goes to the head of its queue, so the
@@ -71,7 +82,16 @@ async function sweep<T>(
       return moved;
     }),
   );
-  return perShard.flat();
+  const moved: T[] = [];
+  const unavailable: ShardFailure[] = [];
+  perShard.forEach((outcome, index) => {
+    const shard = shardNumbers[index] ?? index;
+    if (outcome.status === "fulfilled") moved.push(...outcome.value);
+    else
+      unavailable.push(shardFailure(shard, context.keys.shard(shard).tag, `sweeping ${set}`, outcome.reason));
+  });
+  if (unavailable.length === shardNumbers.length && unavailable[0]) throw unavailable[0].error;
+  return { moved, unavailable };
 }
 
 function exhaustionError(attempts: number): string {
@@ -146,12 +166,16 @@ async function reapLease(context: BufferContext, member: string, leasesKey: stri
  * A lease whose expiry uses up `retry.maxAttempts` (the bound `retry` answers
  * `exhausted` at) is failed instead, kind `attempts_exhausted`, with a FAILED
  * record like `fail`'s: an entry that crashes its consumer every time is not
- * delivered forever.
+ * delivered forever. Shard by shard: a shard that cannot be swept (its master
+ * is failing over) is named in `unavailableShards` and the others are swept;
+ * it throws only when no shard could be.
  */
 export async function reapExpiredLeases(context: BufferContext, options?: SweepOptions): Promise<ReapResult> {
-  const outcomes = await sweep(context, "leases", options, (member, key) => reapLease(context, member, key));
-  const result: ReapResult = { reaped: 0, failed: 0, failedEntries: [] };
-  for (const outcome of outcomes) {
+  const { moved, unavailable } = await sweep(context, "leases", options, (member, key) =>
+    reapLease(context, member, key),
+  );
+  const result: ReapResult = { reaped: 0, failed: 0, failedEntries: [], unavailableShards: unavailable };
+  for (const outcome of moved) {
     if (outcome.outcome === "reaped") result.reaped += 1;
     if (outcome.outcome === "failed") {
       result.failed += 1;
@@ -161,12 +185,22 @@ export async function reapExpiredLeases(context: BufferContext, options?: SweepO
   return result;
 }
 
-/** Moves retries that are due (Redis `TIME`) back to the head of their env queue. */
+/** What `promoteDueRetries` answers. */
+export interface PromoteResult {
+  promoted: number;
+  /** Shards that could not be swept this time; the others were. */
+  unavailableShards: ShardFailure[];
+}
+
+/**
+ * Moves retries that are due (Redis `TIME`) back to the head of their env queue,
+ * shard by shard like {@link reapExpiredLeases}.
+ */
 export async function promoteDueRetries(
   context: BufferContext,
   options?: SweepOptions,
-): Promise<{ promoted: number }> {
-  const moved = await sweep(context, "retries", options, async (member, key) => {
+): Promise<PromoteResult> {
+  const { moved, unavailable } = await sweep(context, "retries", options, async (member, key) => {
     const address = context.keys.parseEntryMember(member);
     const { keys, runField } = entryKeys(context.keys, address);
     const raw = await runLuaScript(
@@ -177,5 +211,5 @@ export async function promoteDueRetries(
     );
     return replyNumber(promoteRetryScript.name, raw);
   });
-  return { promoted: moved.reduce((sum, value) => sum + value, 0) };
+  return { promoted: moved.reduce((sum, value) => sum + value, 0), unavailableShards: unavailable };
 }

@@ -41,7 +41,7 @@ describe.each(redisTopologies)("retry, promoteDueRetries and fail on $name", ({ 
     expect(await buffer.depth(env)).toBe(1);
     expect((await buffer.stats()).leasesInFlight).toBe(0);
     // Not due yet: nothing moves, and the holder's lease is gone.
-    expect(await buffer.promoteDueRetries()).toEqual({ promoted: 0 });
+    expect(await buffer.promoteDueRetries()).toEqual({ promoted: 0, unavailableShards: [] });
     expect(await buffer.ack(entry)).toEqual({ outcome: "lease_lost" });
   });
 
@@ -54,7 +54,7 @@ describe.each(redisTopologies)("retry, promoteDueRetries and fail on $name", ({ 
     await buffer.accept(input("c"));
     await vi.waitFor(
       async () => {
-        expect(await buffer.promoteDueRetries()).toEqual({ promoted: 1 });
+        expect(await buffer.promoteDueRetries()).toEqual({ promoted: 1, unavailableShards: [] });
       },
       { timeout: 5_000, interval: 20 },
     );

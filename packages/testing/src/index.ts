@@ -1,4 +1,4 @@
-export { type RedisClusterProcess, startRedisCluster } from "./redis-cluster.js";
+export { type RedisClusterProcess, type StartRedisClusterOptions, startRedisCluster } from "./redis-cluster.js";
 export {
   type AcquiredEndpoint,
   acquireClusterEndpoint,

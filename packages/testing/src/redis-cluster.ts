@@ -13,24 +13,47 @@ import {
 const execFileAsync = promisify(execFile);
 const READY_TIMEOUT_MS = 20_000;
 
-/** A real Redis Cluster of three masters on loopback, owned by the test kit. */
+/** A real Redis Cluster on loopback, owned by the test kit. */
 export interface RedisClusterProcess {
   readonly nodes: ReadonlyArray<{ host: string; port: number }>;
+  /** Each node's server, in `nodes` order, to stop (a master going down) and start again. */
+  readonly servers: readonly RedisServerProcess[];
   dispose(): Promise<void>;
 }
 
+/** What {@link startRedisCluster} takes besides the master count. */
+export interface StartRedisClusterOptions {
+  /** @default 3 */
+  readonly masters?: number;
+  /** Replicas per master (a replica is promoted when its master fails). @default 0 */
+  readonly replicasPerMaster?: number;
+  /** `cluster-node-timeout`: how long a silent master takes to be marked failed, ms. @default 5000 */
+  readonly nodeTimeoutMs?: number;
+  /**
+   * Whether the whole cluster refuses commands while any slot has no master
+   * (`cluster-require-full-coverage`); `false` keeps the healthy masters serving.
+   * @default true
+   */
+  readonly requireFullCoverage?: boolean;
+}
+
 /**
- * Starts three `redis-server --cluster-enabled yes` processes, joins them with
- * `redis-cli --cluster create` (16384 slots over three masters, no replicas)
- * and waits until every node reports `cluster_state:ok`.
+ * Starts `redis-server --cluster-enabled yes` processes, joins them with
+ * `redis-cli --cluster create` (16384 slots over the masters, three and no
+ * replicas by default) and waits until every node reports `cluster_state:ok`.
  */
-export async function startRedisCluster(masters = 3): Promise<RedisClusterProcess> {
+export async function startRedisCluster(
+  options: number | StartRedisClusterOptions = {},
+): Promise<RedisClusterProcess> {
+  const settings = typeof options === "number" ? { masters: options } : options;
+  const masters = settings.masters ?? 3;
+  const replicas = settings.replicasPerMaster ?? 0;
   if (!hasRedisServerBinary()) {
     throw new Error(noRedisMessage("a Redis Cluster needs redis-server and redis-cli on the PATH"));
   }
   const servers: RedisServerProcess[] = [];
   try {
-    for (let index = 0; index < masters; index++) {
+    for (let index = 0; index < masters * (1 + replicas); index++) {
       const port = await freeClusterPort();
       servers.push(
         await startRedisServer({
@@ -41,7 +64,9 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterProces
             "--cluster-config-file",
             `nodes-${port}.conf`,
             "--cluster-node-timeout",
-            "5000",
+            String(settings.nodeTimeoutMs ?? 5000),
+            "--cluster-require-full-coverage",
+            settings.requireFullCoverage === false ? "no" : "yes",
           ],
         }),
       );
@@ -51,7 +76,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterProces
       "create",
       ...servers.map((server) => `${server.host}:${server.port}`),
       "--cluster-replicas",
-      "0",
+      String(replicas),
       "--cluster-yes",
     ]);
     await waitForClusterOk(servers);
@@ -61,6 +86,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisClusterProces
   }
   return {
     nodes: servers.map((server) => ({ host: server.host, port: server.port })),
+    servers,
     async dispose() {
       await Promise.all(servers.map((server) => server.dispose()));
     },
