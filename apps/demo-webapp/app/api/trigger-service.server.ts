@@ -97,7 +97,7 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
     }
   }
 
-  /** Triggers one run for `env`. Throws {@link ApiError} for invalid combinations. */
+  /** Triggers one run for `env`. Throws `ApiError` for invalid combinations (a one-time token already used). */
   async function trigger(
     env: SeededEnvironment,
     taskId: string,
