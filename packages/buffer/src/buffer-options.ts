@@ -118,7 +118,7 @@ export interface MollifierBufferOptions {
    */
   maxClaimTtlMs?: number;
   /**
-   * Uniform random numbers in `[0, 1)` for jitter and lease tokens.
+   * Uniform random numbers in `[0, 1)` for retry jitter (lease tokens come from `node:crypto`).
    * @default Math.random
    */
   random?: () => number;

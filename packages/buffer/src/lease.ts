@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type { BufferContext } from "./buffer-options.js";
 import { entryKeys, envKeys, leaseMember } from "./entry-keys.js";
 import { MISSING_ACCEPT_TIME_ERROR, parseEntryValue } from "./entry-value.js";
@@ -48,14 +49,10 @@ function leaseLength(context: BufferContext, leaseMs: number | undefined): numbe
   return value;
 }
 
-function leaseToken(random: () => number): string {
-  let token = "";
-  for (let i = 0; i < 4; i++) {
-    token += Math.floor(random() * 0x1_0000_0000)
-      .toString(16)
-      .padStart(8, "0");
-  }
-  return token;
+// From the OS's CSPRNG, not the injectable jitter source: a token another
+// holder could guess would let a stale consumer ack or fail a lease it lost.
+function leaseToken(): string {
+  return randomBytes(16).toString("hex");
 }
 
 /**
@@ -71,7 +68,7 @@ export async function lease(context: BufferContext, request: LeaseRequest): Prom
   }
   const leaseMs = leaseLength(context, request.leaseMs);
   const keys = envKeys(context.keys, request.orgId, request.envId);
-  const token = leaseToken(context.options.random);
+  const token = leaseToken();
   const script = leaseScript.name;
   const raw = replyArray(
     script,
