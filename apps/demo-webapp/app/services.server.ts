@@ -11,7 +11,6 @@ import type { Database } from "./engine/database.server";
 import { RunEngine } from "./engine/run-engine.server";
 import { createRunStore } from "./engine/run-store.server";
 import { loadApiKeys, type SeededEnvironment, seedTenants } from "./engine/seed.server";
-import { createFailedRunWriter } from "./mollifier/failed-run-writer.server";
 import type { AppGate } from "./mollifier/gate-port";
 import {
   createMaterialiser,
@@ -87,12 +86,7 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
   });
   const metrics = createRecorder();
   const buffer = new MollifierBuffer({ redis, prefix, maxPayloadBytes: config.maxPayloadBytes });
-  const failedRuns = createFailedRunWriter({
-    engine,
-    getFailed: (ref) => buffer.getFailed(ref),
-    onError: (error, event) => console.error(`could not write the failed run ${event.runId}:`, error),
-  });
-  const recorder = teeRecorder(stats, metrics, failedRuns);
+  const recorder = teeRecorder(stats, metrics);
   // The gate must never wait for a reconnect: its own client has no offline queue.
   const gateRedis = redis.duplicate({ enableOfflineQueue: false });
   // Outages are expected and handled (the gate fails open); the main client reports them.
@@ -112,7 +106,8 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
       await options.beforeMaterialise?.(entry);
       await materialiser.handler(entry);
     },
-    onTerminalFailure: ({ entry, error }) => materialiser.onTerminalFailure(entry, error),
+    // Every terminal failure, the reaper's included, writes its failed row here.
+    onTerminalFailure: materialiser.onTerminalFailure,
     isRetryable: (error) => !(error instanceof TerminalDrainError),
     concurrency: config.drainConcurrency,
     rateLimiter: new SharedRateLimiter({ redis, ratePerSecond: config.drainRatePerSecond, prefix }),

@@ -1,4 +1,5 @@
-import type { LeasedEntry } from "@mollifier/buffer";
+import type { EntryMutations, LeasedEntry } from "@mollifier/buffer";
+import type { TerminalFailure } from "@mollifier/drainer";
 import type { MollifierMode } from "../config.server";
 import type { RunEngine } from "../engine/run-engine.server";
 import type { NewRun, RunStatus } from "../engine/run-record";
@@ -26,9 +27,19 @@ function parseMetadata(text: string | undefined, fallback: unknown): unknown {
   }
 }
 
-/** The row a buffered entry becomes, with the mutations made while it was buffered applied. */
-export function runFromEntry(entry: LeasedEntry, clock: () => number): NewRun {
-  const { snapshot, mutations } = entry;
+const NO_MUTATIONS: EntryMutations = { tags: [], metadataVersion: 0, idempotencyReset: false };
+
+/**
+ * The row a buffered entry becomes, with the mutations made while it was
+ * buffered applied (none when they could not be read: a failed entry's record
+ * keeps only its snapshot).
+ */
+export function runFromEntry(
+  entry: Pick<LeasedEntry, "snapshot"> & { readonly mutations?: EntryMutations },
+  clock: () => number,
+): NewRun {
+  const { snapshot } = entry;
+  const mutations = entry.mutations ?? NO_MUTATIONS;
   const delayUntil = mutations.delayUntil ?? snapshot.options.delayUntil;
   const status: RunStatus = mutations.canceled
     ? "CANCELED"
@@ -98,14 +109,23 @@ export function createMaterialiser(options: {
     });
   }
 
-  async function onTerminalFailure(entry: LeasedEntry, error: unknown): Promise<void> {
-    const run = runFromEntry(entry, clock);
+  /**
+   * The drainer's one terminal-failure hook: every entry that fails for good
+   * (handler error, retries or leases exhausted) becomes a `SYSTEM_FAILURE`
+   * row. The insert is keyed by the run id, so a row already written stays as
+   * it is. An entry whose snapshot cannot be read cannot become a row; it
+   * stays inspectable in the buffer's FAILED records.
+   */
+  async function onTerminalFailure(failure: TerminalFailure<LeasedEntry>): Promise<void> {
+    const snapshot = failure.entry?.snapshot;
+    if (snapshot === undefined) return;
+    const run = runFromEntry({ snapshot, mutations: failure.entry?.mutations }, clock);
     await options.engine.createRun({
       ...run,
       idempotencyKey: undefined,
       idempotencyKeyExpiresAt: undefined,
       status: "SYSTEM_FAILURE",
-      error: error instanceof Error ? error.message : String(error),
+      error: failure.message,
     });
   }
 
