@@ -28,7 +28,41 @@ function setUp(redis: RedisClient) {
   return { buffer, runStore, readFallback };
 }
 
+/** A run store whose database is down: every read fails the way `pg` fails on a refused connection. */
+class DownRunStore extends InMemoryRunStore {
+  override async findRun(): Promise<never> {
+    throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+  }
+  override async findRunByIdempotencyKey(): Promise<never> {
+    throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
+  }
+}
+
 describe.each(redisTopologies)("reads of buffered runs on $name", ({ test }) => {
+  test("with the database down, buffered runs and their idempotency keys are still answered from the buffer; other reads throw the database's error", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis, shardCount });
+    const readFallback = createReadFallback({
+      buffer,
+      runStore: new DownRunStore(),
+      estimateDrainRate: () => 20,
+    });
+    await buffer.accept(input);
+    expect(await readFallback.findRun(ref)).toMatchObject({
+      outcome: "found",
+      run: { id: "run_1", source: "buffer" },
+    });
+    expect(await readFallback.findIdempotentRun(key)).toMatchObject({
+      outcome: "found",
+      run: { id: "run_1" },
+    });
+    await expect(readFallback.findRun({ ...ref, runId: "run_elsewhere" })).rejects.toThrow("ECONNREFUSED");
+    await expect(readFallback.findIdempotentRun({ ...key, idempotencyKey: "other" })).rejects.toThrow(
+      "ECONNREFUSED",
+    );
+  });
+
   test("buffered runs read as QUEUED with their position and ETA, or DELAYED, with tags and idempotency key", async ({
     redis,
   }) => {

@@ -44,23 +44,36 @@ export function bufferedRunView(context: ReadFallbackContext, entry: BufferedEnt
 
 /**
  * Reads a run wherever it is: the database first, then the buffer, then the
- * database once more. Throws `INVALID_INPUT` for a missing or empty id.
+ * database once more. While the database cannot be read, a buffered run is
+ * still answered from the buffer; for any other run the database's error is
+ * thrown (the caller cannot be told "not found"). Throws `INVALID_INPUT` for a
+ * missing or empty id.
  */
 export async function findRun(context: ReadFallbackContext, request: RunRef): Promise<FindRunResult> {
   const ref = requireRunRef(request);
   const { runStore, buffer } = context;
-  const stored = await runStore.findRun(ref);
+  let stored: RunRecord | undefined;
+  let storeError: { error: unknown } | undefined;
+  try {
+    stored = await runStore.findRun(ref);
+  } catch (error) {
+    // The database is down: a run still in the buffer is answered from there.
+    storeError = { error };
+  }
   if (recordMatches(stored, ref)) return { outcome: "found", run: runViewFromRecord(stored) };
   let entry: BufferedEntry | undefined;
   try {
     entry = await buffer.getEntry(ref);
   } catch (error) {
     context.recorder.degraded({ component: "read_fallback", reason: "redis_error", error, ...ref });
+    if (storeError !== undefined) throw storeError.error;
     const again = await runStore.findRun(ref);
     if (recordMatches(again, ref)) return { outcome: "found", run: runViewFromRecord(again) };
     return { outcome: "degraded", reason: "redis_error", error };
   }
   if (entryMatches(entry, ref)) return { outcome: "found", run: bufferedRunView(context, entry) };
+  // Neither store could say the run is absent: the database's error stands.
+  if (storeError !== undefined) throw storeError.error;
   // The drainer inserts a run into the database and then acks it out of the buffer: if both
   // happened between the two reads above, only this second database read sees the run.
   const again = await runStore.findRun(ref);

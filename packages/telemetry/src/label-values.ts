@@ -91,6 +91,11 @@ export const DEGRADED_REASONS = [
   "settle_failed",
   "terminal_hook_failed",
   "terminal_hook_exhausted",
+  // outages: the database could not be reached (a direct write failed over to the buffer, or the
+  // drainer's circuit opened), or one shard's Redis master could not be reached
+  "database_unavailable",
+  "circuit_open",
+  "shard_unavailable",
   OTHER_LABEL_VALUE,
 ] as const;
 
