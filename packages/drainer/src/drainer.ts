@@ -1,4 +1,5 @@
 import type { MollifierRecorder } from "@mollifier/telemetry";
+import pLimit, { type LimitFunction } from "p-limit";
 import { AckBatcher } from "./ack-batcher.js";
 import type { HandlerSample } from "./adaptive-concurrency.js";
 import { AdaptiveConcurrency } from "./adaptive-concurrency.js";
@@ -12,7 +13,6 @@ import {
 } from "./drainer-options.js";
 import { ackRecorder, type EntryProcessorContext, processEntry } from "./entry-processor.js";
 import { type DrainGrant, FairScheduler } from "./fair-scheduler.js";
-import { InFlightCount } from "./in-flight.js";
 import { LeaseKeeper } from "./lease-keeper.js";
 import { LoopBackoff } from "./loop-backoff.js";
 import { runMaintenance } from "./maintenance-loop.js";
@@ -28,6 +28,8 @@ const MAX_LEASE_BATCH = 1_000;
 const MAX_PARALLEL_LEASES = 8;
 /** Unanswered acks, in pools of `concurrency`, past which the dispatcher stops leasing. */
 const MAX_UNANSWERED_ACK_POOLS = 2;
+/** Longest a stopping drainer sleeps between checks of its in-flight entries (each finished entry wakes it). */
+const STOP_CHECK_MS = 1_000;
 
 /**
  * Drains a lease-based source into a handler: a continuous pool of at most
@@ -59,7 +61,10 @@ export class Drainer<Entry extends DrainEntry> {
   private readonly recorder: MollifierRecorder;
   private readonly wake = new WakeSignal();
   private readonly slotFreed = new WakeSignal();
-  private readonly working = new InFlightCount();
+  // The worker pool: runs the entries the dispatcher launches, `concurrency`
+  // at once (changed live by adaptive mode), and counts them.
+  private readonly pool: LimitFunction;
+  private readonly entryFinished = new WakeSignal();
   private readonly pendingLeases = new Set<Promise<void>>();
   private readonly leaseFailures: Array<{ error: unknown }> = [];
   private reservedSlots = 0;
@@ -77,6 +82,7 @@ export class Drainer<Entry extends DrainEntry> {
       options.adaptive === undefined || options.adaptive === false
         ? undefined
         : new AdaptiveConcurrency({ ...options.adaptive, maxConcurrency: this.options.concurrency, clock });
+    this.pool = pLimit(this.adaptive?.limit ?? this.options.concurrency);
     const recordAck = ackRecorder<Entry>(recorder, clock);
     // Succeeded entries whose ack is not answered yet no longer hold a handler
     // slot, but leasing pauses while too many are unanswered.
@@ -110,12 +116,12 @@ export class Drainer<Entry extends DrainEntry> {
 
   /** Entries leased by this process whose handling has not finished. */
   get inFlight(): number {
-    return this.working.size;
+    return this.pool.activeCount + this.pool.pendingCount;
   }
 
   /** The concurrency in force (lower than configured while adaptive mode backs off). */
   get concurrency(): number {
-    return this.adaptive?.limit ?? this.options.concurrency;
+    return this.pool.concurrency;
   }
 
   /** Replaces the per-org weights of the fair scheduler. */
@@ -180,8 +186,9 @@ export class Drainer<Entry extends DrainEntry> {
       await this.refresh.pending;
       // Leases still on the wire launch their entries; those are waited for too.
       // Finished handlers may still have acks queued for the next batch: send them now.
-      while (this.working.size > 0 || this.pendingLeases.size > 0 || this.acks.pending > 0) {
-        await Promise.all([...this.pendingLeases, this.working.drained(), this.acks.flush()]);
+      while (this.inFlight > 0 || this.pendingLeases.size > 0 || this.acks.pending > 0) {
+        const entry = this.inFlight > 0 ? this.entryFinished.sleep(STOP_CHECK_MS) : undefined;
+        await Promise.all([...this.pendingLeases, entry, this.acks.flush()]);
       }
       // Hooks for entries the source failed itself (reaped, invalid) finish too.
       await this.sourceFailures.settled();
@@ -193,7 +200,7 @@ export class Drainer<Entry extends DrainEntry> {
     this.leases.abandon();
     // Acks of handlers that did finish are sent now; waiting for them could outlast the timeout.
     void this.acks.flush();
-    return { outcome, inFlight: this.working.size };
+    return { outcome, inFlight: this.inFlight };
   }
 
   private get running(): boolean {
@@ -225,7 +232,7 @@ export class Drainer<Entry extends DrainEntry> {
   private async dispatchOnce(): Promise<void> {
     const failure = this.leaseFailures.shift();
     if (failure !== undefined) throw failure.error;
-    const free = this.concurrency - this.working.size - this.reservedSlots;
+    const free = this.concurrency - this.inFlight - this.reservedSlots;
     if (!this.enoughFreeSlots() || this.pendingLeases.size >= MAX_PARALLEL_LEASES) {
       await this.slotFreed.sleep(this.options.idleDelayMs);
       return;
@@ -279,7 +286,7 @@ export class Drainer<Entry extends DrainEntry> {
   // pools' worth hold leasing back.
   private enoughFreeSlots(): boolean {
     if (this.acks.pending >= MAX_UNANSWERED_ACK_POOLS * this.concurrency) return false;
-    const busy = this.working.size + this.reservedSlots;
+    const busy = this.inFlight + this.reservedSlots;
     const minimumBatch = busy === 0 ? 1 : Math.max(1, Math.floor(this.concurrency / 4));
     return this.concurrency - busy >= minimumBatch;
   }
@@ -334,22 +341,28 @@ export class Drainer<Entry extends DrainEntry> {
   }
 
   private launch(entry: Entry): void {
-    this.working.add();
-    processEntry(entry, this.processor, this.settleEntry);
+    void this.pool(this.handle, entry).then(this.settleEntry);
   }
 
-  // One callback shared by every entry rather than a promise chain per entry:
-  // processEntry settles every source error itself and calls it once per entry.
+  // processEntry settles every source error itself and calls back once per
+  // entry, so the pool's promise never rejects.
+  private readonly handle = (entry: Entry): Promise<HandlerSample | undefined> =>
+    new Promise((resolve) => processEntry(entry, this.processor, resolve));
+
+  // Runs once the pool has counted the entry out.
   private readonly settleEntry = (sample: HandlerSample | undefined): void => {
     if (sample !== undefined) {
       try {
         const changed = this.adaptive?.record(sample);
-        if (changed !== undefined) this.reportLimits();
+        if (changed !== undefined) {
+          this.pool.concurrency = changed;
+          this.reportLimits();
+        }
       } catch {
         // A recorder that throws here broke its contract; the entry is settled regardless.
       }
     }
-    this.working.done();
+    this.entryFinished.wake();
     // Waking the dispatcher for a slot it would not lease into yet only
     // makes it sleep again; a lease finishing wakes it regardless.
     if (this.enoughFreeSlots()) this.slotFreed.wake();
