@@ -70,16 +70,16 @@ describe("CircuitBreaker", () => {
     ]);
   });
 
-  test("whenClosed waits through half-open until a probe succeeds", async () => {
+  test("whenNotOpen waits while the circuit is open and goes once it is half-open", async () => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, openMs: 10 });
+    expect(settled(breaker.whenNotOpen())).toBeDefined();
     breaker.recordUnavailable();
-    const closed = settled(breaker.whenClosed());
-    await vi.advanceTimersByTimeAsync(10);
+    const notOpen = settled(breaker.whenNotOpen());
+    await vi.advanceTimersByTimeAsync(9);
+    expect(notOpen()).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
     expect(breaker.state).toBe("half_open");
-    expect(closed()).toBe(false);
-    breaker.recordSuccess();
-    await vi.advanceTimersByTimeAsync(0);
-    expect(closed()).toBe(true);
+    expect(notOpen()).toBe(true);
   });
 
   test("a waiter whose signal aborts is rejected with the reason and forgotten", async () => {
@@ -89,6 +89,6 @@ describe("CircuitBreaker", () => {
     const waiting = breaker.whenCallable(controller.signal);
     controller.abort(new Error("stopping"));
     await expect(waiting).rejects.toThrow("stopping");
-    await expect(breaker.whenClosed(controller.signal)).rejects.toThrow("stopping");
+    await expect(breaker.whenNotOpen(controller.signal)).rejects.toThrow("stopping");
   });
 });

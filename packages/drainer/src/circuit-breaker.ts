@@ -111,27 +111,28 @@ export class CircuitBreaker {
   }
 
   /**
-   * Resolves once the circuit is closed (for work that should wait for the
-   * dependency rather than probe it, such as leasing new entries).
+   * Resolves once the circuit is not open (closed, or half-open waiting for a
+   * probe): for work that should not start while the dependency is known to be
+   * down, such as leasing new entries.
    */
-  async whenClosed(signal?: AbortSignal): Promise<void> {
-    while (this.currentState !== "closed") {
-      await new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) {
-          reject(signal.reason);
-          return;
-        }
-        const onAbort = () => {
-          this.waiters = this.waiters.filter((waiter) => waiter !== resolve);
-          reject(signal?.reason);
-        };
-        signal?.addEventListener("abort", onAbort, { once: true });
-        this.waiters.push(() => {
-          signal?.removeEventListener("abort", onAbort);
-          resolve();
-        });
-      });
-    }
+  whenNotOpen(signal?: AbortSignal): Promise<void> {
+    if (this.currentState !== "open") return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const onAbort = () => {
+        this.waiters = this.waiters.filter((waiter) => waiter !== wake);
+        reject(signal?.reason);
+      };
+      const wake = () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      };
+      signal?.addEventListener("abort", onAbort, { once: true });
+      this.waiters.push(wake);
+    });
   }
 
   /** Cancels the open timer (the drainer stops). Waiters stay until their signals abort. */

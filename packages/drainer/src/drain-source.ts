@@ -59,6 +59,14 @@ export interface DrainReapResult {
   readonly reaped: number;
   readonly failed?: number;
   readonly failedEntries?: readonly DrainReapFailure[];
+  /** Shards the source could not reach this time (the others were swept). */
+  readonly unavailableShards?: readonly DrainShardFailure[];
+}
+
+/** A shard the source could not reach (on a cluster: its master is failing over), with the error naming it. */
+export interface DrainShardFailure {
+  readonly shard: number;
+  readonly error: unknown;
 }
 
 /** Why the drainer fails an entry through `fail`. */
@@ -108,14 +116,19 @@ export interface DrainSource<Entry extends DrainEntry> {
    * The buffer's `getFailed` satisfies it.
    */
   getFailed?(address: DrainRunAddress): Promise<NoInfer<DrainFailedEntry<Entry>> | undefined>;
-  promoteDueRetries(options?: { limit?: number }): Promise<{ promoted: number }>;
+  promoteDueRetries(options?: {
+    limit?: number;
+  }): Promise<{ promoted: number; unavailableShards?: readonly DrainShardFailure[] }>;
   shards(): readonly number[];
   activeOrgs(shard: number): Promise<readonly string[]>;
   activeEnvs(orgId: string): Promise<readonly string[]>;
   /**
    * Optional: every active org with its active envs, as `shards()` →
    * `activeOrgs` → `activeEnvs` would list them, read in one go. When present
-   * the drainer reads its scheduling rounds through it.
+   * the drainer reads its scheduling rounds through it. Shards it could not
+   * read go in `unavailableShards`: their orgs wait, the others are drained.
    */
-  activeSet?(): Promise<ReadonlyMap<string, readonly string[]>>;
+  activeSet?(): Promise<
+    ReadonlyMap<string, readonly string[]> & { readonly unavailableShards?: readonly DrainShardFailure[] }
+  >;
 }

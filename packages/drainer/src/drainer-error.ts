@@ -3,7 +3,7 @@ import { hasBrand, MollifierError, type OptionChecks, optionChecks } from "@moll
 const BRAND = Symbol.for("@mollifier/drainer/error");
 
 /** Machine-readable codes of {@link DrainerError}. */
-export type DrainerErrorCode = "INVALID_OPTIONS" | "STOP_IN_PROGRESS" | "RATE_LIMIT_REPLY";
+export type DrainerErrorCode = "INVALID_OPTIONS" | "STOP_IN_PROGRESS" | "RATE_LIMIT_REPLY" | "STOPPED";
 
 /**
  * The one error type `@mollifier/drainer` throws (for bugs and misuse; outcomes

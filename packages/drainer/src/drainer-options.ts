@@ -1,5 +1,7 @@
 import { type MollifierRecorder, noopRecorder } from "@mollifier/telemetry";
 import type { AdaptiveConcurrencyOptions } from "./adaptive-concurrency.js";
+import type { CircuitBreakerOptions } from "./circuit-breaker.js";
+import { isDependencyUnavailable } from "./dependency-unavailable.js";
 import type { DrainEntry, DrainSource } from "./drain-source.js";
 import { drainerOptionChecks, requireInteger, requireNumber } from "./drainer-error.js";
 import type { DrainHandler } from "./entry-processor.js";
@@ -39,6 +41,22 @@ export interface DrainerOptions<Entry extends DrainEntry> {
    * @default () => true
    */
   isRetryable?: (error: unknown, entry: Entry) => boolean;
+  /**
+   * Classifies a handler error as "the database cannot be reached" rather
+   * than a failure of this run. Such an error never spends an attempt: the
+   * entry keeps its lease and waits on the circuit breaker, leasing pauses
+   * while the circuit is open, and the handler runs again once a probe gets
+   * through. Checked before `isRetryable`.
+   * @default isDependencyUnavailable (network errors, PostgreSQL's connection
+   * and shutdown states, the `pg` client's words for a lost connection)
+   */
+  isUnavailable?: (error: unknown, entry: Entry) => boolean;
+  /**
+   * The circuit breaker over the handler's dependency, fed by the outcomes
+   * `isUnavailable` classifies.
+   * @default { failureThreshold: 3, openMs: 1_000, maxOpenMs: 15_000 }
+   */
+  circuitBreaker?: CircuitBreakerOptions;
   /**
    * The one place every terminal failure reaches, e.g. to write a failed run
    * row: a handler error that is not retryable (`terminal`) or out of attempts
@@ -145,6 +163,7 @@ export interface ResolvedDrainerOptions<Entry extends DrainEntry> extends Draine
   readonly maintenanceBatchSize: number;
   readonly stopTimeoutMs: number;
   readonly isRetryable: (error: unknown, entry: Entry) => boolean;
+  readonly isUnavailable: (error: unknown, entry: Entry) => boolean;
   readonly recorder: MollifierRecorder;
   readonly clock: () => number;
 }
@@ -166,6 +185,15 @@ export function resolveDrainerOptions<Entry extends DrainEntry>(
     check.fail("leaseExtendIntervalMs", `shorter than leaseMs (${leaseMs})`, leaseExtendIntervalMs);
   }
   new LoopBackoff(options.backoff); // validates the backoff options now, not on the first error
+  if (options.isUnavailable !== undefined) check.function("isUnavailable", options.isUnavailable);
+  const breaker = options.circuitBreaker;
+  if (breaker !== undefined) {
+    check.object("circuitBreaker", breaker);
+    if (breaker.failureThreshold !== undefined)
+      requireInteger("circuitBreaker.failureThreshold", breaker.failureThreshold, 1);
+    if (breaker.openMs !== undefined) requireNumber("circuitBreaker.openMs", breaker.openMs, 1);
+    if (breaker.maxOpenMs !== undefined) requireNumber("circuitBreaker.maxOpenMs", breaker.maxOpenMs, 1);
+  }
   const concurrency = requireInteger("concurrency", options.concurrency ?? DEFAULT_CONCURRENCY, 1);
   return {
     ...options,
@@ -186,6 +214,7 @@ export function resolveDrainerOptions<Entry extends DrainEntry>(
     ),
     stopTimeoutMs: requireNumber("stopTimeoutMs", options.stopTimeoutMs ?? DEFAULT_STOP_TIMEOUT_MS, 0, true),
     isRetryable: options.isRetryable ?? (() => true),
+    isUnavailable: options.isUnavailable ?? isDependencyUnavailable,
     recorder: options.recorder ?? noopRecorder,
     clock: options.clock ?? Date.now,
   };

@@ -3,6 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import { AckBatcher } from "./ack-batcher.js";
 import type { HandlerSample } from "./adaptive-concurrency.js";
 import { AdaptiveConcurrency } from "./adaptive-concurrency.js";
+import { CircuitBreaker } from "./circuit-breaker.js";
 import type { DrainEntry } from "./drain-source.js";
 import { DrainerError, requireNumber } from "./drainer-error.js";
 import {
@@ -51,7 +52,7 @@ const STOP_CHECK_MS = 1_000;
  */
 export class Drainer<Entry extends DrainEntry> {
   private readonly options: ResolvedDrainerOptions<Entry>;
-  private readonly processor: EntryProcessorContext<Entry>;
+  private processor: EntryProcessorContext<Entry>;
   private readonly sourceFailures: SourceFailureReporter<Entry>;
   private readonly acks: AckBatcher<Entry>;
   private readonly leases: LeaseKeeper<Entry>;
@@ -67,6 +68,9 @@ export class Drainer<Entry extends DrainEntry> {
   private readonly entryFinished = new WakeSignal();
   private readonly pendingLeases = new Set<Promise<void>>();
   private readonly leaseFailures: Array<{ error: unknown }> = [];
+  // Opened by handler errors that say the database is down; leasing pauses while it is open.
+  private readonly breaker: CircuitBreaker;
+  private abandoned = new AbortController();
   private reservedSlots = 0;
   private currentState: DrainerState = "idle";
   private loops: Promise<void> | undefined;
@@ -77,7 +81,11 @@ export class Drainer<Entry extends DrainEntry> {
     const { clock, recorder } = this.options;
     this.recorder = recorder;
     this.scheduler = new FairScheduler({ quantum: this.options.quantum, orgWeights: options.orgWeights });
-    this.refresh = new RoundRefresh(options.source, this.scheduler, clock);
+    this.refresh = new RoundRefresh(options.source, this.scheduler, clock, (failures) => {
+      for (const { error } of failures) {
+        recorder.degraded({ component: "drainer", reason: "shard_unavailable", error });
+      }
+    });
     this.adaptive =
       options.adaptive === undefined || options.adaptive === false
         ? undefined
@@ -97,11 +105,20 @@ export class Drainer<Entry extends DrainEntry> {
       intervalMs: this.options.leaseExtendIntervalMs,
     });
     this.sourceFailures = new SourceFailureReporter(options.source, options.onTerminalFailure, recorder);
+    this.breaker = new CircuitBreaker({
+      ...options.circuitBreaker,
+      onStateChange: (state) => {
+        if (state === "open") recorder.degraded({ component: "drainer", reason: "circuit_open" });
+      },
+    });
     this.processor = {
       source: options.source,
       acks: this.acks,
       handler: options.handler,
       isRetryable: this.options.isRetryable,
+      isUnavailable: this.options.isUnavailable,
+      breaker: this.breaker,
+      abandoned: this.abandoned.signal,
       onTerminalFailure: options.onTerminalFailure,
       recorder,
       clock,
@@ -139,6 +156,10 @@ export class Drainer<Entry extends DrainEntry> {
     this.wake.open();
     this.slotFreed.open();
     this.leases.resume();
+    if (this.abandoned.signal.aborted) {
+      this.abandoned = new AbortController();
+      this.processor = { ...this.processor, abandoned: this.abandoned.signal };
+    }
     this.refresh.reset();
     this.leaseFailures.length = 0;
     this.reportLimits();
@@ -198,6 +219,8 @@ export class Drainer<Entry extends DrainEntry> {
     clearTimeout(timer);
     if (outcome === "stopped") return { outcome };
     this.leases.abandon();
+    // Entries waiting for the database give up; their leases expire and the reaper returns them.
+    this.abandoned.abort(new DrainerError("STOPPED", "the drainer stopped waiting for its handlers"));
     // Acks of handlers that did finish are sent now; waiting for them could outlast the timeout.
     void this.acks.flush();
     return { outcome, inFlight: this.inFlight };
@@ -232,7 +255,15 @@ export class Drainer<Entry extends DrainEntry> {
   private async dispatchOnce(): Promise<void> {
     const failure = this.leaseFailures.shift();
     if (failure !== undefined) throw failure.error;
-    const free = this.concurrency - this.inFlight - this.reservedSlots;
+    // The database is down: new entries would only wait beside the ones already waiting. While
+    // the circuit is open nothing is leased; half-open, the waiting entries are the probes, and
+    // with none waiting one entry is leased to be the probe. (No Redis or database call here.)
+    const circuit = this.breaker.state;
+    if (circuit === "open" || (circuit === "half_open" && this.inFlight + this.reservedSlots > 0)) {
+      await this.wake.sleep(this.options.idleDelayMs);
+      return;
+    }
+    const free = (circuit === "half_open" ? 1 : this.concurrency) - this.inFlight - this.reservedSlots;
     if (!this.enoughFreeSlots() || this.pendingLeases.size >= MAX_PARALLEL_LEASES) {
       await this.slotFreed.sleep(this.options.idleDelayMs);
       return;

@@ -1,6 +1,7 @@
 import type { MollifierRecorder, RunRef } from "@mollifier/telemetry";
 import type { AckBatcher, AckSettled } from "./ack-batcher.js";
 import type { HandlerSample } from "./adaptive-concurrency.js";
+import type { CircuitBreaker } from "./circuit-breaker.js";
 import type { DrainEntry, DrainFailureKind, DrainSource } from "./drain-source.js";
 import type { HeldLease, LeaseKeeper } from "./lease-keeper.js";
 import type { TerminalFailureHook } from "./terminal-failure.js";
@@ -24,6 +25,11 @@ export interface EntryProcessorContext<Entry extends DrainEntry> {
   readonly acks: AckBatcher<Entry>;
   readonly handler: DrainHandler<Entry>;
   readonly isRetryable: (error: unknown, entry: Entry) => boolean;
+  /** Errors that say the handler's dependency is down: they wait on `breaker` instead of settling. */
+  readonly isUnavailable: (error: unknown, entry: Entry) => boolean;
+  readonly breaker: CircuitBreaker;
+  /** Aborted when the drainer stops waiting for its handlers: entries waiting on the breaker give up. */
+  readonly abandoned: AbortSignal;
   readonly onTerminalFailure: TerminalFailureHook<Entry> | undefined;
   readonly recorder: MollifierRecorder;
   readonly clock: () => number;
@@ -77,13 +83,6 @@ export function processEntry<Entry extends DrainEntry>(
     onDone(undefined);
     return;
   }
-  let running: unknown;
-  try {
-    running = context.handler(leased, new HandlerContext(lease));
-  } catch (error) {
-    // A handler that throws before returning a promise fails like one that rejects.
-    running = Promise.reject(error);
-  }
   const finish = (failure: { error: unknown } | undefined): void => {
     let sample: HandlerSample | Promise<HandlerSample>;
     try {
@@ -95,10 +94,34 @@ export function processEntry<Entry extends DrainEntry>(
     if (sample instanceof Promise) sample.then(onDone, () => onDone(undefined));
     else onDone(sample);
   };
-  Promise.resolve(running).then(
-    () => finish(undefined),
-    (error: unknown) => finish({ error }),
-  );
+  const handlerContext = new HandlerContext(lease);
+  const run = (): void => {
+    let running: unknown;
+    try {
+      running = context.handler(leased, handlerContext);
+    } catch (error) {
+      // A handler that throws before returning a promise fails like one that rejects.
+      running = Promise.reject(error);
+    }
+    Promise.resolve(running).then(
+      () => {
+        context.breaker.recordSuccess();
+        finish(undefined);
+      },
+      (error: unknown) => {
+        if (!safeUnavailable(context, error, leased)) {
+          finish({ error });
+          return;
+        }
+        // The database is down, not this run: no attempt is spent. The entry keeps its
+        // lease (the keeper extends it) and runs again once the breaker lets a call through.
+        context.breaker.recordUnavailable();
+        const giveUp = AbortSignal.any([lease.signal, context.abandoned]);
+        context.breaker.whenCallable(giveUp).then(run, () => finish({ error }));
+      },
+    );
+  };
+  run();
 }
 
 /** The rest of {@link processEntry}, once the handler has returned or failed. */
@@ -243,6 +266,19 @@ async function retryAfterHookFailure<Entry extends DrainEntry>(
     context.recorder.degraded({ component: "drainer", reason: "terminal_hook_exhausted", ...ref });
   } else {
     context.recorder.degraded({ component: "drainer", reason: "retry_lease_lost", ...ref });
+  }
+}
+
+function safeUnavailable<Entry extends DrainEntry>(
+  context: EntryProcessorContext<Entry>,
+  error: unknown,
+  entry: Entry,
+): boolean {
+  try {
+    return context.isUnavailable(error, entry);
+  } catch {
+    // A classifier that throws cannot tell an outage: the run's own retry policy applies.
+    return false;
   }
 }
 

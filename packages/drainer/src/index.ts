@@ -1,4 +1,12 @@
 export type { AdaptiveConcurrencyOptions } from "./adaptive-concurrency.js";
+export {
+  type CircuitBreakerOptions,
+  type CircuitState,
+  DEFAULT_FAILURE_THRESHOLD,
+  DEFAULT_MAX_OPEN_MS,
+  DEFAULT_OPEN_MS,
+} from "./circuit-breaker.js";
+export { isDependencyUnavailable } from "./dependency-unavailable.js";
 export type {
   DrainAckResult,
   DrainEntry,

@@ -33,11 +33,20 @@ export async function runMaintenance<Entry extends DrainEntry>(
   const limit = options.batchSize;
   while (options.running()) {
     try {
-      const [reap, { promoted }] = await Promise.all([
+      const [reap, promote] = await Promise.all([
         options.source.reapExpiredLeases({ limit }),
         options.source.promoteDueRetries({ limit }),
       ]);
+      const { promoted } = promote;
       backoff.succeeded();
+      // One master down stops only its own shards: they are reported, the others were swept.
+      for (const { error } of [...(reap.unavailableShards ?? []), ...(promote.unavailableShards ?? [])]) {
+        options.recorder.degraded({
+          component: "drainer",
+          reason: "shard_unavailable",
+          error,
+        });
+      }
       const { reaped } = reap;
       if (reaped > 0) options.recorder.reaped({ count: reaped });
       // Expired leases out of attempts (poison entries) were failed by the source, not requeued.

@@ -1,10 +1,12 @@
-import type { DrainEntry, DrainSource } from "./drain-source.js";
+import type { DrainEntry, DrainShardFailure, DrainSource } from "./drain-source.js";
 import type { FairScheduler } from "./fair-scheduler.js";
 
 /** Every active org of `source` with its active envs, through `activeSet` when the source has it. */
 export async function readActiveSet<Entry extends DrainEntry>(
   source: DrainSource<Entry>,
-): Promise<ReadonlyMap<string, readonly string[]>> {
+): Promise<
+  ReadonlyMap<string, readonly string[]> & { readonly unavailableShards?: readonly DrainShardFailure[] }
+> {
   if (source.activeSet !== undefined) return source.activeSet();
   const orgLists = await Promise.all(source.shards().map((shard) => source.activeOrgs(shard)));
   const orgs = [...new Set(orgLists.flat())];
@@ -36,6 +38,8 @@ export class RoundRefresh<Entry extends DrainEntry> {
     private readonly source: DrainSource<Entry>,
     private readonly scheduler: FairScheduler,
     private readonly clock: () => number = Date.now,
+    /** Told of shards a read could not reach; their orgs wait while the others are served. */
+    private readonly onUnavailableShards: (failures: readonly DrainShardFailure[]) => void = () => {},
   ) {}
 
   /** Forgets the last read, for a drainer that starts again: the next grant waits for a fresh one. */
@@ -106,7 +110,11 @@ export class RoundRefresh<Entry extends DrainEntry> {
 
   private async read(): Promise<void> {
     this.lastReadAt = this.clock();
-    this.scheduler.update(await readActiveSet(this.source));
+    const active = await readActiveSet(this.source);
+    this.scheduler.update(active);
+    if (active.unavailableShards !== undefined && active.unavailableShards.length > 0) {
+      this.onUnavailableShards(active.unavailableShards);
+    }
     this.requested = false;
     this.refreshed = true;
     this.leasedSince = 0;
