@@ -88,7 +88,9 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
   const buffer = new MollifierBuffer({ redis, prefix, maxPayloadBytes: config.maxPayloadBytes });
   const recorder = teeRecorder(stats, metrics);
   // The gate must never wait for a reconnect: its own client has no offline queue.
-  const gateRedis = redis.duplicate({ enableOfflineQueue: false });
+  // A duplicate inherits the main client's options, `lazyConnect` included: without an explicit
+  // connect it would sit idle and the ready wait below would always run out its timeout.
+  const gateRedis = redis.duplicate({ enableOfflineQueue: false, lazyConnect: false });
   // Outages are expected and handled (the gate fails open); the main client reports them.
   gateRedis.on("error", () => undefined);
   if (config.mode !== "off") await waitUntilReady(gateRedis);
@@ -141,6 +143,7 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     tenants,
     triggers: createTriggerService({
       mode: config.mode,
+      idempotencyDuringRedisOutage: config.idempotencyDuringRedisOutage,
       engine,
       buffer,
       gate,
