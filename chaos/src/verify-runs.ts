@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import pg from "pg";
-import type { Acknowledged } from "./trigger-load.js";
+import { type Acknowledged, TENANTS } from "./trigger-load.js";
 
 /** What the database holds for the acknowledged triggers once the buffer has drained. */
 export interface Verdict {
@@ -56,16 +56,24 @@ export async function verifyRuns(options: {
       if ((rows.size === ids.length && depth === 0) || Date.now() > deadline) break;
       await sleep(250);
     }
+    // Each acknowledged id's run: its own row, or the run the API answers for it (a buffered run
+    // that met its idempotency key taken resolves to the run holding it).
+    const finalRunOf = new Map<string, string>();
     const lost: string[] = [];
     for (const id of ids) {
-      if (rows.has(id)) continue;
-      if (!(await answeredByApi(options.baseUrl, options.acknowledged, id))) lost.push(id);
+      if (rows.has(id)) {
+        finalRunOf.set(id, id);
+        continue;
+      }
+      const answered = await runAnsweredByApi(options.baseUrl, options.acknowledged, id);
+      if (answered === undefined) lost.push(id);
+      else finalRunOf.set(id, answered);
     }
     const failed = [...rows.values()].filter((row) => /FAIL/i.test(row.status)).map((row) => row.id);
     return {
       acknowledged: ids.length,
       lost,
-      duplicated: duplicatedKeys(options.acknowledged),
+      duplicated: duplicatedKeys(options.acknowledged, finalRunOf),
       failed,
       drained: depth === 0,
     };
@@ -74,14 +82,17 @@ export async function verifyRuns(options: {
   }
 }
 
-// Every acknowledged trigger of one (env, key) must have been answered with one run id.
-function duplicatedKeys(acknowledged: readonly Acknowledged[]): string[] {
+// Every acknowledged trigger of one (env, key) must come to one run.
+function duplicatedKeys(
+  acknowledged: readonly Acknowledged[],
+  finalRunOf: ReadonlyMap<string, string>,
+): string[] {
   const runsByKey = new Map<string, Set<string>>();
   for (const ack of acknowledged) {
     if (ack.idempotencyKey === undefined) continue;
     const key = `${ack.envId}/${ack.idempotencyKey}`;
     const runs = runsByKey.get(key) ?? new Set<string>();
-    runs.add(ack.runId);
+    runs.add(finalRunOf.get(ack.runId) ?? ack.runId);
     runsByKey.set(key, runs);
   }
   return [...runsByKey.entries()]
@@ -89,15 +100,18 @@ function duplicatedKeys(acknowledged: readonly Acknowledged[]): string[] {
     .map(([key, runs]) => `${key}: ${[...runs].join(", ")}`);
 }
 
-async function answeredByApi(
+/** The id of the run the API answers for `runId`, or `undefined` when it answers none. */
+async function runAnsweredByApi(
   baseUrl: string,
   acknowledged: readonly Acknowledged[],
   runId: string,
-): Promise<boolean> {
+): Promise<string | undefined> {
   const envId = acknowledged.find((ack) => ack.runId === runId)?.envId;
-  const apiKey = envId?.replace(/^env_([a-z]+)_([a-z]+)$/, "mk_$2_$1_demo");
+  const apiKey = TENANTS.find((tenant) => tenant.envId === envId)?.apiKey;
   const response = await fetch(`${baseUrl}/api/v1/runs/${encodeURIComponent(runId)}`, {
     headers: { authorization: `Bearer ${apiKey}` },
   }).catch(() => undefined);
-  return response?.status === 200;
+  if (response?.status !== 200) return undefined;
+  const body = (await response.json().catch(() => undefined)) as { id?: unknown } | undefined;
+  return typeof body?.id === "string" ? body.id : undefined;
 }

@@ -37,6 +37,13 @@ export interface AppConfig {
   readonly maxPayloadBytes: number;
   /** Whether this process runs the drainer. */
   readonly drainerInProcess: boolean;
+  /**
+   * What a keyed trigger gets while Redis (the claim and the buffer's index) cannot be read and
+   * the database does not hold the key: `strict` answers 503 with `Retry-After`, so a run still
+   * buffered under the key cannot be duplicated; `lenient` writes to the database, and a buffered
+   * run that later meets its key taken resolves to the run holding it (docs/adr/0008).
+   */
+  readonly idempotencyDuringRedisOutage: "strict" | "lenient";
   readonly redisUrl: string | undefined;
   readonly databaseUrl: string | undefined;
   readonly port: number;
@@ -74,6 +81,7 @@ const environmentSchema = z.object({
   MOLLIFIER_DB_WRITE_LATENCY_MS: integer(5),
   MOLLIFIER_MAX_PAYLOAD_BYTES: integer(512 * 1024),
   MOLLIFIER_DRAINER: z.enum(["in-process", "separate"]).default("in-process"),
+  MOLLIFIER_IDEMPOTENCY_DURING_REDIS_OUTAGE: z.enum(["strict", "lenient"]).default("strict"),
   REDIS_URL: z.string().optional(),
   DATABASE_URL: z.string().optional(),
   PORT: integer(3000),
@@ -123,6 +131,7 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     writeLatencyMs: values.MOLLIFIER_DB_WRITE_LATENCY_MS,
     maxPayloadBytes: values.MOLLIFIER_MAX_PAYLOAD_BYTES,
     drainerInProcess: values.MOLLIFIER_DRAINER === "in-process",
+    idempotencyDuringRedisOutage: values.MOLLIFIER_IDEMPOTENCY_DURING_REDIS_OUTAGE,
     redisUrl: values.REDIS_URL,
     databaseUrl: values.DATABASE_URL,
     port: values.PORT,

@@ -74,6 +74,7 @@ export interface Harness {
 
 export interface ApiAnswer {
   readonly status: number;
+  readonly headers: Headers;
   // biome-ignore lint/suspicious/noExplicitAny: API answers are JSON read by assertions
   readonly body: any;
 }
@@ -140,7 +141,7 @@ export async function createHarness(options: {
         route[1].exec(url.pathname) as RegExpExecArray,
         services,
       );
-      return { status: answer.status, body: await answer.json() };
+      return { status: answer.status, headers: answer.headers, body: await answer.json() };
     },
     async drained(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;

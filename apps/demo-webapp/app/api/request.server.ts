@@ -1,7 +1,8 @@
+import { isDependencyUnavailable } from "@mollifier/drainer";
 import type { z } from "zod";
 import type { SeededEnvironment } from "../engine/seed.server";
 import type { AppServices } from "../services.server";
-import { ApiError } from "./api-error";
+import { ApiError, unavailable } from "./api-error";
 import { describeIssue } from "./trigger-schema";
 
 /** Reads a JSON body no larger than `maxBytes`: 413 when larger, 400 when not JSON. */
@@ -48,7 +49,11 @@ export async function handleApi(
   try {
     return await handler(authenticate(request, services));
   } catch (error) {
-    if (error instanceof ApiError) return error.toResponse();
+    if (ApiError.isInstance(error)) return error.toResponse();
+    // A store that cannot be reached is an outage to come back after, not a bug.
+    if (isDependencyUnavailable(error)) {
+      return unavailable("the database is unavailable; nothing was written, retry later").toResponse();
+    }
     console.error("api error", error);
     return Response.json({ error: "internal error", code: "INTERNAL" }, { status: 500 });
   } finally {

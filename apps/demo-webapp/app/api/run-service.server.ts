@@ -32,7 +32,12 @@ export function createRunService(dependencies: RunServiceDependencies) {
 
   async function find(env: SeededEnvironment, runId: string): Promise<RunView | undefined> {
     const result = await readFallback.findRun(ref(env, runId));
-    if (result.outcome === "not_found") return undefined;
+    if (result.outcome === "not_found") {
+      // A run that drained into a key another run held answers as that run.
+      const target = await engine.findRedirect(env.envId, runId);
+      const resolved = target === undefined ? undefined : await find(env, target);
+      return resolved && { ...resolved, resolvedFromRunId: runId };
+    }
     if (result.outcome === "degraded") {
       // Redis is down: the database still answers for the runs it holds.
       const stored = await engine.findRun(env.envId, runId);

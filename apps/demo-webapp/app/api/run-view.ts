@@ -18,6 +18,11 @@ export interface RunView {
   readonly queuePosition?: number;
   /** While buffered: when the drainer is expected to write it. */
   readonly estimatedStartAt?: string;
+  /**
+   * The id that was asked for, when it is not this run's: a buffered run that met its
+   * idempotency key already held when it drained is the run holding the key (docs/adr/0008).
+   */
+  readonly resolvedFromRunId?: string;
 }
 
 const iso = (ms: number | undefined): string | null => (ms === undefined ? null : new Date(ms).toISOString());

@@ -1,9 +1,10 @@
+import { isDependencyUnavailable } from "@mollifier/drainer";
 import type { MollifierRecorder } from "@mollifier/telemetry";
 import { initialRunStatus } from "../engine/initial-run-status";
 import type { RunEngine } from "../engine/run-engine.server";
 import type { SeededEnvironment } from "../engine/seed.server";
 import type { AcceptResult, AppBuffer } from "../mollifier/buffer-port";
-import { ApiError } from "./api-error";
+import { ApiError, unavailable } from "./api-error";
 import type { RunLookup } from "./run-lookup.server";
 import type { TriggerRequest } from "./trigger-request";
 import { responseFromAccepted, responseFromRecord, type TriggerResponse } from "./trigger-response";
@@ -62,23 +63,50 @@ export function createTriggerDestinations(dependencies: {
     }
   }
 
+  /** The buffer's answer for a trigger it took (or found held); `undefined` when it could not take it. */
+  async function buffered(
+    env: SeededEnvironment,
+    trigger: TriggerRequest,
+  ): Promise<TriggerResponse | undefined> {
+    const accepted = await accept(trigger);
+    if (accepted === undefined || accepted.outcome === "over_capacity") return undefined;
+    if (accepted.outcome === "accepted") return responseFromAccepted(trigger.run, accepted.position, clock());
+    // Nothing was buffered for this request: answer the run that holds the key (or id).
+    return lookup.byId(env, accepted.runId, accepted.outcome === "duplicate_idempotency");
+  }
+
+  /**
+   * The database, failing over to the buffer when the database cannot be reached:
+   * the run is buffered and answered as a mollified trigger, and the drainer writes
+   * it once the database is back. With both down the answer is 503 and nothing is written.
+   */
+  async function databaseOrBuffer(env: SeededEnvironment, trigger: TriggerRequest): Promise<TriggerResponse> {
+    try {
+      return await database(env, trigger);
+    } catch (error) {
+      if (!isDependencyUnavailable(error)) throw error;
+      recorder.degraded({ component: "gate", reason: "database_unavailable", error, ...trigger.run });
+      const response = await buffered(env, trigger);
+      if (response === undefined)
+        throw unavailable(
+          "the database and the buffer are both unavailable; nothing was written, retry later",
+        );
+      return response;
+    }
+  }
+
   return {
-    database,
+    database: databaseOrBuffer,
     async buffer(env, trigger) {
-      const accepted = await accept(trigger);
-      // Fail open: a buffer that is down or full must not fail the trigger.
-      if (accepted === undefined || accepted.outcome === "over_capacity") return database(env, trigger);
-      if (accepted.outcome === "accepted")
-        return responseFromAccepted(trigger.run, accepted.position, clock());
-      // Nothing was buffered for this request: answer the run that holds the key (or id).
-      const holder = await lookup.byId(env, accepted.runId, accepted.outcome === "duplicate_idempotency");
-      // Gone meanwhile (its key reset): the database's unique key still keeps one run per key.
-      return holder ?? database(env, trigger);
+      // Fail open: a buffer that is down or full must not fail the trigger. Gone meanwhile
+      // (a key reset): the database's unique key still keeps one run per key.
+      return (await buffered(env, trigger)) ?? database(env, trigger);
     },
     async database_then_buffer(env, trigger) {
-      // Database first: the drainer then finds the row and only verifies it.
-      const stored = await database(env, trigger);
-      if (!stored.isCached) await accept(trigger);
+      // Database first: the drainer then finds the row and only verifies it. With the
+      // database down the buffer alone takes the run, and the drainer writes it later.
+      const stored = await databaseOrBuffer(env, trigger);
+      if (!stored.isCached && stored.notice === undefined) await accept(trigger);
       return stored;
     },
   };

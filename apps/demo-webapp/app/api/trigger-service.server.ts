@@ -38,6 +38,8 @@ export interface TriggerResult {
 export interface TriggerServiceDependencies {
   /** The app's mode, fixed for the life of the service. */
   readonly mode: MollifierMode;
+  /** See `AppConfig.idempotencyDuringRedisOutage`. @default "strict" */
+  readonly idempotencyDuringRedisOutage?: "strict" | "lenient";
   readonly engine: RunEngine;
   readonly buffer: AppBuffer;
   readonly gate: AppGate;

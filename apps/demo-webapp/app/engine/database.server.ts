@@ -118,6 +118,15 @@ const SCHEMA_SQL = [
   `CREATE UNIQUE INDEX IF NOT EXISTS runs_one_time_use_token
      ON runs (env_id, one_time_use_token) WHERE one_time_use_token IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS runs_env ON runs (env_id, created_at)`,
+  // A buffered run that met its idempotency key already held when it drained: its id answers
+  // with the run holding the key (docs/adr/0008), so the id its caller holds never fails.
+  `CREATE TABLE IF NOT EXISTS run_redirects (
+     id text PRIMARY KEY,
+     env_id text NOT NULL,
+     target_run_id text NOT NULL,
+     reason text NOT NULL,
+     created_at bigint NOT NULL
+   )`,
 ];
 
 async function createSchema(database: Database): Promise<void> {

@@ -136,6 +136,30 @@ export class RunEngine {
     return { outcome: "one_time_token_used" };
   }
 
+  /**
+   * Records that `runId` (a buffered run whose idempotency key another run
+   * already held when it drained) answers with `targetRunId` from now on.
+   * Idempotent: a second delivery of the same entry changes nothing.
+   */
+  async redirectRun(envId: string, runId: string, targetRunId: string, reason: string): Promise<void> {
+    await this.writes.run(() =>
+      this.#database.query(
+        `INSERT INTO run_redirects (id, env_id, target_run_id, reason, created_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [runId, envId, targetRunId, reason, this.#clock()],
+      ),
+    );
+  }
+
+  /** The run `runId` was redirected to (see {@link redirectRun}), or undefined. */
+  async findRedirect(envId: string, runId: string): Promise<string | undefined> {
+    const result = await this.#database.query<{ target_run_id: string }>(
+      "SELECT target_run_id FROM run_redirects WHERE id = $1 AND env_id = $2",
+      [runId, envId],
+    );
+    return result.rows[0]?.target_run_id;
+  }
+
   /** A run of this env, or undefined: another env's run is never returned. */
   async findRun(envId: string, runId: string): Promise<RunRecord | undefined> {
     const result = await this.#database.query("SELECT * FROM runs WHERE id = $1 AND env_id = $2", [

@@ -16,6 +16,8 @@ export interface MaterialiseCounters {
   verified: number;
   /** Dual-write: entries whose row was missing and was written by the drainer. */
   repaired: number;
+  /** Entries whose idempotency key another run held when they drained: redirected to it. */
+  redirected: number;
 }
 
 function parseMetadata(text: string | undefined, fallback: unknown): unknown {
@@ -80,7 +82,7 @@ export function createMaterialiser(options: {
   clock?: () => number;
 }) {
   const clock = options.clock ?? Date.now;
-  const counters: MaterialiseCounters = { created: 0, verified: 0, repaired: 0 };
+  const counters: MaterialiseCounters = { created: 0, verified: 0, repaired: 0, redirected: 0 };
 
   async function handler(entry: LeasedEntry): Promise<void> {
     const run = runFromEntry(entry, clock);
@@ -95,17 +97,21 @@ export function createMaterialiser(options: {
       return;
     }
     if (result.outcome === "duplicate_run") return;
-    // Another run already holds the key: keep this run id's promise (it exists once)
-    // as a failed run rather than writing a second run for the same key.
+    if (result.outcome === "duplicate_idempotency") {
+      // Another run already holds the key (written while this one was buffered, e.g. through a
+      // Redis outage): this run is that run. Its id answers with the holder from now on; one run
+      // per key executes, and the id its caller holds never ends as a failure (docs/adr/0008).
+      await options.engine.redirectRun(run.envId, run.id, result.run.id, "idempotency_key_taken");
+      counters.redirected++;
+      return;
+    }
+    // The one-time-use token was spent by another run: this run cannot run, and says why.
     await options.engine.createRun({
       ...run,
       idempotencyKey: undefined,
       idempotencyKeyExpiresAt: undefined,
       status: "SYSTEM_FAILURE",
-      error:
-        result.outcome === "duplicate_idempotency"
-          ? `idempotency key already used by run ${result.run.id}`
-          : "one-time-use token already used",
+      error: "one-time-use token already used",
     });
   }
 
