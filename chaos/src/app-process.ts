@@ -66,6 +66,9 @@ export function appProcess(
         cwd: DEMO_APP_DIRECTORY,
         env: { ...process.env, ...environment },
         stdio: ["ignore", "pipe", "pipe"],
+        // Its own process group: tsx runs the server in a child process, and a kill must reach
+        // both (a SIGKILL of tsx alone would leave the server running, holding its port).
+        detached: true,
       });
       child = process_;
       expectingExit = false;
@@ -97,7 +100,8 @@ export function appProcess(
       if (running === undefined) return;
       expectingExit = true;
       const exited = new Promise<void>((done) => running.once("exit", () => done()));
-      running.kill(signal);
+      if (running.pid !== undefined) process.kill(-running.pid, signal);
+      else running.kill(signal);
       await exited;
     },
   };
