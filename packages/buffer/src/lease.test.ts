@@ -77,8 +77,11 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     expect(await buffer.activeEnvs("org")).toEqual(["env"]);
   });
 
-  test("each lease gets its own token from the injected random source", async ({ redis }) => {
-    const buffer = new MollifierBuffer({ redis, random: sequence([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]) });
+  test("each lease gets its own token from crypto, whatever the injected jitter source returns", async ({
+    redis,
+  }) => {
+    // A jitter source stuck on one value must not make two leases share a token.
+    const buffer = new MollifierBuffer({ redis, random: () => 0.5 });
     await fill(buffer, ["a", "b"]);
     const [one] = (await buffer.lease({ ...env, count: 1 })).entries;
     const [two] = (await buffer.lease({ ...env, count: 1 })).entries;
@@ -138,7 +141,12 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     // The "crashed" consumer never acks; the reaper runs until the deadline (Redis TIME) has passed.
     await vi.waitFor(
       async () => {
-        expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 1, failed: 0, failedEntries: [], unavailableShards: [] });
+        expect(await buffer.reapExpiredLeases()).toEqual({
+          reaped: 1,
+          failed: 0,
+          failedEntries: [],
+          unavailableShards: [],
+        });
       },
       { timeout: 5_000, interval: 20 },
     );
@@ -167,7 +175,12 @@ describe.each(redisTopologies)("lease, extendLease, ack and the lease reaper on 
     const other = new MollifierBuffer({ redis: createRedisClient() });
     await fill(buffer, ["a", "b"]);
     const { entries } = await buffer.lease({ ...env, count: 2 });
-    expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 0, failed: 0, failedEntries: [], unavailableShards: [] });
+    expect(await buffer.reapExpiredLeases()).toEqual({
+      reaped: 0,
+      failed: 0,
+      failedEntries: [],
+      unavailableShards: [],
+    });
     // Expire one lease by hand (its deadline in the past), then race two reapers.
     const member = buffer.keys.entryMember("org", "env", "a");
     await redis.zadd(buffer.keys.env("org", "env").leases, "XX", 1, member);
