@@ -4,7 +4,7 @@ import {
   type RedisServerProcess,
   startPostgresServer,
   startRedisServer,
-} from "@mollifier/testing";
+} from "@mollifier/testing/servers";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { type AppProcess, appProcess } from "./app-process.js";

@@ -1,4 +1,9 @@
-export { type RedisClusterProcess, type StartRedisClusterOptions, startRedisCluster } from "./redis-cluster.js";
+export { type PostgresServerProcess, postgresBinDirectory, startPostgresServer } from "./postgres-server.js";
+export {
+  type RedisClusterProcess,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from "./redis-cluster.js";
 export {
   type AcquiredEndpoint,
   acquireClusterEndpoint,
@@ -16,4 +21,3 @@ export {
   type StartRedisServerOptions,
   startRedisServer,
 } from "./redis-server.js";
-export { type PostgresServerProcess, postgresBinDirectory, startPostgresServer } from "./postgres-server.js";

@@ -1,5 +1,11 @@
-// Server helpers without vitest, for tools that start Redis outside a test run (the bench).
-export { type RedisClusterProcess, startRedisCluster } from "./redis-cluster.js";
+// Server helpers without vitest, for tools that start Redis or PostgreSQL outside a test run
+// (the bench, the chaos suite).
+export { type PostgresServerProcess, postgresBinDirectory, startPostgresServer } from "./postgres-server.js";
+export {
+  type RedisClusterProcess,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+} from "./redis-cluster.js";
 export {
   freePort,
   hasRedisServerBinary,
