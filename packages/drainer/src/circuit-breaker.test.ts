@@ -70,18 +70,6 @@ describe("CircuitBreaker", () => {
     ]);
   });
 
-  test("whenNotOpen waits while the circuit is open and goes once it is half-open", async () => {
-    const breaker = new CircuitBreaker({ failureThreshold: 1, openMs: 10 });
-    expect(settled(breaker.whenNotOpen())).toBeDefined();
-    breaker.recordUnavailable();
-    const notOpen = settled(breaker.whenNotOpen());
-    await vi.advanceTimersByTimeAsync(9);
-    expect(notOpen()).toBe(false);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(breaker.state).toBe("half_open");
-    expect(notOpen()).toBe(true);
-  });
-
   test("a waiter whose signal aborts is rejected with the reason and forgotten", async () => {
     const breaker = new CircuitBreaker({ failureThreshold: 1, openMs: 10 });
     breaker.recordUnavailable();
@@ -89,6 +77,5 @@ describe("CircuitBreaker", () => {
     const waiting = breaker.whenCallable(controller.signal);
     controller.abort(new Error("stopping"));
     await expect(waiting).rejects.toThrow("stopping");
-    await expect(breaker.whenNotOpen(controller.signal)).rejects.toThrow("stopping");
   });
 });

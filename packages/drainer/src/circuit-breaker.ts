@@ -110,37 +110,6 @@ export class CircuitBreaker {
     });
   }
 
-  /**
-   * Resolves once the circuit is not open (closed, or half-open waiting for a
-   * probe): for work that should not start while the dependency is known to be
-   * down, such as leasing new entries.
-   */
-  whenNotOpen(signal?: AbortSignal): Promise<void> {
-    if (this.currentState !== "open") return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      if (signal?.aborted) {
-        reject(signal.reason);
-        return;
-      }
-      const onAbort = () => {
-        this.waiters = this.waiters.filter((waiter) => waiter !== wake);
-        reject(signal?.reason);
-      };
-      const wake = () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiters.push(wake);
-    });
-  }
-
-  /** Cancels the open timer (the drainer stops). Waiters stay until their signals abort. */
-  dispose(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-  }
-
   private open(): void {
     this.transition("open");
     if (this.timer !== undefined) clearTimeout(this.timer);

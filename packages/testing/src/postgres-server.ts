@@ -3,7 +3,7 @@ import { chmod, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { freePort } from "./redis-server.js";
+import { freePort, stopChild } from "./redis-server.js";
 
 /** A PostgreSQL server this test kit started and owns, on a loopback port with trust auth. */
 export interface PostgresServerProcess {
@@ -133,13 +133,8 @@ export async function startPostgresServer(): Promise<PostgresServerProcess> {
   const stop = async (): Promise<void> => {
     const running = child;
     child = undefined;
-    if (running === undefined || running.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
     // SIGINT is PostgreSQL's fast shutdown: it ends every session and exits cleanly.
-    running.kill("SIGINT");
-    const timer = setTimeout(() => running.kill("SIGKILL"), 5_000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(running, "SIGINT", 5_000);
   };
 
   for (let attempt = 0; ; attempt++) {

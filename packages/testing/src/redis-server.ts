@@ -101,6 +101,23 @@ async function ping(port: number): Promise<boolean> {
 }
 
 /**
+ * Stops a server this kit started: `signal` first, SIGKILL after `graceMs`;
+ * resolves once it has exited (at once when it is not running).
+ */
+export async function stopChild(
+  running: ChildProcess | undefined,
+  signal: NodeJS.Signals,
+  graceMs: number,
+): Promise<void> {
+  if (running === undefined || running.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
+  running.kill(signal);
+  const timer = setTimeout(() => running.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
  * Spawns a private `redis-server` on a loopback port with persistence off and
  * `maxmemory-policy noeviction` (what the buffer requires). The returned handle
  * stops only this process.
@@ -159,12 +176,7 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
   const stop = async (): Promise<void> => {
     const running = child;
     child = undefined;
-    if (running === undefined || running.exitCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
-    running.kill("SIGTERM");
-    const timer = setTimeout(() => running.kill("SIGKILL"), 3_000);
-    await exited;
-    clearTimeout(timer);
+    await stopChild(running, "SIGTERM", 3_000);
   };
 
   // A port picked as free can be taken before redis binds it; pick again.
