@@ -153,7 +153,10 @@ async function step(buffer: MollifierBuffer, runs: ModelRun[], index: Map<string
     }
     case "promote": {
       const retrying = runs.filter((run) => run.state === "retrying");
-      expect(await buffer.promoteDueRetries({})).toEqual({ promoted: retrying.length, unavailableShards: [] });
+      expect(await buffer.promoteDueRetries({})).toEqual({
+        promoted: retrying.length,
+        unavailableShards: [],
+      });
       for (const run of retrying) run.state = "queued";
       return;
     }

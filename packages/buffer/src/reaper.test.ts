@@ -53,7 +53,12 @@ describe.each(redisTopologies)("the lease reaper's attempt bound on $name", ({ t
     expect(await buffer.stats()).toMatchObject({ depth: 1, leasesInFlight: 0 });
     // Its idempotency key is released, as fail releases it.
     expect(await redis.get(buffer.keys.idempotency("org", "env", "task", "key"))).toBeNull();
-    expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 0, failed: 0, failedEntries: [], unavailableShards: [] });
+    expect(await buffer.reapExpiredLeases()).toEqual({
+      reaped: 0,
+      failed: 0,
+      failedEntries: [],
+      unavailableShards: [],
+    });
   });
 
   test("an exhausted lease that its holder extends or acks before the reaper moves it is left alone", async ({
@@ -64,7 +69,12 @@ describe.each(redisTopologies)("the lease reaper's attempt bound on $name", ({ t
     const [entry] = (await buffer.lease({ ...env, count: 1, leaseMs: 60_000 })).entries;
     if (!entry) throw new Error("nothing leased");
     // Not expired: the bound is checked only once the deadline has passed.
-    expect(await buffer.reapExpiredLeases()).toEqual({ reaped: 0, failed: 0, failedEntries: [], unavailableShards: [] });
+    expect(await buffer.reapExpiredLeases()).toEqual({
+      reaped: 0,
+      failed: 0,
+      failedEntries: [],
+      unavailableShards: [],
+    });
     expect(await buffer.ack(entry)).toEqual({ outcome: "acked" });
     expect(await buffer.getFailed({ ...env, runId: "slow" })).toBeUndefined();
   });
