@@ -15,7 +15,7 @@ beforeAll(async () => {
     cluster.nodes.map(({ host, port }) => ({ host, port })),
     {
       // Fail a command to the dead master at once instead of retrying it for seconds.
-      redisOptions: { maxRetriesPerRequest: 0, enableOfflineQueue: false },
+      redisOptions: { maxRetriesPerRequest: 0 },
       clusterRetryStrategy: () => 100,
     },
   );
@@ -27,11 +27,12 @@ afterAll(async () => {
 });
 
 async function slotOwnerPort(tag: string): Promise<number> {
-  const slot = (await redis.cluster("KEYSLOT", tag)) as number;
-  const ranges = (await redis.cluster("SLOTS")) as Array<[number, number, [string, number]]>;
+  const slot = await redis.cluster("KEYSLOT", tag);
+  const ranges = await redis.cluster("SLOTS");
   const owner = ranges.find(([start, end]) => slot >= start && slot <= end);
-  if (!owner) throw new Error(`no owner for slot ${slot}`);
-  return owner[2][1];
+  const master = owner?.[2];
+  if (!master) throw new Error(`no owner for slot ${slot}`);
+  return master[1];
 }
 
 describe("one master down on a cluster", () => {
