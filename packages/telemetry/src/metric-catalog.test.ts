@@ -31,7 +31,8 @@ describe("metricCatalog", () => {
     for (const definition of metricDefinitions) {
       for (const [key, values] of Object.entries(definition.labels)) {
         expect(new Set(values).size, `${definition.name} ${key}`).toBe(values.length);
-        expect(values.length, `${definition.name} ${key}`).toBeLessThanOrEqual(16);
+        // Closed lists a dashboard can show whole; `degraded` reasons are the longest (18).
+        expect(values.length, `${definition.name} ${key}`).toBeLessThanOrEqual(24);
       }
     }
   });
