@@ -16,12 +16,23 @@ const ENVS = [
   { orgId: "o:2{x}", envId: "e1" },
 ] as const;
 const MAX_ATTEMPTS = 3;
+// Lone surrogates: UTF-8 has no bytes for them, so ids holding one are refused
+// (they used to alias, all encoding to U+FFFD).
+const LONE_SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff"] as const;
+const MALFORMED_FIELDS = ["runId", "orgId", "envId", "idempotencyKey"] as const;
 
 type Op =
   | {
       kind: "accept";
       batch: boolean;
       items: Array<{ env: number; duplicate: boolean; pick: number; idempotencyKey: string | null }>;
+    }
+  | {
+      kind: "acceptMalformed";
+      batch: boolean;
+      env: number;
+      field: (typeof MALFORMED_FIELDS)[number];
+      surrogate: string;
     }
   | { kind: "lease"; env: number; count: number }
   | { kind: "ack" | "retry" | "fail"; pick: number }
@@ -47,6 +58,16 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
           maxLength: 4,
         },
       ),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("acceptMalformed" as const),
+      batch: fc.boolean(),
+      env: fc.nat(2),
+      field: fc.constantFrom(...MALFORMED_FIELDS),
+      surrogate: fc.constantFrom(...LONE_SURROGATES),
     }),
   },
   {
@@ -98,9 +119,10 @@ class Model {
     return `${env}/${runId}`;
   }
 
+  // Every third run id holds a surrogate pair (well-formed, so accepted).
   freshRunId(): string {
     this.counter += 1;
-    return `r${this.counter}`;
+    return this.counter % 3 === 0 ? `r${this.counter}\u{1F600}` : `r${this.counter}`;
   }
 
   inState(state: State): ModelEntry[] {
@@ -189,6 +211,20 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
         for (const [index, input] of inputs.entries())
           expect(await buffer.accept(input)).toEqual(expected[index]);
       }
+      return;
+    }
+    case "acceptMalformed": {
+      // Refused before anything is written; `check` then finds the model unchanged.
+      const address = ENVS[op.env] ?? ENVS[0];
+      const valid: AcceptInput = { ...address, runId: "ok", taskId: "task", payload: {}, options: {} };
+      const malformed: AcceptInput =
+        op.field === "idempotencyKey"
+          ? { ...valid, runId: model.freshRunId(), options: { idempotencyKey: `k${op.surrogate}` } }
+          : { ...valid, runId: model.freshRunId(), [op.field]: `${valid[op.field]}${op.surrogate}` };
+      const attempt = op.batch
+        ? buffer.acceptBatch([{ ...valid, runId: model.freshRunId() }, malformed])
+        : buffer.accept(malformed);
+      await expect(attempt).rejects.toMatchObject({ code: "INVALID_INPUT" });
       return;
     }
     case "lease": {

@@ -43,6 +43,10 @@ const SAFE_BYTE = /^[A-Za-z0-9_.-]$/;
 // Ids made only of safe bytes are their own encoding; checking that with one
 // regex keeps the accept path from walking them byte by byte.
 const SAFE_SEGMENT = /^[A-Za-z0-9_.-]+$/;
+// With the `u` flag a surrogate pair is one code point, so this matches only a
+// lone surrogate: the test `String.prototype.isWellFormed` makes (absent from
+// the ES2023 lib this package compiles against).
+const LONE_SURROGATE = /\p{Surrogate}/u;
 const encoder = new TextEncoder();
 
 /** Thrown (as a {@link TypeError}) for an id that cannot be used in a key. */
@@ -61,13 +65,19 @@ export class InvalidKeySegmentError extends TypeError {
  * Encodes a caller-supplied id for use inside a key: bytes outside
  * `[A-Za-z0-9_.-]` become `%XX` (UTF-8). Injective, so two ids never share a
  * key, and the result holds no `:`, `{` or `}`, so it cannot split a key or
- * move it to another slot.
+ * move it to another slot. An id that is not well-formed UTF-16 (a lone
+ * surrogate) is refused: UTF-8 has no bytes for it.
  */
 export function encodeSegment(value: string, segmentName = "id"): string {
   if (typeof value !== "string" || value.length === 0) {
     throw new InvalidKeySegmentError(segmentName, "must be a non-empty string");
   }
   if (value.length <= MAX_SEGMENT_BYTES && SAFE_SEGMENT.test(value)) return value;
+  // UTF-8 encodes every lone surrogate as U+FFFD, so "\ud800" and "\udc00"
+  // would share one key (and decode to neither).
+  if (LONE_SURROGATE.test(value)) {
+    throw new InvalidKeySegmentError(segmentName, "must be well-formed UTF-16 (it holds a lone surrogate)");
+  }
   const bytes = encoder.encode(value);
   if (bytes.length > MAX_SEGMENT_BYTES) {
     throw new InvalidKeySegmentError(segmentName, `must be at most ${MAX_SEGMENT_BYTES} bytes`);

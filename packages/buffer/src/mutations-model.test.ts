@@ -11,7 +11,10 @@ import type { LeasedEntry } from "./entry-view.js";
 
 const place = { orgId: "org:1", envId: "env{1}" };
 const MAX_TAGS = 4;
-const IDEMPOTENCY_KEYS = ["k0", "k1", "k2"];
+// A surrogate pair is a well-formed key; a lone surrogate is refused (below).
+const IDEMPOTENCY_KEYS = ["k0", "k1", "k\u{1F600}"];
+const LONE_SURROGATES = ["\ud800", "\udbff", "\udc00", "\udfff"] as const;
+const MALFORMED_TARGETS = ["cancel", "addTags", "setMetadata", "setDelay", "lookup", "reset"] as const;
 const TAG_POOL = ["a", "b", "c", "d", "e", "f"];
 
 type Op =
@@ -23,7 +26,8 @@ type Op =
   | { kind: "addTags"; pick: number; tags: string[] }
   | { kind: "setMetadata"; pick: number; stale: boolean }
   | { kind: "setDelay"; pick: number; delayUntil: number }
-  | { kind: "lookup" | "reset"; key: number };
+  | { kind: "lookup" | "reset"; key: number }
+  | { kind: "malformed"; target: (typeof MALFORMED_TARGETS)[number]; pick: number; surrogate: string };
 
 const tags = fc.uniqueArray(fc.constantFrom(...TAG_POOL), { maxLength: 4 });
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
@@ -62,7 +66,40 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
       key: fc.nat(IDEMPOTENCY_KEYS.length - 1),
     }),
   },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("malformed" as const),
+      target: fc.constantFrom(...MALFORMED_TARGETS),
+      pick: fc.nat(),
+      surrogate: fc.constantFrom(...LONE_SURROGATES),
+    }),
+  },
 );
+
+/** An operation on an id made malformed by a lone surrogate; it must be refused, changing nothing. */
+function malformedCall(buffer: MollifierBuffer, runs: ModelRun[], op: Extract<Op, { kind: "malformed" }>) {
+  const runId = `${pick(runs, op.pick)?.runId ?? "run:0"}${op.surrogate}`;
+  const address = {
+    ...place,
+    taskId: "task",
+    idempotencyKey: `${IDEMPOTENCY_KEYS[op.pick % 3]}${op.surrogate}`,
+  };
+  switch (op.target) {
+    case "cancel":
+      return buffer.cancel({ ...place, runId, reason: "x" });
+    case "addTags":
+      return buffer.addTags({ ...place, runId, tags: ["a"] });
+    case "setMetadata":
+      return buffer.setMetadata({ ...place, runId, metadata: "{}", expectedVersion: 0 });
+    case "setDelay":
+      return buffer.setDelay({ ...place, runId, delayUntil: 1 });
+    case "lookup":
+      return buffer.lookupIdempotency(address);
+    case "reset":
+      return buffer.resetIdempotency(address);
+  }
+}
 
 interface ModelRun {
   runId: string;
@@ -227,6 +264,10 @@ async function step(buffer: MollifierBuffer, runs: ModelRun[], index: Map<string
       }
       run.delayUntil = op.delayUntil;
       expect(result).toEqual({ outcome: "updated", delayUntil: op.delayUntil });
+      return;
+    }
+    case "malformed": {
+      await expect(malformedCall(buffer, runs, op)).rejects.toMatchObject({ code: "INVALID_INPUT" });
       return;
     }
     case "lookup":
