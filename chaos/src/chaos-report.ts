@@ -42,5 +42,30 @@ export function chaosMarkdown(results: readonly ScenarioResult[], generatedAt: s
     "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map((row) => `| ${row} |`),
     "",
+    ...results.filter((result) => result.scenario === "cluster-master-killed").flatMap(timelineSection),
   ].join("\n");
+}
+
+// Runs drained per org and second around the fault: the orgs on healthy masters keep draining.
+function timelineSection(result: ScenarioResult): string[] {
+  const { faultStartSecond, faultEndSecond, perOrg } = result.timeline;
+  const orgs = Object.keys(perOrg).sort();
+  const length = Math.max(0, ...orgs.map((org) => perOrg[org]?.length ?? 0));
+  const first = faultStartSecond - 5;
+  const header = Array.from({ length }, (_, index) => {
+    const second = first + index;
+    const offset = second - faultStartSecond;
+    return second >= faultStartSecond && second <= faultEndSecond ? `**${offset}**` : String(offset);
+  });
+  return [
+    `## \`${result.scenario}\`: runs drained per org and second`,
+    "",
+    `Seconds from the kill; **bold** while the killed master's shards had no master (${faultEndSecond - faultStartSecond + 1} s).`,
+    `Drained during the failover: ${orgs.map((org) => `${org} ${result.drainedDuringFault[org] ?? 0}`).join(", ")}.`,
+    "",
+    `| org | ${header.join(" | ")} |`,
+    `|---|${header.map(() => "---").join("|")}|`,
+    ...orgs.map((org) => `| ${org} | ${(perOrg[org] ?? []).join(" | ")} |`),
+    "",
+  ];
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import pg from "pg";
 import type { Scenario } from "./scenarios.js";
 import { type Stack, type StackOptions, startStack } from "./stack.js";
 import { seededRandom, sendTriggerLoad } from "./trigger-load.js";
@@ -35,39 +36,76 @@ export interface ScenarioResult {
   readonly slowestReadyMs: number;
   /** The first few offending run ids, for a failure message. */
   readonly examples: string[];
+  /** Runs the drainers wrote per org while the fault was in force. */
+  readonly drainedDuringFault: Record<string, number>;
+  /** Runs written per org per second, from 5 s before the fault to 10 s after it. */
+  readonly timeline: {
+    readonly faultStartSecond: number;
+    readonly faultEndSecond: number;
+    readonly perOrg: Record<string, number[]>;
+  };
 }
 
 async function commandsProcessed(stack: Stack): Promise<number | undefined> {
+  const observer = stack.observer;
+  const nodes = "nodes" in observer ? observer.nodes("master") : [observer];
   try {
-    const info = await stack.observer.info("stats");
-    const match = /total_commands_processed:(\d+)/.exec(info);
-    return match ? Number(match[1]) : undefined;
+    let total = 0;
+    for (const node of nodes) {
+      const match = /total_commands_processed:(\d+)/.exec(await node.info("stats"));
+      if (!match) return undefined;
+      total += Number(match[1]);
+    }
+    return total;
   } catch {
     return undefined;
   }
 }
 
-async function bufferDepth(stack: Stack): Promise<number> {
-  let total = 0;
-  let cursor = "0";
-  do {
-    const [next, keys] = await stack.observer.scan(cursor, "MATCH", "{mollifier:*}:depth", "COUNT", 1_000);
-    cursor = next;
-    for (const key of keys) total += Number((await stack.observer.hget(key, "total")) ?? 0);
-  } while (cursor !== "0");
-  return total;
+const FAULT_LEAD_SECONDS = 5;
+const FAULT_TAIL_SECONDS = 10;
+
+// Runs the drainers wrote per org and second (the database's `written_at`), around the fault.
+async function drainTimeline(
+  databaseUrl: string,
+  window: { startedAt: number; endedAt: number },
+): Promise<ScenarioResult["timeline"]> {
+  const faultStartSecond = Math.floor(window.startedAt / 1_000);
+  const faultEndSecond = Math.floor(window.endedAt / 1_000);
+  const first = faultStartSecond - FAULT_LEAD_SECONDS;
+  const seconds = faultEndSecond + FAULT_TAIL_SECONDS - first + 1;
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const result = await client.query<{ org_id: string; second: string; count: string }>(
+      `SELECT org_id, (written_at / 1000)::bigint AS second, count(*) AS count FROM runs
+        WHERE source = 'drainer' AND written_at >= $1 AND written_at < $2 GROUP BY 1, 2`,
+      [first * 1_000, (first + seconds) * 1_000],
+    );
+    const perOrg: Record<string, number[]> = {};
+    for (const row of result.rows) {
+      const series = (perOrg[row.org_id] ??= Array.from({ length: seconds }, () => 0));
+      series[Number(row.second) - first] = Number(row.count);
+    }
+    return { faultStartSecond, faultEndSecond, perOrg };
+  } finally {
+    await client.end();
+  }
 }
 
 /** Starts a fresh stack, sends the load, injects the fault, waits for the drain and checks the database. */
 export async function runScenario(scenario: Scenario, size: ScenarioSize, seed = 1): Promise<ScenarioResult> {
-  const stack = await startStack(size.stack);
+  const stack = await startStack({ ...size.stack, ...scenario.stack });
   try {
     let during: number | null = null;
+    const window = { startedAt: 0, endedAt: 0 };
     const fault = (async () => {
       await sleep(size.faultAfterMs);
       const before = await commandsProcessed(stack);
       const startedAt = Date.now();
+      window.startedAt = startedAt;
       await scenario.inject(stack, size.outageMs);
+      window.endedAt = Date.now();
       const seconds = (Date.now() - startedAt) / 1_000;
       const after = await commandsProcessed(stack);
       // A restarted Redis counts from zero again; a short fault is no rate.
@@ -86,9 +124,10 @@ export async function runScenario(scenario: Scenario, size: ScenarioSize, seed =
       databaseUrl: stack.databaseUrl,
       baseUrl: stack.baseUrl,
       acknowledged: load.acknowledged,
-      bufferDepth: () => bufferDepth(stack),
+      bufferDepth: () => stack.bufferDepth(),
       timeoutMs: size.drainTimeoutMs,
     });
+    const timeline = await drainTimeline(stack.databaseUrl, window);
     return {
       scenario: scenario.name,
       description: scenario.description,
@@ -107,6 +146,18 @@ export async function runScenario(scenario: Scenario, size: ScenarioSize, seed =
         ...stack.drainers.map((drainer) => drainer.lastReadyMs),
       ),
       examples: [...verdict.lost, ...verdict.duplicated, ...verdict.failed].slice(0, 5),
+      drainedDuringFault: Object.fromEntries(
+        Object.entries(timeline.perOrg).map(([org, perSecond]) => [
+          org,
+          perSecond
+            .slice(
+              FAULT_LEAD_SECONDS,
+              FAULT_LEAD_SECONDS + timeline.faultEndSecond - timeline.faultStartSecond + 1,
+            )
+            .reduce((sum, count) => sum + count, 0),
+        ]),
+      ),
+      timeline,
     };
   } finally {
     await stack.dispose();

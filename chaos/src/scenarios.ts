@@ -1,5 +1,20 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Stack } from "./stack.js";
+import { BufferKeys } from "@mollifier/buffer";
+import type { Cluster } from "ioredis";
+import { DEMO_KEY_PREFIX, type Stack, type StackOptions } from "./stack.js";
+
+/** The org whose master the cluster scenario kills: the busiest (half of all triggers). */
+export const VICTIM_ORG = "org_acme";
+
+// The port of the master serving `orgId`'s shard now.
+async function masterOf(observer: Cluster, orgId: string): Promise<number> {
+  const keys = new BufferKeys({ prefix: DEMO_KEY_PREFIX });
+  const slot = await observer.cluster("KEYSLOT", keys.shard(keys.shardOf(orgId)).tag);
+  const ranges = await observer.cluster("SLOTS");
+  const master = ranges.find(([start, end]) => slot >= start && slot <= end)?.[2];
+  if (!master) throw new Error(`no master serves slot ${slot}`);
+  return master[1];
+}
 
 /** A fault injected into a running stack while triggers are being sent. */
 export interface Scenario {
@@ -8,6 +23,8 @@ export interface Scenario {
   readonly description: string;
   /** Injects the fault now and heals it (an outage lasts `outageMs`); runs while the load is being sent. */
   inject(stack: Stack, outageMs: number): Promise<void>;
+  /** What the stack needs beyond the defaults (a cluster). */
+  readonly stack?: StackOptions;
 }
 
 function drainer(stack: Stack, index: number) {
@@ -42,9 +59,11 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "redis-restart",
     description: "restart Redis (append-only file, fsync always) during the burst",
     inject: async (stack, outageMs) => {
-      await stack.redis.stop();
+      const redis = stack.redis;
+      if (!redis) throw new Error("redis-restart needs a single Redis");
+      await redis.stop();
       await sleep(Math.min(outageMs, 3_000));
-      await stack.redis.start();
+      await redis.start();
     },
   },
   {
@@ -61,6 +80,27 @@ export const SCENARIOS: readonly Scenario[] = [
       await stack.postgres.stop();
       await sleep(outageMs);
       await stack.postgres.start();
+    },
+  },
+  {
+    name: "cluster-master-killed",
+    description:
+      "SIGKILL the master of the busiest org's shard on a 3-master cluster with replicas; the replica takes over",
+    stack: { cluster: true },
+    inject: async (stack) => {
+      const cluster = stack.cluster;
+      if (!cluster || !("nodes" in stack.observer)) throw new Error("cluster-master-killed needs a cluster");
+      const observer = stack.observer;
+      const port = await masterOf(observer, VICTIM_ORG);
+      const victim = cluster.servers.find((server) => server.port === port);
+      if (!victim) throw new Error(`no server on port ${port}`);
+      await victim.kill();
+      // The fault lasts until a replica serves the shard: the failover window.
+      for (;;) {
+        await sleep(200);
+        const now = await masterOf(observer, VICTIM_ORG).catch(() => port);
+        if (now !== port) return;
+      }
     },
   },
 ];

@@ -1,11 +1,13 @@
 import {
   freePort,
   type PostgresServerProcess,
+  type RedisClusterProcess,
   type RedisServerProcess,
   startPostgresServer,
+  startRedisCluster,
   startRedisServer,
 } from "@mollifier/testing/servers";
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import pg from "pg";
 import { type AppProcess, appProcess } from "./app-process.js";
 
@@ -17,7 +19,16 @@ export interface StackOptions {
   readonly drainRatePerSecond?: number;
   /** Drainer processes beside the app. @default 2 */
   readonly drainers?: number;
+  /**
+   * A Redis Cluster of three masters, each with a replica (promoted when its master dies),
+   * instead of a single Redis with an append-only file.
+   * @default false
+   */
+  readonly cluster?: boolean;
 }
+
+/** The demo's key prefix (apps/demo-webapp/app/services.server.ts). */
+export const DEMO_KEY_PREFIX = "mollifier-demo";
 
 /**
  * The whole system as a user runs it, as real processes: a Redis with an
@@ -27,13 +38,18 @@ export interface StackOptions {
  */
 export interface Stack {
   readonly baseUrl: string;
-  readonly redis: RedisServerProcess;
+  /** The single Redis, unless the stack runs on a cluster. */
+  readonly redis: RedisServerProcess | undefined;
+  /** The Redis Cluster, when `cluster` was asked for. */
+  readonly cluster: RedisClusterProcess | undefined;
   readonly postgres: PostgresServerProcess;
   readonly databaseUrl: string;
   readonly app: AppProcess;
   readonly drainers: readonly AppProcess[];
   /** A client on the stack's Redis for observing it (command counts, depth). */
-  readonly observer: Redis;
+  readonly observer: Redis | Cluster;
+  /** Entries buffered, all shards together. */
+  bufferDepth(): Promise<number>;
   /** Ends every open connection to the database, as a failover or restart does. */
   terminateDatabaseConnections(): Promise<number>;
   /** Every unexpected exit of any process. */
@@ -42,10 +58,16 @@ export interface Stack {
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const redis = await startRedisServer({
-    // An append-only file fsynced on every write: a restart keeps every acknowledged entry.
-    extraArgs: ["--appendonly", "yes", "--appendfsync", "always"],
-  });
+  const cluster = options.cluster
+    ? await startRedisCluster({ masters: 3, replicasPerMaster: 1, nodeTimeoutMs: 2_000 })
+    : undefined;
+  const redis =
+    cluster === undefined
+      ? await startRedisServer({
+          // An append-only file fsynced on every write: a restart keeps every acknowledged entry.
+          extraArgs: ["--appendonly", "yes", "--appendfsync", "always"],
+        })
+      : undefined;
   const postgres = await startPostgresServer();
   const admin = new pg.Client({ connectionString: postgres.url });
   await admin.connect();
@@ -54,7 +76,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const databaseUrl = postgres.url.replace(/\/postgres$/, "/chaos");
   const port = await freePort();
   const environment: Record<string, string> = {
-    REDIS_URL: redis.url,
+    ...(redis ? { REDIS_URL: redis.url } : {}),
+    ...(cluster
+      ? { REDIS_CLUSTER_NODES: cluster.nodes.map(({ host, port }) => `${host}:${port}`).join(",") }
+      : {}),
     DATABASE_URL: databaseUrl,
     PORT: String(port),
     HOST: "127.0.0.1",
@@ -69,7 +94,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const drainers = Array.from({ length: options.drainers ?? 2 }, (_, index) =>
     appProcess("drainer", `drainer-${index + 1}`, environment),
   );
-  const observer = new Redis(redis.url, { maxRetriesPerRequest: 1, lazyConnect: true });
+  const observer: Redis | Cluster = cluster
+    ? new Cluster([...cluster.nodes], { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 1 } })
+    : new Redis(redis?.url ?? "", { maxRetriesPerRequest: 1, lazyConnect: true });
   observer.on("error", () => {});
   await observer.connect();
   const all = [app, ...drainers];
@@ -80,13 +107,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   } catch (error) {
     await Promise.all(all.map((process) => process.kill("SIGKILL")));
     observer.disconnect();
-    await redis.dispose();
+    await redis?.dispose();
+    await cluster?.dispose();
     await postgres.dispose();
     throw error;
   }
   return {
     baseUrl: `http://127.0.0.1:${port}`,
     redis,
+    cluster,
     postgres,
     databaseUrl,
     app,
@@ -105,11 +134,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
     },
     crashes: () => all.flatMap((process) => process.unexpectedExits),
+    bufferDepth: () => bufferDepth(observer),
     async dispose() {
       await Promise.all(all.map((process) => process.kill("SIGTERM")));
       observer.disconnect();
-      await redis.dispose();
+      await redis?.dispose();
+      await cluster?.dispose();
       await postgres.dispose();
     },
   };
+}
+
+// Each shard keeps its depth in a hash of its own slot; on a cluster every master is scanned.
+async function bufferDepth(observer: Redis | Cluster): Promise<number> {
+  const nodes = "nodes" in observer ? observer.nodes("master") : [observer];
+  let total = 0;
+  for (const node of nodes) {
+    let cursor = "0";
+    do {
+      const [next, keys] = await node.scan(cursor, "MATCH", `{${DEMO_KEY_PREFIX}:*}:depth`, "COUNT", 1_000);
+      cursor = next;
+      for (const key of keys) total += Number((await node.hget(key, "total")) ?? 0);
+    } while (cursor !== "0");
+  }
+  return total;
 }

@@ -18,6 +18,7 @@ describe.each([
   ["redis-restart", SMALL],
   ["db-connections-terminated", { ...SMALL, outageMs: 0 }],
   ["db-outage", { ...SMALL, loadMs: 16_000, outageMs: 10_000 }],
+  ["cluster-master-killed", { ...SMALL, loadMs: 14_000 }],
 ] as const)("%s", (name, size) => {
   test("loses nothing, duplicates nothing, fails no acknowledged run, and no process exits", async () => {
     const result = await runScenario(scenario(name), size);

@@ -45,6 +45,11 @@ export interface AppConfig {
    */
   readonly idempotencyDuringRedisOutage: "strict" | "lenient";
   readonly redisUrl: string | undefined;
+  /**
+   * Seed nodes of a Redis Cluster (`REDIS_CLUSTER_NODES=host:port,host:port`); when set the app
+   * uses the cluster instead of `REDIS_URL`.
+   */
+  readonly redisClusterNodes: ReadonlyArray<{ readonly host: string; readonly port: number }> | undefined;
   readonly databaseUrl: string | undefined;
   readonly port: number;
   readonly host: string;
@@ -83,6 +88,10 @@ const environmentSchema = z.object({
   MOLLIFIER_DRAINER: z.enum(["in-process", "separate"]).default("in-process"),
   MOLLIFIER_IDEMPOTENCY_DURING_REDIS_OUTAGE: z.enum(["strict", "lenient"]).default("strict"),
   REDIS_URL: z.string().optional(),
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, "a comma-separated list of host:port")
+    .optional(),
   DATABASE_URL: z.string().optional(),
   PORT: integer(3000),
   HOST: z.string().default("127.0.0.1"),
@@ -133,6 +142,10 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     drainerInProcess: values.MOLLIFIER_DRAINER === "in-process",
     idempotencyDuringRedisOutage: values.MOLLIFIER_IDEMPOTENCY_DURING_REDIS_OUTAGE,
     redisUrl: values.REDIS_URL,
+    redisClusterNodes: values.REDIS_CLUSTER_NODES?.split(",").map((node) => {
+      const [host = "", port = ""] = node.split(":");
+      return { host, port: Number(port) };
+    }),
     databaseUrl: values.DATABASE_URL,
     port: values.PORT,
     host: values.HOST,

@@ -2,7 +2,7 @@ import { type LeasedEntry, MollifierBuffer } from "@mollifier/buffer";
 import { Drainer, SharedRateLimiter } from "@mollifier/drainer";
 import { createReadFallback } from "@mollifier/read-fallback";
 import { createRecorder } from "@mollifier/telemetry";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { createRunService, type RunService } from "./api/run-service.server";
 import { createTriggerService, type TriggerService } from "./api/trigger-service.server";
 import type { AppConfig, MollifierMode } from "./config.server";
@@ -48,7 +48,8 @@ export interface AppServices {
 
 export interface CreateAppServicesOptions {
   readonly config: AppConfig;
-  readonly redis: Redis;
+  /** A single Redis or a Redis Cluster client. */
+  readonly redis: Redis | Cluster;
   readonly database: Database;
   /** Whether to start the drainer in this process. @default config.drainerInProcess */
   readonly runDrainer?: boolean;
@@ -60,7 +61,7 @@ export interface CreateAppServicesOptions {
   readonly beforeMaterialise?: (entry: LeasedEntry) => void | Promise<void>;
 }
 
-async function waitUntilReady(client: Redis, timeoutMs = 5_000): Promise<void> {
+async function waitUntilReady(client: Redis | Cluster, timeoutMs = 5_000): Promise<void> {
   if (client.status === "ready") return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
@@ -69,6 +70,16 @@ async function waitUntilReady(client: Redis, timeoutMs = 5_000): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * The gate's own client: no offline queue, so a Redis outage fails its call at once and the gate
+ * fails open. A duplicate inherits the main client's options, `lazyConnect` included: it is
+ * connected explicitly, or the ready wait would always run out its timeout.
+ */
+function gateClientOf(redis: Redis | Cluster): Redis | Cluster {
+  const options = { enableOfflineQueue: false, lazyConnect: false };
+  return "nodes" in redis ? redis.duplicate(undefined, options) : redis.duplicate(options);
 }
 
 /** Seeds the tenants and composes engine, buffer, gate, drainer and services. */
@@ -88,9 +99,7 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
   const buffer = new MollifierBuffer({ redis, prefix, maxPayloadBytes: config.maxPayloadBytes });
   const recorder = teeRecorder(stats, metrics);
   // The gate must never wait for a reconnect: its own client has no offline queue.
-  // A duplicate inherits the main client's options, `lazyConnect` included: without an explicit
-  // connect it would sit idle and the ready wait below would always run out its timeout.
-  const gateRedis = redis.duplicate({ enableOfflineQueue: false, lazyConnect: false });
+  const gateRedis = gateClientOf(redis);
   // Outages are expected and handled (the gate fails open); the main client reports them.
   gateRedis.on("error", () => undefined);
   if (config.mode !== "off") await waitUntilReady(gateRedis);

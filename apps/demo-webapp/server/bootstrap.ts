@@ -1,4 +1,4 @@
-import { Redis } from "ioredis";
+import { Cluster, Redis } from "ioredis";
 import type { AppConfig } from "../app/config.server";
 import { type Database, openDatabase } from "../app/engine/database.server";
 import { type AppServices, createAppServices } from "../app/services.server";
@@ -7,8 +7,9 @@ import { type OwnRedis, startOwnRedis } from "./redis-process";
 /** A running app's resources, and how to release them in order. */
 export interface Started {
   readonly services: AppServices;
+  /** The Redis URL, or the cluster's seed nodes (`host:port,…`). */
   readonly redisUrl: string;
-  readonly redisSource: "REDIS_URL" | "spawned redis-server";
+  readonly redisSource: "REDIS_URL" | "REDIS_CLUSTER_NODES" | "spawned redis-server";
   readonly database: Database;
   shutdown(): Promise<void>;
 }
@@ -16,12 +17,17 @@ export interface Started {
 /** Connects Redis (REDIS_URL or a private redis-server) and the database, then composes the services. */
 export async function bootstrap(config: AppConfig, options: { runDrainer?: boolean } = {}): Promise<Started> {
   let ownRedis: OwnRedis | undefined;
-  let redisUrl = config.redisUrl;
-  if (redisUrl === undefined) {
-    ownRedis = await startOwnRedis();
-    redisUrl = ownRedis.url;
+  const clusterNodes = config.redisClusterNodes;
+  let redis: Redis | Cluster;
+  let redisUrl: string;
+  if (clusterNodes !== undefined) {
+    redis = new Cluster([...clusterNodes], { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 2 } });
+    redisUrl = clusterNodes.map(({ host, port }) => `${host}:${port}`).join(",");
+  } else {
+    if (config.redisUrl === undefined) ownRedis = await startOwnRedis();
+    redisUrl = config.redisUrl ?? ownRedis?.url ?? "";
+    redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
   }
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
   let lastLogged = 0;
   redis.on("error", (error: Error) => {
     // The gate fails open and the drainer backs off during an outage: one line every few seconds is enough.
@@ -51,7 +57,7 @@ export async function bootstrap(config: AppConfig, options: { runDrainer?: boole
   return {
     services,
     redisUrl,
-    redisSource: ownRedis ? "spawned redis-server" : "REDIS_URL",
+    redisSource: ownRedis ? "spawned redis-server" : clusterNodes ? "REDIS_CLUSTER_NODES" : "REDIS_URL",
     database,
     async shutdown() {
       await services.close();

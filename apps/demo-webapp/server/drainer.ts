@@ -8,9 +8,12 @@ import { bootstrap, onSignals } from "./bootstrap";
  */
 async function main(): Promise<void> {
   const config = loadConfig();
-  if (config.redisUrl === undefined || config.databaseUrl === undefined) {
+  if (
+    (config.redisUrl === undefined && config.redisClusterNodes === undefined) ||
+    config.databaseUrl === undefined
+  ) {
     throw new Error(
-      "a separate drainer must share Redis and the database with the app: set REDIS_URL and DATABASE_URL",
+      "a separate drainer must share Redis and the database with the app: set REDIS_URL (or REDIS_CLUSTER_NODES) and DATABASE_URL",
     );
   }
   const started = await bootstrap(config, { runDrainer: true });

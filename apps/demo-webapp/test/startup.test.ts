@@ -26,6 +26,14 @@ describe("configuration", () => {
     });
   });
 
+  test("a Redis Cluster is named by its seed nodes", () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: "127.0.0.1:7000,10.0.0.2:7001" }).redisClusterNodes).toEqual([
+      { host: "127.0.0.1", port: 7000 },
+      { host: "10.0.0.2", port: 7001 },
+    ]);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "127.0.0.1" })).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+
   test("an invalid value fails at start with a message naming the variable", () => {
     expect(() => loadConfig({ MOLLIFIER_MODE: "sometimes" })).toThrow(/MOLLIFIER_MODE/);
     expect(() => loadConfig({ MOLLIFIER_DB_MAX_WRITES: "-1" })).toThrow(/MOLLIFIER_DB_MAX_WRITES/);

@@ -12,6 +12,8 @@ export interface RedisServerProcess {
   readonly url: string;
   /** Stops the server (SIGTERM, then SIGKILL); the port stays reserved for {@link start}. */
   stop(): Promise<void>;
+  /** Kills the server at once (SIGKILL), as a crash does: nothing is flushed or handed over. */
+  kill(): Promise<void>;
   /** Starts the server again on the same port, empty. */
   start(): Promise<void>;
   /** Stops the server and removes its working directory. */
@@ -202,6 +204,11 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
       return `redis://${HOST}:${port}`;
     },
     stop,
+    async kill() {
+      const running = child;
+      child = undefined;
+      await stopChild(running, "SIGKILL", 0);
+    },
     start: launch,
     async dispose() {
       await stop();

@@ -7,7 +7,7 @@ import {
   RedisTripEvaluator,
 } from "@mollifier/gate";
 import type { MollifierRecorder } from "@mollifier/telemetry";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { AppConfig, GateSettings, MollifierMode } from "../config.server";
 import type { AppGate } from "./gate-port";
 
@@ -37,7 +37,7 @@ export function enrollmentFor(
 
 /** `@mollifier/gate` configured for the app's mode, on the buffer's key layout. */
 export function createPackageGate(options: {
-  redis: Redis;
+  redis: Redis | Cluster;
   keys: BufferKeys;
   config: Pick<AppConfig, "mode" | "enrolledOrgs" | "gate">;
   recorder: MollifierRecorder;
