@@ -345,7 +345,9 @@ export class Drainer<Entry extends DrainEntry> {
       }
       for (const entry of entries) this.launch(entry);
     } catch (error) {
-      this.scheduler.refund(grant, grant.count);
+      // The env leaves the rotation until the next read of the active set, which leaves out a
+      // shard that cannot be reached: the other shards' envs keep their turns meanwhile.
+      this.scheduler.complete(grant, 0);
       this.refresh.request();
       // Surfaced by the dispatcher, which reports it and backs off.
       this.leaseFailures.push({ error });
