@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/v3";
 import { BufferInputError } from "./errors.js";
 import { MAX_SEGMENT_BYTES } from "./keys.js";
 

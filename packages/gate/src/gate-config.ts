@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/v3";
 import { GateError } from "./gate-error.js";
 
 /** Default of {@link GateConfig.enabled}: the gate is off until switched on. */
