@@ -1,8 +1,10 @@
 import { createReadStream, existsSync, statSync } from "node:fs";
 import http from "node:http";
 import { extname, join, normalize, resolve } from "node:path";
+import { Readable } from "node:stream";
 import { createRequestListener } from "@react-router/node";
 import type { ServerBuild } from "react-router";
+import { dispatchApi } from "../app/api/api-routes.server";
 import type { AppServices } from "../app/services.server";
 
 const TYPES: Record<string, string> = {
@@ -29,7 +31,48 @@ export async function loadServerBuild(directory = BUILD_DIRECTORY): Promise<Serv
   return (await import(entry)) as ServerBuild;
 }
 
-/** An HTTP server: static assets from the client build, everything else through React Router. */
+/** A Fetch `Request` for a Node request; the body streams (a handler reads it with its own size cap). */
+function fetchRequestOf(request: http.IncomingMessage): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (Array.isArray(value)) for (const one of value) headers.append(name, one);
+    else if (value !== undefined) headers.set(name, value);
+  }
+  const method = request.method ?? "GET";
+  const hasBody = method !== "GET" && method !== "HEAD";
+  return new Request(`http://${request.headers.host ?? "localhost"}${request.url ?? "/"}`, {
+    method,
+    headers,
+    ...(hasBody ? { body: Readable.toWeb(request) as ReadableStream, duplex: "half" } : {}),
+  } as RequestInit);
+}
+
+/** Answers `/api/*` through the API route table, in this process's module graph (docs/adr/0009). */
+async function serveApi(
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+  services: AppServices,
+): Promise<void> {
+  let answer: Response;
+  try {
+    answer = await dispatchApi(fetchRequestOf(request), services);
+  } catch (error) {
+    console.error("api error", error);
+    answer = Response.json({ error: "internal error", code: "INTERNAL" }, { status: 500 });
+  }
+  const body = Buffer.from(await answer.arrayBuffer());
+  const headers: Record<string, string> = {};
+  answer.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  headers["content-length"] = String(body.length);
+  response.writeHead(answer.status, headers).end(body);
+}
+
+/**
+ * An HTTP server: `/api/*` through the API route table, static assets from the
+ * client build, the dashboard pages through React Router.
+ */
 export function createHttpServer(
   build: ServerBuild,
   services: AppServices,
@@ -43,7 +86,11 @@ export function createHttpServer(
       response.writeHead(204).end();
       return;
     }
-    if (request.method === "GET" && path !== "/" && !path.startsWith("/api/")) {
+    if (path === "/api" || path.startsWith("/api/")) {
+      void serveApi(request, response, services);
+      return;
+    }
+    if (request.method === "GET" && path !== "/") {
       const file = normalize(join(clientDirectory, path));
       if (file.startsWith(clientDirectory) && existsSync(file) && statSync(file).isFile()) {
         response.writeHead(200, {

@@ -1,16 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { LeasedEntry } from "@mollifier/buffer";
 import type { Redis } from "ioredis";
-import {
-  addRunTags,
-  batchTrigger,
-  cancelRun,
-  listBuffer,
-  resetIdempotencyKey,
-  retrieveRun,
-  setRunMetadata,
-  triggerTask,
-} from "../app/api/handlers.server";
+import { dispatchApi } from "../app/api/api-routes.server";
 import { type AppConfigOverrides, defaultConfig } from "../app/config.server";
 import { type Database, openDatabase } from "../app/engine/database.server";
 import { SEEDED_ENVIRONMENTS } from "../app/engine/seed.server";
@@ -61,7 +52,7 @@ const TEST_GATE_TIME_BUDGET_MS = 250;
 
 export interface Harness {
   readonly services: AppServices;
-  /** Calls the API as an HTTP client would, through the same handlers the routes use. */
+  /** Calls the API in-process, through the route table the server dispatches with. */
   api(
     method: string,
     path: string,
@@ -78,27 +69,6 @@ export interface ApiAnswer {
   // biome-ignore lint/suspicious/noExplicitAny: API answers are JSON read by assertions
   readonly body: any;
 }
-
-type Route = [
-  string,
-  RegExp,
-  (request: Request, match: RegExpExecArray, services: AppServices) => Promise<Response>,
-];
-
-const ROUTES: Route[] = [
-  ["POST", /^\/api\/v1\/tasks\/([^/]+)\/trigger$/, (r, m, s) => triggerTask(r, { taskId: m[1] }, s)],
-  ["POST", /^\/api\/v1\/tasks\/([^/]+)\/batch$/, (r, m, s) => batchTrigger(r, { taskId: m[1] }, s)],
-  ["GET", /^\/api\/v1\/runs\/([^/]+)$/, (r, m, s) => retrieveRun(r, { runId: m[1] }, s)],
-  ["POST", /^\/api\/v1\/runs\/([^/]+)\/cancel$/, (r, m, s) => cancelRun(r, { runId: m[1] }, s)],
-  ["POST", /^\/api\/v1\/runs\/([^/]+)\/tags$/, (r, m, s) => addRunTags(r, { runId: m[1] }, s)],
-  ["PUT", /^\/api\/v1\/runs\/([^/]+)\/metadata$/, (r, m, s) => setRunMetadata(r, { runId: m[1] }, s)],
-  [
-    "POST",
-    /^\/api\/v1\/idempotency-keys\/([^/]+)\/reset$/,
-    (r, m, s) => resetIdempotencyKey(r, { key: m[1] }, s),
-  ],
-  ["GET", /^\/api\/v1\/buffer$/, (r, _m, s) => listBuffer(r, s)],
-];
 
 /** An app over the file's Redis and database, in the given mode. */
 export async function createHarness(options: {
@@ -126,10 +96,8 @@ export async function createHarness(options: {
     services,
     async api(method, path, request = {}) {
       const url = new URL(path, "http://demo.test");
-      const route = ROUTES.find(([verb, pattern]) => verb === method && pattern.test(url.pathname));
-      if (!route) throw new Error(`no route for ${method} ${path}`);
       const body = request.rawBody ?? (request.body === undefined ? undefined : JSON.stringify(request.body));
-      const answer = await route[2](
+      const answer = await dispatchApi(
         new Request(url, {
           method,
           headers: {
@@ -138,7 +106,6 @@ export async function createHarness(options: {
           },
           ...(body !== undefined ? { body } : {}),
         }),
-        route[1].exec(url.pathname) as RegExpExecArray,
         services,
       );
       return { status: answer.status, headers: answer.headers, body: await answer.json() };

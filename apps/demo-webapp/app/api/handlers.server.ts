@@ -1,11 +1,15 @@
 import type { AppServices } from "../services.server";
 import { ApiError } from "./api-error";
+import { applyMetadataOperations, metadataRecord } from "./metadata-operations";
 import { handleApi, readJson, validate } from "./request.server";
+import { decodePacket } from "./sdk-payload";
+import { bufferHeaders } from "./trigger-dev-run";
 import {
   batchBodySchema,
   cancelBodySchema,
   metadataBodySchema,
   resetBodySchema,
+  type TriggerBody,
   tagsBodySchema,
   triggerBodySchema,
 } from "./trigger-schema";
@@ -32,9 +36,21 @@ function required(value: string | undefined, name: string): string {
 export function triggerTask(request: Request, params: { taskId?: string }, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const taskId = taskIdOf(params.taskId);
-    const body = validate(triggerBodySchema, await readJson(request, services.config.maxPayloadBytes));
+    const body = decodeTriggerBody(
+      validate(triggerBodySchema, await readJson(request, services.config.maxPayloadBytes)),
+    );
     const { response } = await services.triggers.trigger(env, taskId, body);
-    return Response.json(response, { status: response.isCached ? 200 : 201 });
+    return Response.json(response, {
+      status: response.isCached ? 200 : 201,
+      headers: bufferHeaders({
+        ...(response.queuePosition !== undefined
+          ? {
+              queuePosition: response.queuePosition,
+              estimatedStartAt: estimatedStart(response.queuePosition, services),
+            }
+          : {}),
+      }),
+    });
   });
 }
 
@@ -44,7 +60,9 @@ export function batchTrigger(request: Request, params: { taskId?: string }, serv
     const body = validate(batchBodySchema, await readJson(request, services.config.maxPayloadBytes));
     const runs = [];
     for (const item of body.items) {
-      const { response } = await services.triggers.trigger(env, taskId, item, { batch: true });
+      const { response } = await services.triggers.trigger(env, taskId, decodeTriggerBody(item), {
+        batch: true,
+      });
       runs.push(response);
     }
     return Response.json({ runs }, { status: 201 });
@@ -55,7 +73,7 @@ export function retrieveRun(request: Request, params: { runId?: string }, servic
   return handleApi(request, services, async (env) => {
     const view = await services.runs.find(env, required(params.runId, "runId"));
     if (!view) throw new ApiError(404, "run not found", "NOT_FOUND");
-    return Response.json(view);
+    return Response.json(view, { headers: bufferHeaders(view) });
   });
 }
 
@@ -74,21 +92,52 @@ export function cancelRun(request: Request, params: { runId?: string }, services
 export function addRunTags(request: Request, params: { runId?: string }, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const body = validate(tagsBodySchema, await readJson(request, services.config.maxPayloadBytes));
-    return Response.json(await services.runs.addTags(env, required(params.runId, "runId"), body.tags));
+    const view = await services.runs.addTags(env, required(params.runId, "runId"), body.tags);
+    // `message` is what trigger.dev's SDK reads; the run follows for the demo's own callers.
+    return Response.json({ message: `Successfully set ${body.tags.length} new tags.`, ...view });
   });
 }
 
 export function setRunMetadata(request: Request, params: { runId?: string }, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const body = validate(metadataBodySchema, await readJson(request, services.config.maxPayloadBytes));
+    const { metadata, operations } = body;
+    const next = (current: unknown) => {
+      const start = metadata === undefined ? current : metadata;
+      return operations === undefined ? start : applyMetadataOperations(start, operations);
+    };
     const view = await services.runs.setMetadata(
       env,
       required(params.runId, "runId"),
-      body.metadata,
+      next,
       body.expectedVersion,
     );
-    return Response.json(view);
+    // trigger.dev's SDK (which sends operations) reads `{ metadata }` as an object; the demo's
+    // own form answers the run.
+    return Response.json(operations === undefined ? view : { metadata: metadataRecord(view.metadata) });
   });
+}
+
+/** The body with trigger.dev's packets (`payloadType`, `metadataType`) decoded into the values stored. */
+export function decodeTriggerBody(body: TriggerBody): TriggerBody {
+  const options = body.options;
+  if (options?.payloadType === undefined && options?.metadataType === undefined) return body;
+  return {
+    ...body,
+    payload: decodePacket(body.payload, options.payloadType, "payload"),
+    options: {
+      ...options,
+      ...(options.metadata !== undefined
+        ? { metadata: decodePacket(options.metadata, options.metadataType, "options.metadata") }
+        : {}),
+    },
+  };
+}
+
+/** When a run at `queuePosition` is expected to be written, at the configured drain rate. */
+export function estimatedStart(queuePosition: number, services: AppServices): string {
+  const rate = Math.max(1, services.config.drainRatePerSecond);
+  return new Date(Date.now() + Math.ceil(((queuePosition + 1) / rate) * 1_000)).toISOString();
 }
 
 export function resetIdempotencyKey(request: Request, params: { key?: string }, services: AppServices) {

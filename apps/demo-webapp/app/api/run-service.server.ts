@@ -74,11 +74,14 @@ export function createRunService(dependencies: RunServiceDependencies) {
       return current(env, runId);
     },
 
-    /** Replaces metadata; with `expectedVersion`, only if the run is still at that version. */
+    /**
+     * Sets metadata to `next(current)` (pure: it may run again on a concurrent update);
+     * with `expectedVersion`, only if the run is still at that version.
+     */
     async setMetadata(
       env: SeededEnvironment,
       runId: string,
-      metadata: unknown,
+      next: (current: unknown) => unknown,
       expectedVersion: number | undefined,
     ): Promise<RunView> {
       if (expectedVersion !== undefined) {
@@ -87,8 +90,9 @@ export function createRunService(dependencies: RunServiceDependencies) {
           throw new ApiError(409, `metadata version is ${before.metadataVersion}`, "VERSION_CONFLICT");
         }
       }
-      const text = JSON.stringify(metadata ?? null);
-      const result = await readFallback.updateMetadata({ ...ref(env, runId), update: () => text });
+      const update = (current: string | undefined) =>
+        JSON.stringify(next(current === undefined ? null : JSON.parse(current)) ?? null);
+      const result = await readFallback.updateMetadata({ ...ref(env, runId), update });
       settle(result);
       if (result.outcome === "version_conflict") {
         throw new ApiError(409, `metadata version is ${result.version}`, "VERSION_CONFLICT");

@@ -12,6 +12,8 @@ export interface RunView {
   readonly metadataVersion: number;
   readonly idempotencyKey: string | null;
   readonly delayUntil: string | null;
+  /** When a cancel reached the run, where the store keeps it (the buffer does; the demo's table does not). */
+  readonly canceledAt: string | null;
   readonly error: string | null;
   /** `database`, or `buffer` while the run waits to be written. */
   readonly location: "database" | "buffer";
@@ -49,6 +51,7 @@ export function toRunView(run: FallbackRunView, error?: string): RunView {
     metadataVersion: run.metadataVersion,
     idempotencyKey: run.idempotencyKey ?? null,
     delayUntil: iso(run.delayUntil),
+    canceledAt: iso(run.canceledAt),
     error: error ?? null,
     location: run.source,
     ...(run.queuePosition !== undefined ? { queuePosition: run.queuePosition } : {}),

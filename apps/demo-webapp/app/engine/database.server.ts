@@ -127,6 +127,33 @@ const SCHEMA_SQL = [
      reason text NOT NULL,
      created_at bigint NOT NULL
    )`,
+  // The answer a request carrying `x-trigger-request-idempotency-key` got, replayed to its retries.
+  `CREATE TABLE IF NOT EXISTS request_answers (
+     env_id text NOT NULL,
+     key text NOT NULL,
+     status integer NOT NULL,
+     body text NOT NULL,
+     headers text NOT NULL,
+     expires_at bigint NOT NULL,
+     PRIMARY KEY (env_id, key)
+   )`,
+  // trigger.dev's two-step batches: created with a run count, then filled item by item (by index).
+  `CREATE TABLE IF NOT EXISTS batches (
+     id text PRIMARY KEY,
+     env_id text NOT NULL,
+     run_count integer NOT NULL,
+     idempotency_key text,
+     created_at bigint NOT NULL
+   )`,
+  `CREATE UNIQUE INDEX IF NOT EXISTS batches_idempotency_key
+     ON batches (env_id, idempotency_key) WHERE idempotency_key IS NOT NULL`,
+  `CREATE TABLE IF NOT EXISTS batch_items (
+     batch_id text NOT NULL,
+     item_index integer NOT NULL,
+     run_id text NOT NULL,
+     task_id text NOT NULL,
+     PRIMARY KEY (batch_id, item_index)
+   )`,
 ];
 
 async function createSchema(database: Database): Promise<void> {

@@ -273,6 +273,36 @@ export class RunEngine {
       : { outcome: "not_found" };
   }
 
+  /**
+   * A page of an env's runs, newest first: ids and creation times strictly
+   * before `before` (by creation time, then id), of `taskIds` when given.
+   */
+  async listRunIds(
+    envId: string,
+    options: {
+      readonly before?: { readonly createdAt: number; readonly id: string };
+      readonly taskIds?: readonly string[];
+      readonly limit: number;
+    },
+  ): Promise<Array<{ id: string; createdAt: number }>> {
+    const result = await this.#database.query(
+      `SELECT id, created_at FROM runs
+       WHERE env_id = $1
+         AND ($2::bigint IS NULL OR (created_at, id) < ($2::bigint, $3::text))
+         AND ($4::text[] IS NULL OR task_id = ANY($4::text[]))
+       ORDER BY created_at DESC, id DESC
+       LIMIT $5`,
+      [
+        envId,
+        options.before?.createdAt ?? null,
+        options.before?.id ?? "",
+        options.taskIds ? [...options.taskIds] : null,
+        options.limit,
+      ],
+    );
+    return result.rows.map((row) => ({ id: String(row.id), createdAt: Number(row.created_at) }));
+  }
+
   /** Runs among `runIds` that are in the database. */
   async verifyRuns(runIds: readonly string[]): Promise<{ found: Set<string>; rows: number }> {
     const found = new Set<string>();
