@@ -396,4 +396,19 @@ describe("RedisTripEvaluator options", () => {
       });
     },
   );
+
+  redisTest(
+    "a client still connecting is refused with a message that says to wait for ready",
+    async ({ createRedisClient }) => {
+      const client = createRedisClient();
+      expect(client.status).toBe("connecting");
+      const evaluator = new RedisTripEvaluator({ redis: client });
+      await expect(evaluator.evaluate({ orgId: ORG, envId: ENV, now: 1 })).rejects.toMatchObject({
+        code: "REDIS_NOT_READY",
+        message: expect.stringContaining(
+          'the Redis client is connecting, not ready: the gate answers pass_through/degraded until it is (await redis.connect() or its "ready" event',
+        ),
+      });
+    },
+  );
 });

@@ -133,8 +133,12 @@ export class RedisTripEvaluator implements TripEvaluator {
   async evaluate(request: TripRequest): Promise<TripEvaluation> {
     const { orgId, envId, now } = request;
     if (NOT_CONNECTED.has(this.#redis.status)) {
-      // Fail fast instead of queueing behind a reconnect; the gate fails open.
-      throw new GateError("REDIS_NOT_READY", `the Redis client is ${this.#redis.status}`);
+      // Fail fast instead of queueing behind a reconnect; the gate fails open. The message says what
+      // to do, since a client created just before the first trigger is still connecting.
+      throw new GateError(
+        "REDIS_NOT_READY",
+        `the Redis client is ${this.#redis.status}, not ready: the gate answers pass_through/degraded until it is (await redis.connect() or its "ready" event before the first trigger)`,
+      );
     }
     const env = this.#envScriptKeys(orgId, envId);
     const reply = await runLuaScript(this.#redis, envTripScript, env.keys, [
