@@ -7,6 +7,14 @@ const TSX = resolve(APP_DIRECTORY, "node_modules/.bin/tsx");
 const READY_LINE = /Dashboard:\s+(http:\/\/\S+?)\/\s/;
 const READY_TIMEOUT_MS = 60_000;
 
+/** An answer of the started app. */
+export interface ApiAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  // biome-ignore lint/suspicious/noExplicitAny: API answers are JSON read by assertions
+  readonly body: any;
+}
+
 /** The demo app started as `pnpm demo` runs it: `tsx server/serve.ts`, a real process on a free port. */
 export interface StartedApp {
   /** `http://127.0.0.1:<port>`, as the app printed it. */
@@ -18,7 +26,7 @@ export interface StartedApp {
     method: string,
     path: string,
     options?: { key?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> },
-  ): Promise<{ status: number; headers: Headers; body: any }>; // biome-ignore lint/suspicious/noExplicitAny: JSON read by assertions
+  ): Promise<ApiAnswer>;
   stop(): Promise<void>;
 }
 
