@@ -86,7 +86,8 @@ export const SCENARIOS: readonly Scenario[] = [
     name: "cluster-master-killed",
     description:
       "SIGKILL the master of the busiest org's shard on a 3-master cluster with replicas; the replica takes over",
-    stack: { cluster: true },
+    // Every env over budget, so every org has a backlog to drain while the master is down.
+    stack: { cluster: true, tripThreshold: 2 },
     inject: async (stack) => {
       const cluster = stack.cluster;
       if (!cluster || !("nodes" in stack.observer)) throw new Error("cluster-master-killed needs a cluster");
