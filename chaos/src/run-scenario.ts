@@ -84,8 +84,9 @@ async function drainTimeline(
     );
     const perOrg: Record<string, number[]> = {};
     for (const row of result.rows) {
-      const series = (perOrg[row.org_id] ??= Array.from({ length: seconds }, () => 0));
+      const series = perOrg[row.org_id] ?? Array.from({ length: seconds }, () => 0);
       series[Number(row.second) - first] = Number(row.count);
+      perOrg[row.org_id] = series;
     }
     return { faultStartSecond, faultEndSecond, perOrg };
   } finally {
