@@ -49,7 +49,7 @@ describe.each(redisTopologies)("acceptBatch on $name", ({ test }) => {
       { outcome: "duplicate_run", runId: "y" },
       { outcome: "duplicate_idempotency", runId: "x" },
       { outcome: "accepted", runId: "w", position: 2 },
-      { outcome: "over_capacity", scope: "env", depth: 3, limit: 3 },
+      { outcome: "over_capacity", runId: "v", scope: "env", depth: 3, limit: 3 },
     ]);
   });
 

@@ -98,6 +98,7 @@ describe.each(redisTopologies)("accept on $name", ({ test }) => {
     await buffer.accept(input("b"));
     expect(await buffer.accept(input("c"))).toEqual({
       outcome: "over_capacity",
+      runId: "c",
       scope: "env",
       depth: 2,
       limit: 2,
@@ -105,6 +106,7 @@ describe.each(redisTopologies)("accept on $name", ({ test }) => {
     await buffer.accept(input("d", { envId: "env2" }));
     expect(await buffer.accept(input("e", { envId: "env3" }))).toEqual({
       outcome: "over_capacity",
+      runId: "e",
       scope: "org",
       depth: 3,
       limit: 3,

@@ -12,7 +12,8 @@ export type AcceptResult =
   | { outcome: "accepted"; runId: string /** 0-based in the env queue */; position: number }
   | { outcome: "duplicate_run"; runId: string }
   | { outcome: "duplicate_idempotency" /** the run already holding the key */; runId: string }
-  | { outcome: "over_capacity"; scope: "env" | "org"; depth: number; limit: number };
+  /** `runId` is the refused run's, so a caller can answer for it as for the other outcomes. */
+  | { outcome: "over_capacity"; runId: string; scope: "env" | "org"; depth: number; limit: number };
 
 /** An accept input, validated and encoded, with the keys it goes to. */
 export interface PreparedAccept {
@@ -60,7 +61,13 @@ export function parseAcceptReply(script: string, raw: unknown, runId: string): A
     case "over_capacity": {
       const scope = replyString(script, reply[1]);
       if (scope !== "env" && scope !== "org") throw new UnexpectedReplyError(script, raw);
-      return { outcome, scope, depth: replyNumber(script, reply[2]), limit: replyNumber(script, reply[3]) };
+      return {
+        outcome,
+        runId,
+        scope,
+        depth: replyNumber(script, reply[2]),
+        limit: replyNumber(script, reply[3]),
+      };
     }
     default:
       throw new UnexpectedReplyError(script, raw);

@@ -79,5 +79,6 @@ export {
   type RedisConfigurationCheckOptions,
 } from "./redis-configuration.js";
 export type { RetryRequest, RetryResult } from "./retry.js";
+export { type BufferedRunRecord, type BufferedRunStatus, runFromEntry } from "./run-from-entry.js";
 export { ActiveSet, type ShardFailure } from "./shard-failure.js";
 export type { AcceptInput, SnapshotOptions, TriggerSnapshot } from "./snapshot.js";
