@@ -97,6 +97,8 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
   });
   const metrics = createRecorder();
   const buffer = new MollifierBuffer({ redis, prefix, maxPayloadBytes: config.maxPayloadBytes });
+  // Before anything accepts or drains: a process with another shard layout than the fleet's refuses here.
+  await buffer.checkLayout();
   const recorder = teeRecorder(stats, metrics);
   // The gate must never wait for a reconnect: its own client has no offline queue.
   const gateRedis = gateClientOf(redis);

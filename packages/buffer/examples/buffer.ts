@@ -6,6 +6,7 @@ const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { laz
 await redis.connect();
 const buffer = new MollifierBuffer({ redis, maxEnvDepth: 100_000 });
 await buffer.checkRedisConfiguration({ onEvictionPolicy: "refuse" }); // needs noeviction
+await buffer.checkLayout(); // refuses to start if Redis holds another shard layout
 
 const accepted = await buffer.accept({
   runId: "run_123",

@@ -153,7 +153,7 @@ describe.each(redisTopologies)("accept on $name", ({ test }) => {
       runId: "r:1}{x",
     });
     const keys = await allKeys(redis);
-    for (const key of keys) expect(key).toMatch(/^\{mollifier:\d+\}:[A-Za-z0-9_.%:-]+$/);
+    for (const key of keys) expect(key).toMatch(/^\{mollifier:\d+:\d+\}:[A-Za-z0-9_.%:-]+$/);
     expect(await buffer.activeOrgs(buffer.keys.shardOf("a:b{c}ü"))).toContain("a:b{c}ü");
   });
 

@@ -30,6 +30,7 @@ import {
   resetIdempotency,
 } from "./idempotency.js";
 import type { BufferKeys, EntryAddress } from "./keys.js";
+import { checkLayout, type LayoutCheck } from "./layout.js";
 import { type ExtendLeaseResult, extendLease, type LeaseRequest, type LeaseResult, lease } from "./lease.js";
 import {
   type AddTagsInput,
@@ -206,6 +207,15 @@ export class MollifierBuffer {
   /** Checks Redis's eviction policy. See {@link checkRedisConfiguration}. */
   checkRedisConfiguration(options?: RedisConfigurationCheckOptions): Promise<RedisConfigurationCheck> {
     return checkRedisConfiguration(this.context, options);
+  }
+
+  /**
+   * Checks the key layout stored in Redis (layout version, tag scheme, shard count) against this
+   * buffer's, storing it on first start; a differing one throws `LAYOUT_MISMATCH`. Call it once at
+   * start, before accepting or draining. See {@link checkLayout}.
+   */
+  checkLayout(): Promise<LayoutCheck> {
+    return checkLayout(this.context);
   }
 
   /** Cancels a queued or retrying entry. See {@link cancel}. */

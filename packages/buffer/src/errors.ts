@@ -8,7 +8,8 @@ export type BufferErrorCode =
   | "PAYLOAD_TOO_LARGE"
   | "INVALID_OPTIONS"
   | "EVICTION_POLICY"
-  | "CLUSTER_NOT_READY";
+  | "CLUSTER_NOT_READY"
+  | "LAYOUT_MISMATCH";
 
 /**
  * Base error of `@mollifier/buffer`, a `MollifierError` (`@mollifier/core`).
@@ -39,11 +40,15 @@ export class BufferInputError extends BufferError {
 }
 
 /**
- * Invalid options (`INVALID_OPTIONS`), an unsafe Redis configuration (`EVICTION_POLICY`), or a
- * cluster whose nodes could not be checked (`CLUSTER_NOT_READY`).
+ * Invalid options (`INVALID_OPTIONS`), an unsafe Redis configuration (`EVICTION_POLICY`), a
+ * cluster whose nodes could not be checked (`CLUSTER_NOT_READY`), or a key layout stored in Redis
+ * that differs from this process's (`LAYOUT_MISMATCH`).
  */
 export class BufferConfigurationError extends BufferError {
-  constructor(code: "INVALID_OPTIONS" | "EVICTION_POLICY" | "CLUSTER_NOT_READY", message: string) {
+  constructor(
+    code: "INVALID_OPTIONS" | "EVICTION_POLICY" | "CLUSTER_NOT_READY" | "LAYOUT_MISMATCH",
+    message: string,
+  ) {
     super(code, message);
     this.name = "BufferConfigurationError";
   }

@@ -57,6 +57,7 @@ export {
   InvalidKeySegmentError,
   type ShardKeys,
 } from "./keys.js";
+export { type BufferLayout, LAYOUT_VERSION, type LayoutCheck } from "./layout.js";
 export type { ExtendLeaseResult, LeaseRequest, LeaseResult } from "./lease.js";
 export type {
   AddTagsInput,

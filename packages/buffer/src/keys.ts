@@ -5,8 +5,14 @@
  * ## Key map
  *
  * Everything that belongs to one org lives in that org's shard, under one hash
- * tag `{<prefix>:<shard>}` (written `T` below), so every script's keys fall in
- * one cluster slot. `shard = fnv1a32(orgId) mod shardCount`. `<org>`, `<env>`,
+ * tag `{<prefix>:<shard>:<k>}` (written `T` below), so every script's keys fall
+ * in one cluster slot. `shard = fnv1a32(orgId) mod shardCount`. `k` is the
+ * smallest integer that places shard `i` on the centre slot of range `i` of an
+ * even split of the 16,384 slots (see `shard-tags.ts`, ADR 0010), so shards
+ * spread evenly over masters that own even slot ranges. This is layout
+ * version 2; the layout record `{<prefix>}:layout` (see `layout.ts`) stores the
+ * version, tag scheme and shard count, and a process configured differently
+ * refuses to start. `<org>`, `<env>`,
  * `<run>`, `<task>` and `<key>` are caller-supplied ids, each passed through
  * {@link encodeSegment}, so they never contain `:`, `{`, `}` or non-ASCII bytes.
  *
@@ -24,11 +30,14 @@
  * | `T:claim:<org>:<env>:<task>:<key>`    | HASH   | an idempotency claim: owner token, state, run id; with a TTL           |
  * | `T:gate:<org>:<env>`                  | —      | prefix of the gate's per-env trip-evaluator keys (owned by the gate)   |
  * | `{<prefix>:global}:gate`              | —      | prefix of the gate's fleet-wide budget keys (owned by the gate)        |
+ * | `{<prefix>}:layout`                   | HASH   | the layout record: `version`, `tagScheme`, `shardCount`                |
  *
  * Composite members (`<org>:<env>:<run>`) are built and split only here. The
  * fields of an entries hash are defined once, in `lua/entry-record.json` (the
  * entry record; the build generates its Lua include and `generated/entry-record.ts`).
  */
+
+import { shardTags } from "./shard-tags.js";
 
 /** Default key prefix. */
 export const DEFAULT_KEY_PREFIX = "mollifier";
@@ -129,7 +138,8 @@ export interface BufferKeysOptions {
   prefix?: string;
   /**
    * Number of shards (hash slots) orgs are spread over. Changing it moves orgs
-   * between shards, so drain the buffer before changing it.
+   * between shards: the layout record refuses a process whose count differs
+   * from the stored one (see `MollifierBuffer.checkLayout`).
    * @default 16
    */
   shardCount?: number;
@@ -138,7 +148,7 @@ export interface BufferKeysOptions {
 /** The keys of one shard. */
 export interface ShardKeys {
   readonly shard: number;
-  /** The hash tag every key of this shard carries, `{prefix:shard}`. */
+  /** The hash tag every key of this shard carries, `{prefix:shard:k}` (see `shard-tags.ts`). */
   readonly tag: string;
   readonly orgs: string;
   readonly leases: string;
@@ -169,8 +179,9 @@ export interface EntryAddress {
 }
 
 /**
- * Builds every key of the buffer's data model. Pure and cheap; one instance
- * per buffer configuration.
+ * Builds every key of the buffer's data model. Pure; the first instance for a
+ * `(prefix, shardCount)` in a process computes the shard tags (tens of
+ * microseconds per shard), later ones reuse them. One instance per buffer configuration.
  */
 export class BufferKeys {
   readonly prefix: string;
@@ -187,7 +198,20 @@ export class BufferKeys {
     }
     this.prefix = prefix;
     this.shardCount = shardCount;
+    this.shardKeys = shardTags(prefix, shardCount).map((tag, shard) =>
+      Object.freeze({
+        shard,
+        tag,
+        orgs: `${tag}:orgs`,
+        leases: `${tag}:leases`,
+        retries: `${tag}:retries`,
+        depth: `${tag}:depth`,
+      }),
+    );
   }
+
+  // Built once: the tags come from a search (shard-tags.ts), and shard keys are read on every sweep.
+  private readonly shardKeys: readonly ShardKeys[];
 
   // Env keys are rebuilt on every accept and lease; a bounded memo keeps the
   // hot paths from re-encoding the same ids. Entries are frozen, so sharing is safe.
@@ -206,18 +230,11 @@ export class BufferKeys {
   }
 
   shard(shard: number): ShardKeys {
-    if (!Number.isInteger(shard) || shard < 0 || shard >= this.shardCount) {
+    const keys = this.shardKeys[shard];
+    if (keys === undefined) {
       throw new RangeError(`shard must be an integer from 0 to ${this.shardCount - 1}, got ${shard}`);
     }
-    const tag = `{${this.prefix}:${shard}}`;
-    return {
-      shard,
-      tag,
-      orgs: `${tag}:orgs`,
-      leases: `${tag}:leases`,
-      retries: `${tag}:retries`,
-      depth: `${tag}:depth`,
-    };
+    return keys;
   }
 
   /** Keys for an org's set of active envs. */
@@ -289,6 +306,11 @@ export class BufferKeys {
   claim(orgId: string, envId: string, taskId: string, idempotencyKey: string): string {
     const keys = this.env(orgId, envId);
     return `${keys.tag}:claim:${keys.org}:${keys.env}:${encodeSegment(taskId, "taskId")}:${encodeSegment(idempotencyKey, "idempotencyKey")}`;
+  }
+
+  /** The layout record's key (a slot of its own; read once at start). */
+  layout(): string {
+    return `{${this.prefix}}:layout`;
   }
 
   /** Prefix for the gate's fleet-wide keys (a slot of its own). */

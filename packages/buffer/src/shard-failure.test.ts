@@ -68,7 +68,7 @@ describe("one master down on a cluster", () => {
       downShards,
     );
     expect(active.unavailableShards[0]?.error.message).toMatch(
-      /^reading the active orgs failed on shard \d+ \(\{mollifier:\d+\}\)/,
+      /^reading the active orgs failed on shard \d+ \(\{mollifier:\d+:\d+\}\)/,
     );
 
     const reap = await buffer.reapExpiredLeases();
