@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import { type LeasedEntry, MollifierBuffer } from "@mollifier/buffer";
-import { Drainer, SharedRateLimiter } from "@mollifier/drainer";
+import { Drainer, SharedRateLimiter, whenIdle } from "@mollifier/drainer";
 import { Redis } from "ioredis";
 
 const redis = new Redis(process.env.REDIS_URL ?? "redis://127.0.0.1:6379", { lazyConnect: true });
@@ -35,7 +34,8 @@ const drainer = new Drainer({
 });
 
 drainer.start();
-while (runTable.size + failedRuns.size < 3) await sleep(10);
+// In a script or a test: wait until everything accepted is written (a fleet drains until SIGTERM).
+await whenIdle(drainer, buffer, { timeoutMs: 30_000 });
 console.log([...runTable.keys()]);
 
 // On SIGTERM in a real process:

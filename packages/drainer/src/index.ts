@@ -40,3 +40,11 @@ export { DEFAULT_QUANTUM } from "./fair-scheduler.js";
 export type { LoopBackoffOptions } from "./loop-backoff.js";
 export { type RateLimitResult, SharedRateLimiter, type SharedRateLimiterOptions } from "./rate-limiter.js";
 export type { TerminalFailure, TerminalFailureHook, TerminalFailureKind } from "./terminal-failure.js";
+export {
+  DEFAULT_IDLE_POLL_MS,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  type IdleSource,
+  type WhenIdleOptions,
+  type WhenIdleResult,
+  whenIdle,
+} from "./when-idle.js";
