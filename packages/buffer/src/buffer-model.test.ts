@@ -8,7 +8,9 @@ import type { RedisClient } from "./lua-script.js";
 import type { AcceptInput } from "./snapshot.js";
 
 // A reference model of the buffer, checked against Redis after every step of
-// random accept / lease / ack / retry / fail / expire / reap / promote runs.
+// random accept / lease / ack / retry / fail / expire / reap / promote runs,
+// with ids holding lone surrogates (refused) and other processes starting on
+// the same prefix with the same or another shard count (joined or refused).
 
 const ENVS = [
   { orgId: "o1", envId: "e1" },
@@ -38,7 +40,8 @@ type Op =
   | { kind: "ack" | "retry" | "fail"; pick: number }
   | { kind: "expire"; pick: number }
   | { kind: "reap" }
-  | { kind: "promote" };
+  | { kind: "promote" }
+  | { kind: "startProcess"; shardCount: number };
 
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -88,6 +91,13 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("expire" as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.constant({ kind: "reap" as const }) },
   { weight: 2, arbitrary: fc.constant({ kind: "promote" as const }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("startProcess" as const),
+      shardCount: fc.integer({ min: 1, max: 4 }),
+    }),
+  },
 );
 
 type State = "queued" | "leased" | "retrying" | "acked" | "failed";
@@ -319,6 +329,17 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
       model.requeue(due, () => 0, 1);
       return;
     }
+    case "startProcess": {
+      // Another process on the same prefix: with the fleet's shard count it joins; with another it
+      // is refused at start, before it could read or write a key (`check` then finds nothing changed).
+      const other = new MollifierBuffer({ redis, prefix: buffer.keys.prefix, shardCount: op.shardCount });
+      if (op.shardCount === buffer.keys.shardCount) {
+        expect(await other.checkLayout()).toMatchObject({ outcome: "matched" });
+      } else {
+        await expect(other.checkLayout()).rejects.toMatchObject({ code: "LAYOUT_MISMATCH" });
+      }
+      return;
+    }
     case "promote": {
       const due = model.inState("retrying");
       expect(await buffer.promoteDueRetries()).toEqual({ promoted: due.length, unavailableShards: [] });
@@ -330,6 +351,7 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
 
 async function check(model: Model, redis: RedisClient): Promise<void> {
   const { buffer } = model;
+  expect(await redis.hget(buffer.keys.layout(), "shardCount")).toBe(String(buffer.keys.shardCount));
   for (const [index, address] of ENVS.entries()) {
     const keys = buffer.keys.env(address.orgId, address.envId);
     const queue = model.queues[index] ?? [];
@@ -394,7 +416,7 @@ async function check(model: Model, redis: RedisClient): Promise<void> {
 }
 
 describe.each(redisTopologies)("the buffer against a reference model on $name", ({ test }) => {
-  test("random accept/acceptBatch/lease/ack/retry/fail/reap/promote runs never lose, duplicate or reorder an entry", async ({
+  test("random accept/acceptBatch/lease/ack/retry/fail/reap/promote runs, malformed ids and processes with other shard counts never lose, duplicate or reorder an entry", async ({
     redis,
   }) => {
     let run = 0;
@@ -408,6 +430,7 @@ describe.each(redisTopologies)("the buffer against a reference model on $name", 
           leaseMs: 600_000,
           retry: { maxAttempts: MAX_ATTEMPTS, baseDelayMs: 0, maxDelayMs: 0, jitter: 0 },
         });
+        expect(await buffer.checkLayout()).toMatchObject({ outcome: "created" });
         const model = new Model(buffer);
         for (const op of ops) {
           await apply(model, redis, op);
