@@ -6,6 +6,7 @@ import { drainCase } from "./cases/drain.js";
 import { fairnessCase } from "./cases/fairness.js";
 import { gateEvaluationCase } from "./cases/gate-evaluation.js";
 import { gateOverheadCase } from "./cases/gate-overhead.js";
+import { httpCase } from "./cases/http.js";
 import { memoryCase } from "./cases/memory.js";
 
 /** Every case, in the order a full run measures them. */
@@ -18,4 +19,5 @@ export const benchCases: readonly BenchCase[] = [
   drainCase,
   fairnessCase,
   burstCase,
+  httpCase,
 ];

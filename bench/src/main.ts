@@ -46,8 +46,9 @@ async function main(): Promise<number> {
   if (!cli.skipBuild) {
     log("building the workspace packages the bench measures");
     const filters = ["@mollifier/bench^..."];
-    // The burst case drives the demo app, which is not a dependency of the bench.
-    if (selected.some((benchCase) => benchCase.name === "burst")) filters.push("@mollifier/demo-webapp...");
+    // The burst and http cases drive the demo app, which is not a dependency of the bench.
+    if (selected.some((benchCase) => benchCase.name === "burst" || benchCase.name === "http"))
+      filters.push("@mollifier/demo-webapp...");
     buildWarning = buildWorkspacePackages(filters);
     if (buildWarning !== undefined) log(`build failed, measuring the existing dist output:\n${buildWarning}`);
   }
