@@ -69,14 +69,21 @@ async function serveApi(
   response.writeHead(answer.status, headers).end(body);
 }
 
+/** Extra routes of the server beside the API and the dashboard. */
+export interface HttpServerRoutes {
+  /** Answers `GET /metrics` (a Prometheus scrape); without it `/metrics` goes to React Router (404). */
+  readonly metrics?: (request: http.IncomingMessage, response: http.ServerResponse) => void;
+}
+
 /**
- * An HTTP server: `/api/*` through the API route table, static assets from the
- * client build, the dashboard pages through React Router.
+ * An HTTP server: `/api/*` through the API route table, `/metrics` when given, static assets
+ * from the client build, the dashboard pages through React Router.
  */
 export function createHttpServer(
   build: ServerBuild,
   services: AppServices,
   directory = BUILD_DIRECTORY,
+  routes: HttpServerRoutes = {},
 ): http.Server {
   const clientDirectory = join(directory, "client");
   const listener = createRequestListener({ build, mode: "production", getLoadContext: () => ({ services }) });
@@ -88,6 +95,10 @@ export function createHttpServer(
     }
     if (path === "/api" || path.startsWith("/api/")) {
       void serveApi(request, response, services);
+      return;
+    }
+    if (path === "/metrics" && routes.metrics !== undefined && request.method === "GET") {
+      routes.metrics(request, response);
       return;
     }
     if (request.method === "GET" && path !== "/") {

@@ -1,4 +1,5 @@
 import { loadConfig } from "../app/config.server";
+import { openTelemetryOptionsFromEnv, startOpenTelemetry } from "../app/observability/open-telemetry.server";
 import { bootstrap, onSignals } from "./bootstrap";
 import { createHttpServer, loadServerBuild } from "./http-server";
 
@@ -6,8 +7,10 @@ import { createHttpServer, loadServerBuild } from "./http-server";
 async function main(): Promise<void> {
   const config = loadConfig();
   const build = await loadServerBuild();
+  // The global meter provider must exist before the services create the recorder's instruments.
+  const telemetry = startOpenTelemetry(openTelemetryOptionsFromEnv());
   const started = await bootstrap(config);
-  const server = createHttpServer(build, started.services);
+  const server = createHttpServer(build, started.services, undefined, { metrics: telemetry.serveMetrics });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, () => resolve());
@@ -19,6 +22,7 @@ async function main(): Promise<void> {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeAllConnections();
     await started.shutdown();
+    await telemetry.shutdown();
   });
   const { services } = started;
   console.log(
@@ -37,6 +41,7 @@ async function main(): Promise<void> {
         (tenant) => `    ${tenant.apiKey.padEnd(24)} ${tenant.orgId} / ${tenant.envId}`,
       ),
       "",
+      `  Metrics:    ${url}/metrics (Prometheus)${telemetry.otlp ? " · OTLP to OTEL_EXPORTER_OTLP_ENDPOINT" : ""}`,
       `  Dashboard:  ${url}/`,
       `  Try:        curl -X POST ${url}/api/v1/tasks/hello/trigger -H 'Authorization: Bearer ${services.tenants[0]?.apiKey}' -H 'content-type: application/json' -d '{"payload":{"hi":1}}'`,
       "",
