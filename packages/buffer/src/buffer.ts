@@ -80,13 +80,18 @@ import type { AcceptInput } from "./snapshot.js";
  * and answers a discriminated result; invalid input throws
  * {@link BufferInputError} before anything is written.
  *
+ * `Payload` types the payloads this buffer's callers put in and get back
+ * (`entry.snapshot.payload`). The buffer stores any JSON value and does not
+ * check its shape, so the type is the callers' agreement, as a queue's job
+ * data type is; it defaults to `unknown`.
+ *
  * @example
- * const buffer = new MollifierBuffer({ redis });
+ * const buffer = new MollifierBuffer<{ to: string }>({ redis });
  * await buffer.accept({ runId, orgId, envId, taskId: "send-email", payload: { to } });
  * const { entries } = await buffer.lease({ orgId, envId, count: 10 });
- * for (const entry of entries) await buffer.ack(entry);
+ * for (const entry of entries) await buffer.ack(entry); // entry.snapshot.payload.to: string
  */
-export class MollifierBuffer {
+export class MollifierBuffer<Payload = unknown> {
   /** The resolved options, client and key builder every operation module takes. */
   readonly context: BufferContext;
 
@@ -100,18 +105,19 @@ export class MollifierBuffer {
   }
 
   /** Buffers one trigger. See {@link accept}. */
-  accept(input: AcceptInput): Promise<AcceptResult> {
+  accept(input: AcceptInput<Payload>): Promise<AcceptResult> {
     return accept(this.context, input);
   }
 
   /** Buffers many triggers, one result per input. See {@link acceptBatch}. */
-  acceptBatch(inputs: readonly AcceptInput[]): Promise<AcceptResult[]> {
+  acceptBatch(inputs: readonly AcceptInput<Payload>[]): Promise<AcceptResult[]> {
     return acceptBatch(this.context, inputs);
   }
 
   /** Leases up to `count` entries of one env. See {@link lease}. */
-  lease(request: LeaseRequest): Promise<LeaseResult> {
-    return lease(this.context, request);
+  lease(request: LeaseRequest): Promise<LeaseResult<Payload>> {
+    // The payload type is the callers' agreement (see the class); the stored JSON is theirs.
+    return lease(this.context, request) as Promise<LeaseResult<Payload>>;
   }
 
   /** Extends a held lease. See {@link extendLease}. */
@@ -170,18 +176,23 @@ export class MollifierBuffer {
   }
 
   /** One buffered entry. See {@link getEntry}. */
-  getEntry(address: EntryAddress): Promise<BufferEntryView | undefined> {
-    return getEntry(this.context, address);
+  getEntry(address: EntryAddress): Promise<BufferEntryView<Payload> | undefined> {
+    return getEntry(this.context, address) as Promise<BufferEntryView<Payload> | undefined>;
   }
 
   /** A retained FAILED record. See {@link getFailed}. */
-  getFailed(address: EntryAddress): Promise<FailedEntryView | undefined> {
-    return getFailed(this.context, address);
+  getFailed(address: EntryAddress): Promise<FailedEntryView<Payload> | undefined> {
+    return getFailed(this.context, address) as Promise<FailedEntryView<Payload> | undefined>;
   }
 
   /** An env's queued entries, a page at a time. See {@link listEntries}. */
-  listEntries(request: ListEntriesRequest): Promise<{ entries: BufferEntryView[]; nextCursor?: string }> {
-    return listEntries(this.context, request);
+  listEntries(
+    request: ListEntriesRequest,
+  ): Promise<{ entries: BufferEntryView<Payload>[]; nextCursor?: string }> {
+    return listEntries(this.context, request) as Promise<{
+      entries: BufferEntryView<Payload>[];
+      nextCursor?: string;
+    }>;
   }
 
   /** Entries buffered in any state per env, org or shard. */

@@ -17,7 +17,7 @@ export interface EntryMutations {
 }
 
 /** An entry handed to a consumer by `lease`. Pass it back to `ack`, `extendLease`, `retry` or `fail`. */
-export interface LeasedEntry {
+export interface LeasedEntry<Payload = unknown> {
   orgId: string;
   envId: string;
   runId: string;
@@ -29,19 +29,19 @@ export interface LeasedEntry {
   attempts: number;
   /** Epoch ms (Redis `TIME`) the entry was accepted. */
   acceptedAt: number;
-  snapshot: TriggerSnapshot;
+  snapshot: TriggerSnapshot<Payload>;
   mutations: EntryMutations;
 }
 
 /** A buffered entry as reads see it. */
-export interface BufferEntryView {
+export interface BufferEntryView<Payload = unknown> {
   orgId: string;
   envId: string;
   runId: string;
   state: "queued" | "leased" | "retrying";
   attempts: number;
   acceptedAt: number;
-  snapshot: TriggerSnapshot;
+  snapshot: TriggerSnapshot<Payload>;
   mutations: EntryMutations;
   /** 0-based place in the env queue; only for `queued` entries. */
   position?: number;
@@ -51,12 +51,12 @@ export interface BufferEntryView {
 export type FailureKind = "terminal" | "attempts_exhausted" | "invalid_entry";
 
 /** A FAILED record, kept `failedRetentionMs` after `fail`. */
-export interface FailedEntryView {
+export interface FailedEntryView<Payload = unknown> {
   orgId: string;
   envId: string;
   runId: string;
   /** The snapshot, when it still parses. */
-  snapshot?: TriggerSnapshot;
+  snapshot?: TriggerSnapshot<Payload>;
   /** The stored snapshot text, as it was. */
   rawSnapshot: string;
   error: string;

@@ -32,8 +32,8 @@ export interface LeaseRequest {
 }
 
 /** What `lease` answers. */
-export interface LeaseResult {
-  entries: LeasedEntry[];
+export interface LeaseResult<Payload = unknown> {
+  entries: LeasedEntry<Payload>[];
   /** Entries whose snapshot no longer parses; the buffer failed them (kind `invalid_entry`). */
   invalid: Array<{ runId: string; error: string }>;
 }

@@ -49,13 +49,22 @@ export const triggerSnapshotSchema = z.object({
   traceContext: z.record(z.string()).optional(),
 });
 
-/** A validated snapshot. */
-export type TriggerSnapshot = z.infer<typeof triggerSnapshotSchema>;
+/**
+ * A validated snapshot. `Payload` is the type the caller put in: the buffer
+ * stores any JSON value and checks only that it is one, so the type is the
+ * caller's promise (as `MollifierBuffer<Payload>` carries it), not a check.
+ */
+export type TriggerSnapshot<Payload = unknown> = Omit<z.infer<typeof triggerSnapshotSchema>, "payload"> & {
+  payload: Payload;
+};
 /** Options of a {@link TriggerSnapshot}. */
 export type SnapshotOptions = z.infer<typeof snapshotOptionsSchema>;
 
 /** What `accept` takes: a snapshot without its version; `createdAt` defaults to the injected clock. */
-export type AcceptInput = Omit<TriggerSnapshot, "schemaVersion" | "createdAt" | "options"> & {
+export type AcceptInput<Payload = unknown> = Omit<
+  TriggerSnapshot<Payload>,
+  "schemaVersion" | "createdAt" | "options"
+> & {
   createdAt?: number;
   options?: SnapshotOptions;
   /** When given it must be {@link SNAPSHOT_SCHEMA_VERSION}. */
@@ -267,5 +276,5 @@ export function decodeSnapshot(address: EntryIds, text: string): DecodedSnapshot
   if (!parsed.success) {
     return { ok: false, error: `stored snapshot does not match the schema: ${describeIssues(parsed.error)}` };
   }
-  return { ok: true, snapshot: { ...parsed.data, ...address } };
+  return { ok: true, snapshot: { ...parsed.data, payload: parsed.data.payload, ...address } };
 }
