@@ -19,6 +19,7 @@ import {
   releaseClaim,
   resetResolvedClaim,
 } from "./claims.js";
+import { type DiscardFailedResult, discardFailed } from "./discard-failed.js";
 import type { BufferEntryView, FailedEntryView, LeasedEntry } from "./entry-view.js";
 import { activeEnvs, activeOrgs, activeSet, shards } from "./enumerate.js";
 import { type FailRequest, type FailResult, fail } from "./fail.js";
@@ -183,6 +184,11 @@ export class MollifierBuffer<Payload = unknown> {
   /** A retained FAILED record. See {@link getFailed}. */
   getFailed(address: EntryAddress): Promise<FailedEntryView<Payload> | undefined> {
     return getFailed(this.context, address) as Promise<FailedEntryView<Payload> | undefined>;
+  }
+
+  /** Deletes a retained FAILED record (discarded or replayed by an operator). See {@link discardFailed}. */
+  discardFailed(address: EntryAddress): Promise<DiscardFailedResult> {
+    return discardFailed(this.context, address);
   }
 
   /** An env's queued entries, a page at a time. See {@link listEntries}. */

@@ -28,6 +28,7 @@ export type {
   ReleaseClaimResult,
   ResetResolvedClaimResult,
 } from "./claims.js";
+export type { DiscardFailedResult } from "./discard-failed.js";
 export type {
   BufferEntryView,
   EntryMutations,
