@@ -1,9 +1,9 @@
 import { createReadStream, existsSync, statSync } from "node:fs";
 import http from "node:http";
 import { extname, join, normalize, resolve } from "node:path";
-import { Readable } from "node:stream";
 import { createRequestListener } from "@react-router/node";
 import type { ServerBuild } from "react-router";
+import { apiRequestOf } from "../app/api/api-request";
 import { dispatchApi } from "../app/api/api-routes.server";
 import type { AppServices } from "../app/services.server";
 
@@ -31,22 +31,6 @@ export async function loadServerBuild(directory = BUILD_DIRECTORY): Promise<Serv
   return (await import(entry)) as ServerBuild;
 }
 
-/** A Fetch `Request` for a Node request; the body streams (a handler reads it with its own size cap). */
-function fetchRequestOf(request: http.IncomingMessage): Request {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (Array.isArray(value)) for (const one of value) headers.append(name, one);
-    else if (value !== undefined) headers.set(name, value);
-  }
-  const method = request.method ?? "GET";
-  const hasBody = method !== "GET" && method !== "HEAD";
-  return new Request(`http://${request.headers.host ?? "localhost"}${request.url ?? "/"}`, {
-    method,
-    headers,
-    ...(hasBody ? { body: Readable.toWeb(request) as ReadableStream, duplex: "half" } : {}),
-  } as RequestInit);
-}
-
 /** Answers `/api/*` through the API route table, in this process's module graph (docs/adr/0009). */
 async function serveApi(
   request: http.IncomingMessage,
@@ -55,7 +39,7 @@ async function serveApi(
 ): Promise<void> {
   let answer: Response;
   try {
-    answer = await dispatchApi(fetchRequestOf(request), services);
+    answer = await dispatchApi(apiRequestOf(request), services);
   } catch (error) {
     console.error("api error", error);
     answer = Response.json({ error: "internal error", code: "INTERNAL" }, { status: 500 });

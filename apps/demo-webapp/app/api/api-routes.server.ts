@@ -1,4 +1,5 @@
 import type { AppServices } from "../services.server";
+import type { ApiRequest } from "./api-request";
 import {
   addRunTags,
   batchTrigger,
@@ -20,7 +21,11 @@ import {
   streamBatchItems,
 } from "./sdk-handlers.server";
 
-type Handler = (request: Request, params: Record<string, string>, services: AppServices) => Promise<Response>;
+type Handler = (
+  request: ApiRequest,
+  params: Record<string, string>,
+  services: AppServices,
+) => Promise<Response>;
 
 /** One API route: a method, a path pattern with `:name` parameters, its handler. */
 interface ApiRoute {
@@ -70,7 +75,7 @@ const json404 = () => Response.json({ error: "no such API route", code: "NOT_FOU
  * path with another method, a JSON 404 for an unknown path. A request with
  * `x-trigger-request-idempotency-key` gets the first answer to that key.
  */
-export async function dispatchApi(request: Request, services: AppServices): Promise<Response> {
+export async function dispatchApi(request: ApiRequest, services: AppServices): Promise<Response> {
   const path = new URL(request.url).pathname;
   let pathMatched = false;
   for (const candidate of API_ROUTES) {

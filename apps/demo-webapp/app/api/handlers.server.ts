@@ -1,5 +1,6 @@
 import type { AppServices } from "../services.server";
 import { ApiError } from "./api-error";
+import type { ApiRequest } from "./api-request";
 import { applyMetadataOperations, metadataRecord } from "./metadata-operations";
 import { handleApi, readJson, validate } from "./request.server";
 import { decodePacket } from "./sdk-payload";
@@ -33,7 +34,7 @@ function required(value: string | undefined, name: string): string {
   return value;
 }
 
-export function triggerTask(request: Request, params: { taskId?: string }, services: AppServices) {
+export function triggerTask(request: ApiRequest, params: { taskId?: string }, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const taskId = taskIdOf(params.taskId);
     const body = decodeTriggerBody(
@@ -54,7 +55,7 @@ export function triggerTask(request: Request, params: { taskId?: string }, servi
   });
 }
 
-export function batchTrigger(request: Request, params: { taskId?: string }, services: AppServices) {
+export function batchTrigger(request: ApiRequest, params: { taskId?: string }, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const taskId = taskIdOf(params.taskId);
     const body = validate(batchBodySchema, await readJson(request, services.config.maxPayloadBytes));
@@ -69,7 +70,7 @@ export function batchTrigger(request: Request, params: { taskId?: string }, serv
   });
 }
 
-export function retrieveRun(request: Request, params: { runId?: string }, services: AppServices) {
+export function retrieveRun(request: ApiRequest, params: { runId?: string }, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const view = await services.runs.find(env, required(params.runId, "runId"));
     if (!view) throw new ApiError(404, "run not found", "NOT_FOUND");
@@ -77,7 +78,7 @@ export function retrieveRun(request: Request, params: { runId?: string }, servic
   });
 }
 
-export function cancelRun(request: Request, params: { runId?: string }, services: AppServices) {
+export function cancelRun(request: ApiRequest, params: { runId?: string }, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const body = validate(cancelBodySchema, await readJson(request, services.config.maxPayloadBytes, true));
     const view = await services.runs.cancel(
@@ -89,7 +90,7 @@ export function cancelRun(request: Request, params: { runId?: string }, services
   });
 }
 
-export function addRunTags(request: Request, params: { runId?: string }, services: AppServices) {
+export function addRunTags(request: ApiRequest, params: { runId?: string }, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const body = validate(tagsBodySchema, await readJson(request, services.config.maxPayloadBytes));
     const view = await services.runs.addTags(env, required(params.runId, "runId"), body.tags);
@@ -98,7 +99,7 @@ export function addRunTags(request: Request, params: { runId?: string }, service
   });
 }
 
-export function setRunMetadata(request: Request, params: { runId?: string }, services: AppServices) {
+export function setRunMetadata(request: ApiRequest, params: { runId?: string }, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const body = validate(metadataBodySchema, await readJson(request, services.config.maxPayloadBytes));
     const { metadata, operations } = body;
@@ -140,7 +141,7 @@ export function estimatedStart(queuePosition: number, services: AppServices): st
   return new Date(Date.now() + Math.ceil(((queuePosition + 1) / rate) * 1_000)).toISOString();
 }
 
-export function resetIdempotencyKey(request: Request, params: { key?: string }, services: AppServices) {
+export function resetIdempotencyKey(request: ApiRequest, params: { key?: string }, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const body = validate(resetBodySchema, await readJson(request, services.config.maxPayloadBytes));
     const result = await services.runs.resetIdempotencyKey(env, body.taskId, required(params.key, "key"));
@@ -148,7 +149,7 @@ export function resetIdempotencyKey(request: Request, params: { key?: string }, 
   });
 }
 
-export function listBuffer(request: Request, services: AppServices) {
+export function listBuffer(request: ApiRequest, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const url = new URL(request.url);
     const limit = Number(url.searchParams.get("limit") ?? "50");

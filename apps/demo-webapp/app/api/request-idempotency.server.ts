@@ -1,4 +1,5 @@
 import type { AppServices } from "../services.server";
+import type { ApiRequest } from "./api-request";
 
 /** The header trigger.dev's SDK sends with the same value on every retry of one request. */
 export const REQUEST_IDEMPOTENCY_HEADER = "x-trigger-request-idempotency-key";
@@ -11,7 +12,7 @@ const REPLAYED_HEADERS = /^(content-type|location|retry-after|x-mollifier-.*)$/i
 
 const MAX_KEY_LENGTH = 256;
 
-function envOf(request: Request, services: AppServices): string | undefined {
+function envOf(request: ApiRequest, services: AppServices): string | undefined {
   const match = /^Bearer\s+(\S+)$/i.exec(request.headers.get("authorization") ?? "");
   return match?.[1] ? services.apiKeys.get(match[1])?.envId : undefined;
 }
@@ -25,7 +26,7 @@ function envOf(request: Request, services: AppServices): string | undefined {
  * answer does not fail a request that succeeded.
  */
 export async function answerOnce(
-  request: Request,
+  request: ApiRequest,
   services: AppServices,
   handle: () => Promise<Response>,
 ): Promise<Response> {

@@ -3,10 +3,11 @@ import type { z } from "zod";
 import type { SeededEnvironment } from "../engine/seed.server";
 import type { AppServices } from "../services.server";
 import { ApiError, unavailable } from "./api-error";
+import type { ApiRequest } from "./api-request";
 import { describeIssue } from "./trigger-schema";
 
 /** Reads a JSON body no larger than `maxBytes`: 413 when larger, 400 when not JSON. */
-export async function readJson(request: Request, maxBytes: number, optional = false): Promise<unknown> {
+export async function readJson(request: ApiRequest, maxBytes: number, optional = false): Promise<unknown> {
   const declared = Number(request.headers.get("content-length") ?? Number.NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     throw new ApiError(413, `body is larger than ${maxBytes} bytes`, "PAYLOAD_TOO_LARGE");
@@ -31,7 +32,7 @@ export function validate<Schema extends z.ZodTypeAny>(schema: Schema, value: unk
 }
 
 /** The environment of the request's `Authorization: Bearer <key>`: 401 otherwise. */
-export function authenticate(request: Request, services: AppServices): SeededEnvironment {
+export function authenticate(request: ApiRequest, services: AppServices): SeededEnvironment {
   const header = request.headers.get("authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
   const env = match?.[1] ? services.apiKeys.get(match[1]) : undefined;
@@ -41,7 +42,7 @@ export function authenticate(request: Request, services: AppServices): SeededEnv
 
 /** Runs an API handler: authenticates, turns {@link ApiError}s into answers and records latency. */
 export async function handleApi(
-  request: Request,
+  request: ApiRequest,
   services: AppServices,
   handler: (env: SeededEnvironment) => Promise<Response>,
 ): Promise<Response> {

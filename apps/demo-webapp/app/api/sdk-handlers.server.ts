@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { SeededEnvironment } from "../engine/seed.server";
 import type { AppServices } from "../services.server";
 import { ApiError, notFound } from "./api-error";
+import type { ApiRequest } from "./api-request";
 import { decodeTriggerBody } from "./handlers.server";
 import { handleApi, readJson, validate } from "./request.server";
 import type { RunView } from "./run-view";
@@ -24,7 +25,7 @@ function runIdOf(params: Record<string, string>): string {
 }
 
 /** `GET /api/v3/runs/:runId`: trigger.dev's run object; a buffered run adds its queue position in headers. */
-export function retrieveRunV3(request: Request, params: Record<string, string>, services: AppServices) {
+export function retrieveRunV3(request: ApiRequest, params: Record<string, string>, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const view = await services.runs.find(env, runIdOf(params));
     if (!view) throw notFound();
@@ -33,7 +34,7 @@ export function retrieveRunV3(request: Request, params: Record<string, string>, 
 }
 
 /** `POST /api/v2/runs/:runId/cancel`: `{ id }`. */
-export function cancelRunV2(request: Request, params: Record<string, string>, services: AppServices) {
+export function cancelRunV2(request: ApiRequest, params: Record<string, string>, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const view = await services.runs.cancel(env, runIdOf(params), "canceled by API");
     return Response.json({ id: view.id });
@@ -44,7 +45,7 @@ const resetBody = z.object({ taskIdentifier: z.string().min(1).max(256) }).stric
 
 /** `POST /api/v1/idempotencyKeys/:key/reset` with `{ taskIdentifier }`: `{ id: key }`; 404 when no run holds it. */
 export function resetIdempotencyKeyV1(
-  request: Request,
+  request: ApiRequest,
   params: Record<string, string>,
   services: AppServices,
 ) {
@@ -112,7 +113,7 @@ async function bufferedPositions(
  * so a filtered page may hold fewer runs than its size; `pagination.next` is
  * there while more runs may follow.
  */
-export function listRuns(request: Request, _params: Record<string, string>, services: AppServices) {
+export function listRuns(request: ApiRequest, _params: Record<string, string>, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const query = new URL(request.url).searchParams;
     const size = Number(query.get("page[size]") ?? DEFAULT_RUNS_PAGE_SIZE);
@@ -181,7 +182,7 @@ interface BatchRow {
 }
 
 /** `POST /api/v3/batches` (step one of a trigger.dev batch): a batch expecting `runCount` items. */
-export function createBatch(request: Request, _params: Record<string, string>, services: AppServices) {
+export function createBatch(request: ApiRequest, _params: Record<string, string>, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const body = validate(createBatchBody, await readJson(request, services.config.maxPayloadBytes));
     const { database } = services;
@@ -252,7 +253,7 @@ const batchItem = z
  * retried stream triggers only the items not yet seen. Every line is checked
  * before any item is triggered: one invalid line answers 422 and triggers none.
  */
-export function streamBatchItems(request: Request, params: Record<string, string>, services: AppServices) {
+export function streamBatchItems(request: ApiRequest, params: Record<string, string>, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const batch = await batchOf(env, params.batchId ?? "", services);
     const runCount = Number(batch.run_count);
@@ -322,7 +323,7 @@ export function streamBatchItems(request: Request, params: Record<string, string
 }
 
 /** `GET /api/v2/batches/:batchId`: the batch and its run ids in item order. */
-export function retrieveBatch(request: Request, params: Record<string, string>, services: AppServices) {
+export function retrieveBatch(request: ApiRequest, params: Record<string, string>, services: AppServices) {
   return handleApi(request, services, async (env) => {
     const batch = await batchOf(env, params.batchId ?? "", services);
     const items = await services.database.query<{ run_id: string }>(

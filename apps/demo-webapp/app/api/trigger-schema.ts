@@ -54,9 +54,9 @@ export const triggerOptionsSchema = z
     idempotencyKey: identifier.optional(),
     /** A duration (`10m`) or seconds. */
     idempotencyKeyTTL: z.union([duration, z.number().int().positive()]).optional(),
-    /** One tag or a list (as trigger.dev accepts). */
+    /** A list or one tag (as trigger.dev accepts); the list first, the form SDKs send. */
     tags: z
-      .union([tag.transform((one) => [one]), z.array(tag)])
+      .union([z.array(tag), tag.transform((one) => [one])])
       .pipe(z.array(tag).max(MAX_TAGS))
       .optional(),
     /** A duration (`30s`) or an ISO date. */
@@ -105,7 +105,7 @@ export const batchBodySchema = z
 
 export const tagsBodySchema = z
   .object({
-    tags: z.union([tag.transform((one) => [one]), z.array(tag)]).pipe(z.array(tag).min(1).max(MAX_TAGS)),
+    tags: z.union([z.array(tag), tag.transform((one) => [one])]).pipe(z.array(tag).min(1).max(MAX_TAGS)),
   })
   .strict();
 export const metadataBodySchema = z

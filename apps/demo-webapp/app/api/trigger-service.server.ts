@@ -16,9 +16,21 @@ import type { TriggerResponse } from "./trigger-response";
 import { destinationFor, modeUsesRedis, type TriggerDestination } from "./trigger-routing";
 import type { TriggerBody } from "./trigger-schema";
 
+const RUN_ID_BYTES = 12;
+/** Random bytes drawn at once: one `randomBytes` call per 512 run ids instead of one per trigger. */
+const POOL_BYTES = RUN_ID_BYTES * 512;
+let pool: Buffer = Buffer.alloc(0);
+let poolOffset = 0;
+
 /** Run ids are minted before the gate, so a buffered and a stored run share one id. */
 export function mintRunId(): string {
-  return `run_${randomBytes(12).toString("hex")}`;
+  if (poolOffset + RUN_ID_BYTES > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    poolOffset = 0;
+  }
+  const id = pool.toString("hex", poolOffset, poolOffset + RUN_ID_BYTES);
+  poolOffset += RUN_ID_BYTES;
+  return `run_${id}`;
 }
 
 /** What one trigger came to: the API's answer and how it was decided. */
