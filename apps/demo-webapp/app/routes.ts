@@ -6,5 +6,7 @@ export default [
   index("routes/dashboard.tsx"),
   route("dashboard/stats", "routes/dashboard.stats.ts"),
   route("dashboard/burst", "routes/dashboard.burst.ts"),
+  route("dashboard/tenants", "routes/dashboard.tenants.tsx"),
+  route("dashboard/inspector", "routes/dashboard.inspector.tsx"),
   route("internal/bursts/verify", "routes/internal.bursts.verify.ts"),
 ] satisfies RouteConfig;

@@ -19,6 +19,7 @@ import {
 } from "./mollifier/materialise.server";
 import { createPackageGate } from "./mollifier/package-gate.server";
 import { teeRecorder } from "./mollifier/tee-recorder";
+import { TenantActivity } from "./observability/tenant-activity";
 
 /** A burst fired from the dashboard: whether one runs, and the last report. */
 export interface BurstState {
@@ -42,6 +43,8 @@ export interface AppServices {
   readonly runs: RunService;
   readonly materialised: MaterialiseCounters;
   readonly burst: BurstState;
+  /** Drains and degradations of the last minute per tenant, for the dashboard's per-tenant view. */
+  readonly activity: TenantActivity;
   /** Stops the drainer and the samplers; the caller closes Redis and the database. */
   close(): Promise<void>;
 }
@@ -101,7 +104,8 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
   const buffer = new MollifierBuffer({ redis, prefix, maxPayloadBytes: config.maxPayloadBytes });
   // Before anything accepts or drains: a process with another shard layout than the fleet's refuses here.
   await buffer.checkLayout();
-  const recorder = teeRecorder(stats, metrics);
+  const activity = new TenantActivity();
+  const recorder = teeRecorder(stats, metrics, activity);
   // The gate must never wait for a reconnect: its own client has no offline queue.
   const gateRedis = gateClientOf(redis);
   // Outages are expected and handled (the gate fails open); the main client reports them.
@@ -167,6 +171,7 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     runs: createRunService({ engine, buffer, readFallback }),
     materialised: materialiser.counters,
     burst: { running: false },
+    activity,
     async close() {
       clearInterval(sampler);
       await drainer.stop({ timeoutMs: 5_000 });

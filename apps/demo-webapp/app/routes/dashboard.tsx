@@ -115,6 +115,10 @@ export default function Dashboard() {
         <span className="badge" data-testid="mode">
           mode: {stats.mode}
         </span>
+        <nav>
+          <a href="/dashboard/tenants">Tenants</a> · <a href="/dashboard/inspector">Buffer inspector</a> ·{" "}
+          <a href="/metrics">Metrics</a>
+        </nav>
       </header>
       <p className="explain">
         Every trigger passes a gate that measures each environment's rate. While an environment stays under
