@@ -1,0 +1,217 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import type { Server } from "node:http";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { redisTest } from "@mollifier/testing";
+import type { Redis } from "ioredis";
+import { type BrowserContext, chromium } from "playwright-core";
+import { afterAll, beforeAll, describe, expect } from "vitest";
+import { defaultConfig } from "../app/config.server";
+import { runFromEntry } from "../app/mollifier/materialise.server";
+import { type AppServices, createAppServices } from "../app/services.server";
+import { BUILD_DIRECTORY, createHttpServer, loadServerBuild } from "../server/http-server";
+import { ACME_PROD, GLOBEX_PROD, openTestDatabase } from "./harness";
+
+const APP_DIRECTORY = resolve(import.meta.dirname, "..");
+const ARTIFACTS = join(APP_DIRECTORY, "test-artifacts");
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const acme = ACME_PROD ?? (undefined as never);
+const globex = GLOBEX_PROD ?? (undefined as never);
+
+function newestSource(directory: string): number {
+  let newest = 0;
+  for (const name of readdirSync(directory)) {
+    const path = join(directory, name);
+    const stat = statSync(path);
+    newest = Math.max(newest, stat.isDirectory() ? newestSource(path) : stat.mtimeMs);
+  }
+  return newest;
+}
+
+// The pages are served from the production build; rebuild it when the app changed since.
+function ensureBuild(): void {
+  const entry = join(BUILD_DIRECTORY, "server/index.js");
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newestSource(join(APP_DIRECTORY, "app"))) return;
+  execFileSync(join(APP_DIRECTORY, "node_modules/.bin/react-router"), ["build"], {
+    cwd: APP_DIRECTORY,
+    stdio: "pipe",
+  });
+}
+
+let database: Awaited<ReturnType<typeof openTestDatabase>>;
+beforeAll(async () => {
+  ensureBuild();
+  database = await openTestDatabase();
+  mkdirSync(ARTIFACTS, { recursive: true });
+});
+afterAll(async () => {
+  await database.close();
+});
+
+/** Serves `services` on a free port and opens Chromium; `use` drives the page. */
+async function withBrowser(
+  services: AppServices,
+  use: (page: Awaited<ReturnType<BrowserContext["newPage"]>>, url: string) => Promise<void>,
+): Promise<void> {
+  const server: Server = createHttpServer(await loadServerBuild(), services);
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", () => done()));
+  const address = server.address();
+  const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+  const profile = mkdtempSync(join(tmpdir(), "mollifier-e2e-chromium-"));
+  const browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--no-first-run",
+      "--disable-background-networking",
+    ],
+  });
+  try {
+    const page = browser.pages()[0] ?? (await browser.newPage());
+    await page.setViewportSize({ width: 1280, height: 1000 });
+    await use(page, url);
+  } finally {
+    await browser.close();
+    rmSync(profile, { recursive: true, force: true });
+    server.closeAllConnections();
+    await new Promise<void>((done) => server.close(() => done()));
+    await services.close();
+  }
+}
+
+const entryOf = (runId: string, tenant = acme) => ({
+  runId,
+  orgId: tenant.orgId,
+  envId: tenant.envId,
+  taskId: "e2e",
+  payload: { order: runId },
+  options: { tags: ["e2e"] },
+});
+
+describe("dashboard operator pages in Chromium", () => {
+  redisTest(
+    "the buffer inspector lists, opens and cancels an env's buffered runs and replays a failed one into the database once",
+    async ({ redis }) => {
+      await database.query("TRUNCATE runs");
+      const services = await createAppServices({
+        config: defaultConfig({ mode: "mollify", writeLatencyMs: 1 }),
+        redis: redis as Redis,
+        database,
+        runDrainer: false,
+        redisPrefix: "inspector-e2e",
+      });
+      // A failed entry, as the drainer leaves one: the buffer's FAILED record and the failure row.
+      await services.buffer.accept(entryOf("run_poison"));
+      const [poison] = (await services.buffer.lease({ orgId: acme.orgId, envId: acme.envId, count: 1 }))
+        .entries;
+      if (poison === undefined) throw new Error("the poison entry was not leased");
+      await services.buffer.fail(poison, { error: "TerminalDrainError: poison payload" });
+      await services.engine.createRun({
+        ...runFromEntry(poison, Date.now),
+        status: "SYSTEM_FAILURE",
+        error: "TerminalDrainError: poison payload",
+      });
+      for (const runId of ["run_e2e_1", "run_e2e_2", "run_e2e_3"])
+        await services.buffer.accept(entryOf(runId));
+      await services.buffer.accept(entryOf("run_globex_secret", globex));
+
+      await withBrowser(services, async (page, url) => {
+        await page.goto(`${url}/dashboard/inspector`);
+        await page.fill("[data-testid=inspector-key]", "mk_not_a_key");
+        await page.click("[data-testid=inspector-open]");
+        await expect
+          .poll(() => page.textContent("[data-testid=inspector-error]"))
+          .toContain("opens no environment");
+        await page.fill("[data-testid=inspector-key]", acme.apiKey);
+        await page.click("[data-testid=inspector-open]");
+        await page.waitForSelector("[data-testid=buffered-runs]");
+        const listed = await page.$$eval("[data-testid=buffered-run] td:first-child", (cells) =>
+          cells.map((cell) => cell.textContent),
+        );
+        expect(listed).toEqual(["run_e2e_1", "run_e2e_2", "run_e2e_3"]);
+        expect(await page.content()).not.toContain("run_globex_secret");
+
+        await page.click("text=run_e2e_2");
+        await expect
+          .poll(() => page.textContent("[data-testid=opened-snapshot]"))
+          .toContain('"order": "run_e2e_2"');
+        await page.click("[data-testid=cancel-run_e2e_2]");
+        await expect
+          .poll(() => page.textContent("[data-testid=inspector-notice]"))
+          .toContain("run_e2e_2: CANCELED");
+        expect(await page.textContent("[data-testid=opened-mutations]")).toContain(
+          "canceled in the buffer inspector",
+        );
+
+        const failedRow = await page.textContent("[data-testid=failed-run]");
+        expect(failedRow).toContain("run_poison");
+        expect(failedRow).toContain("poison payload");
+        await page.screenshot({ path: join(ARTIFACTS, "buffer-inspector.png"), fullPage: true });
+
+        await page.click("[data-testid=replay-run_poison]");
+        await expect
+          .poll(() => page.textContent("[data-testid=inspector-notice]"))
+          .toContain("run_poison: replayed");
+        expect(await page.$$("[data-testid=failed-run]")).toHaveLength(0);
+        // A globex run id is not acme's to open.
+        await page.goto(`${url}/dashboard/inspector?run=run_globex_secret`);
+        expect(await page.textContent("[data-testid=opened-run]")).toContain("Not in the buffer");
+
+        services.drainer.start();
+        const rowsOf = async (runId: string) =>
+          (await database.query<{ status: string }>("SELECT status FROM runs WHERE id = $1", [runId])).rows;
+        await expect.poll(() => rowsOf("run_poison"), { timeout: 20_000 }).toEqual([{ status: "QUEUED" }]);
+        await expect.poll(() => rowsOf("run_e2e_3"), { timeout: 20_000 }).toEqual([{ status: "QUEUED" }]);
+        expect(await rowsOf("run_poison")).toEqual([{ status: "QUEUED" }]);
+      });
+    },
+    120_000,
+  );
+
+  redisTest(
+    "the per-tenant view shows depth, drain share, Jain's index and degraded decisions by reason",
+    async ({ redis }) => {
+      await database.query("TRUNCATE runs");
+      const services = await createAppServices({
+        // A low drain cap, so the backlog and the shares are visible for a while.
+        config: defaultConfig({ mode: "mollify", drainRatePerSecond: 40, writeLatencyMs: 1 }),
+        redis: redis as Redis,
+        database,
+        runDrainer: true,
+        redisPrefix: "tenants-e2e",
+      });
+      for (let index = 0; index < 60; index++) await services.buffer.accept(entryOf(`run_acme_${index}`));
+      for (let index = 0; index < 20; index++)
+        await services.buffer.accept(entryOf(`run_globex_${index}`, globex));
+      // The gate's degradations are counted from the recorder; one is reported here as the gate reports it.
+      services.activity.decision({ action: "pass_through", reason: "degraded" });
+      services.activity.degraded({
+        component: "gate",
+        reason: "timeout",
+        orgId: acme.orgId,
+        envId: acme.envId,
+      });
+
+      await withBrowser(services, async (page, url) => {
+        await page.goto(`${url}/dashboard/tenants`);
+        const drainedOf = (envId: string) =>
+          page.getAttribute(`[data-testid=tenant-row][data-env=${envId}]`, "data-drained").then(Number);
+        await expect.poll(() => drainedOf(acme.envId), { timeout: 30_000 }).toBeGreaterThan(0);
+        await expect.poll(() => drainedOf(globex.envId), { timeout: 30_000 }).toBeGreaterThan(0);
+        const fairness = Number(await page.getAttribute("[data-testid=fairness-card]", "data-value"));
+        expect(fairness).toBeGreaterThan(0);
+        expect(fairness).toBeLessThanOrEqual(1);
+        expect(await page.textContent("[data-testid=degraded-reason]")).toContain("gate · timeout");
+        expect(await page.getAttribute("[data-testid=degraded-card]", "data-value")).toBe("1");
+        const acmeRow = await page.textContent(`[data-testid=tenant-row][data-env=${acme.envId}]`);
+        expect(acmeRow).toContain(acme.orgId);
+        await page.screenshot({ path: join(ARTIFACTS, "tenant-view.png"), fullPage: true });
+      });
+    },
+    120_000,
+  );
+});
