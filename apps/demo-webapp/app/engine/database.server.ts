@@ -1,5 +1,6 @@
 import { PGlite } from "@electric-sql/pglite";
 import pg from "pg";
+import { openPgliteThread } from "./pglite-thread.server";
 
 /** The one thing the engine needs from Postgres: parameterised queries. */
 export interface Database {
@@ -20,6 +21,12 @@ export interface OpenDatabaseOptions {
   readonly dataDir?: string;
   /** Connections in the pg pool. */
   readonly poolSize?: number;
+  /**
+   * Where an embedded PGlite runs: its own worker thread, so its queries never block the event
+   * loop that answers triggers, or this thread (only to measure the difference).
+   * @default "worker"
+   */
+  readonly embeddedThread?: "worker" | "main";
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -31,7 +38,9 @@ export async function openDatabase(options: OpenDatabaseOptions = {}): Promise<D
   const database =
     options.databaseUrl !== undefined
       ? await openPostgres(options.databaseUrl, schema, options.poolSize ?? 10)
-      : await openPglite(options.dataDir, schema);
+      : options.embeddedThread === "main"
+        ? await openPglite(options.dataDir, schema)
+        : await openPgliteThread(options.dataDir, schema);
   await createSchema(database);
   return database;
 }
