@@ -1,4 +1,6 @@
 import { randomBytes } from "node:crypto";
+import { answerKind } from "./answer-kind";
+import { achievedRate } from "./burst-options";
 
 /** A tenant the burst can trigger as. */
 export interface BurstTenant {
@@ -37,9 +39,11 @@ export interface BurstSendResult {
   readonly sent: number;
   /** 2xx answers. */
   readonly accepted: number;
-  /** Answers carrying the buffer's `notice`. */
+  /** New runs written to the database inside the request. */
+  readonly created: number;
+  /** New runs the buffer took (answers carrying its `notice`); idempotent hits excluded. */
   readonly mollified: number;
-  /** Idempotent answers that returned an existing run. */
+  /** Idempotent answers that returned an existing run (buffered or stored); never counted as mollified. */
   readonly cached: number;
   readonly failed: number;
   readonly statusCounts: Record<string, number>;
@@ -49,6 +53,10 @@ export interface BurstSendResult {
   readonly runIds: string[];
   readonly startedAt: number;
   readonly sendDurationMs: number;
+  /** The rate asked for, triggers/s. */
+  readonly requestedRatePerSecond: number;
+  /** The rate the sender kept (see `achievedRate`): below the requested one when it or the app fell behind. */
+  readonly achievedRatePerSecond: number;
 }
 
 function percentile(sorted: readonly number[], fraction: number): number {
@@ -96,12 +104,14 @@ export async function sendBurst(options: BurstOptions): Promise<BurstSendResult>
   const statusCounts: Record<string, number> = {};
   const runIds = new Set<string>();
   let accepted = 0;
+  let created = 0;
   let mollified = 0;
   let cached = 0;
   let failed = 0;
   let sent = 0;
   const inFlight = new Set<Promise<void>>();
   const startedAt = Date.now();
+  let lastSentAfterMs = 0;
 
   const fire = async (seq: number): Promise<void> => {
     const tenant = pick();
@@ -121,13 +131,14 @@ export async function sendBurst(options: BurstOptions): Promise<BurstSendResult>
       const answer = (await response.json()) as { id?: string; notice?: string; isCached?: boolean };
       latencies.push(performance.now() - started);
       statusCounts[response.status] = (statusCounts[response.status] ?? 0) + 1;
-      if (response.ok && answer.id) {
+      const kind = answerKind(response.status, answer);
+      if (kind === "failed") failed++;
+      else {
         accepted++;
-        runIds.add(answer.id);
-        if (answer.notice) mollified++;
-        if (answer.isCached) cached++;
-      } else {
-        failed++;
+        runIds.add(answer.id as string);
+        if (kind === "created") created++;
+        else if (kind === "mollified") mollified++;
+        else cached++;
       }
     } catch {
       failed++;
@@ -140,6 +151,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstSendResult>
     const wait = due - Date.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     while (inFlight.size >= maxInFlight) await Promise.race(inFlight);
+    lastSentAfterMs = Date.now() - startedAt;
     const work = fire(seq).finally(() => inFlight.delete(work));
     inFlight.add(work);
     sent++;
@@ -151,6 +163,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstSendResult>
     burstId,
     sent,
     accepted,
+    created,
     mollified,
     cached,
     failed,
@@ -160,5 +173,7 @@ export async function sendBurst(options: BurstOptions): Promise<BurstSendResult>
     runIds: [...runIds],
     startedAt,
     sendDurationMs: Date.now() - startedAt,
+    requestedRatePerSecond: rate,
+    achievedRatePerSecond: Math.round(achievedRate(sent, lastSentAfterMs, rate) * 10) / 10,
   };
 }

@@ -7,6 +7,9 @@ export interface BurstReport {
   readonly mode: string;
   readonly sent: number;
   readonly accepted: number;
+  /** New runs written to the database inside the request. */
+  readonly created: number;
+  /** New runs the buffer took; idempotent hits are not among them. */
   readonly mollified: number;
   readonly cached: number;
   readonly failed: number;
@@ -17,6 +20,9 @@ export interface BurstReport {
   readonly dbWriteLimit: number;
   readonly dbMaxConcurrentWrites: number;
   readonly sendDurationMs: number;
+  readonly requestedRatePerSecond: number;
+  /** The rate actually sent (see `achievedRate`). */
+  readonly achievedRatePerSecond: number;
   /** From the end of sending until the buffer was empty; `null` if it did not empty in time. */
   readonly timeToDrainMs: number | null;
   readonly runsInDatabase: number;
@@ -75,6 +81,7 @@ export async function finishBurst(
     mode: last.mode,
     sent: sent.sent,
     accepted: sent.accepted,
+    created: sent.created,
     mollified: sent.mollified,
     cached: sent.cached,
     failed: sent.failed,
@@ -85,6 +92,8 @@ export async function finishBurst(
     dbWriteLimit: last.totals.dbWriteLimit,
     dbMaxConcurrentWrites: last.totals.dbMaxInFlight,
     sendDurationMs: sent.sendDurationMs,
+    requestedRatePerSecond: sent.requestedRatePerSecond,
+    achievedRatePerSecond: sent.achievedRatePerSecond,
     timeToDrainMs,
     ...verification,
   };
