@@ -5,6 +5,7 @@ import { createRequestListener } from "@react-router/node";
 import type { ServerBuild } from "react-router";
 import { apiRequestOf } from "../app/api/api-request";
 import { dispatchApi } from "../app/api/api-routes.server";
+import { type ApiAnswer, JsonResponse } from "../app/api/json-response";
 import type { AppServices } from "../app/services.server";
 
 const TYPES: Record<string, string> = {
@@ -37,12 +38,18 @@ async function serveApi(
   response: http.ServerResponse,
   services: AppServices,
 ): Promise<void> {
-  let answer: Response;
+  let answer: ApiAnswer;
   try {
     answer = await dispatchApi(apiRequestOf(request), services);
   } catch (error) {
     console.error("api error", error);
     answer = Response.json({ error: "internal error", code: "INTERNAL" }, { status: 500 });
+  }
+  if (answer instanceof JsonResponse) {
+    response
+      .writeHead(answer.status, { ...answer.headerRecord, "content-length": Buffer.byteLength(answer.body) })
+      .end(answer.body);
+    return;
   }
   const body = Buffer.from(await answer.arrayBuffer());
   const headers: Record<string, string> = {};

@@ -10,6 +10,7 @@ import {
   setRunMetadata,
   triggerTask,
 } from "./handlers.server";
+import type { ApiAnswer } from "./json-response";
 import { answerOnce } from "./request-idempotency.server";
 import {
   cancelRunV2,
@@ -25,7 +26,7 @@ type Handler = (
   request: ApiRequest,
   params: Record<string, string>,
   services: AppServices,
-) => Promise<Response>;
+) => Promise<ApiAnswer>;
 
 /** One API route: a method, a path pattern with `:name` parameters, its handler. */
 interface ApiRoute {
@@ -75,7 +76,7 @@ const json404 = () => Response.json({ error: "no such API route", code: "NOT_FOU
  * path with another method, a JSON 404 for an unknown path. A request with
  * `x-trigger-request-idempotency-key` gets the first answer to that key.
  */
-export async function dispatchApi(request: ApiRequest, services: AppServices): Promise<Response> {
+export async function dispatchApi(request: ApiRequest, services: AppServices): Promise<ApiAnswer> {
   const path = new URL(request.url).pathname;
   let pathMatched = false;
   for (const candidate of API_ROUTES) {

@@ -1,6 +1,7 @@
 import type { AppServices } from "../services.server";
 import { ApiError } from "./api-error";
 import type { ApiRequest } from "./api-request";
+import { JsonResponse } from "./json-response";
 import { applyMetadataOperations, metadataRecord } from "./metadata-operations";
 import { handleApi, readJson, validate } from "./request.server";
 import { decodePacket } from "./sdk-payload";
@@ -41,7 +42,7 @@ export function triggerTask(request: ApiRequest, params: { taskId?: string }, se
       validate(triggerBodySchema, await readJson(request, services.config.maxPayloadBytes)),
     );
     const { response } = await services.triggers.trigger(env, taskId, body);
-    return Response.json(response, {
+    return new JsonResponse(response, {
       status: response.isCached ? 200 : 201,
       headers: bufferHeaders({
         ...(response.queuePosition !== undefined

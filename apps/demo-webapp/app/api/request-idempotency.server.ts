@@ -1,5 +1,6 @@
 import type { AppServices } from "../services.server";
 import type { ApiRequest } from "./api-request";
+import type { ApiAnswer } from "./json-response";
 
 /** The header trigger.dev's SDK sends with the same value on every retry of one request. */
 export const REQUEST_IDEMPOTENCY_HEADER = "x-trigger-request-idempotency-key";
@@ -28,8 +29,8 @@ function envOf(request: ApiRequest, services: AppServices): string | undefined {
 export async function answerOnce(
   request: ApiRequest,
   services: AppServices,
-  handle: () => Promise<Response>,
-): Promise<Response> {
+  handle: () => Promise<ApiAnswer>,
+): Promise<ApiAnswer> {
   const key = request.headers.get(REQUEST_IDEMPOTENCY_HEADER);
   if (request.method === "GET" || key === null || key === "" || key.length > MAX_KEY_LENGTH) return handle();
   const envId = envOf(request, services);

@@ -4,6 +4,7 @@ import type { SeededEnvironment } from "../engine/seed.server";
 import type { AppServices } from "../services.server";
 import { ApiError, unavailable } from "./api-error";
 import type { ApiRequest } from "./api-request";
+import type { ApiAnswer } from "./json-response";
 import { describeIssue } from "./trigger-schema";
 
 /** Reads a JSON body no larger than `maxBytes`: 413 when larger, 400 when not JSON. */
@@ -44,8 +45,8 @@ export function authenticate(request: ApiRequest, services: AppServices): Seeded
 export async function handleApi(
   request: ApiRequest,
   services: AppServices,
-  handler: (env: SeededEnvironment) => Promise<Response>,
-): Promise<Response> {
+  handler: (env: SeededEnvironment) => Promise<ApiAnswer>,
+): Promise<ApiAnswer> {
   const started = performance.now();
   try {
     return await handler(authenticate(request, services));
