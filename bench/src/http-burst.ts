@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
+import { jsonPostRequest, RawHttpConnection } from "./raw-http-connection.js";
 
 /**
  * The demo app's seeded tenants (three orgs, two envs each). Their API keys are
@@ -55,29 +56,45 @@ export async function sendHttpBurst(options: HttpBurstOptions): Promise<HttpBurs
   const statusCounts: Record<string, number> = {};
   const inFlight = new Set<Promise<void>>();
   let lastSentAtMs = 0;
+  // Keep-alive connections on raw sockets, at most maxInFlight, reused in turn (first idle first) so
+  // none sits idle long enough for the server to close it.
+  const target = new URL(options.url);
+  const host = target.hostname;
+  const port = Number(target.port || 80);
+  const idle: RawHttpConnection[] = [];
+  const connections: RawHttpConnection[] = [];
   const startedAt = Date.now();
   const origin = performance.now();
   const fire = async (sequence: number) => {
     const sentAtMs = performance.now() - origin;
     let ok = false;
     let status = "network";
+    let connection = idle.shift();
+    // A connection the server closed while it sat idle is dropped, not reused.
+    while (connection !== undefined && !connection.usable) connection = idle.shift();
+    if (connection === undefined) {
+      connection = new RawHttpConnection(host, port);
+      connections.push(connection);
+    }
     try {
-      const response = await fetch(`${options.url}/api/v1/tasks/bench-task/trigger`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${DEMO_API_KEYS[sequence % DEMO_API_KEYS.length]}`,
-          "content-type": "application/json",
-        },
-        body: JSON.stringify({ payload: { burstId, seq: sequence }, options: { tags: ["bench"] } }),
-      });
+      const response = await connection.request(
+        jsonPostRequest(
+          host,
+          port,
+          "/api/v1/tasks/bench-task/trigger",
+          { authorization: `Bearer ${DEMO_API_KEYS[sequence % DEMO_API_KEYS.length]}` },
+          JSON.stringify({ payload: { burstId, seq: sequence }, options: { tags: ["bench"] } }),
+        ),
+      );
+      idle.push(connection);
       status = String(response.status);
-      const answer = (await response.json()) as { id?: unknown };
-      if (response.ok && typeof answer.id === "string") {
+      const answer = JSON.parse(response.body.toString()) as { id?: unknown };
+      if (response.status >= 200 && response.status < 300 && typeof answer.id === "string") {
         ok = true;
         runIds.push(answer.id);
       }
     } catch {
-      // counted as a network failure
+      // counted as a network failure; a broken connection is not reused
     }
     const completedAtMs = performance.now() - origin;
     statusCounts[status] = (statusCounts[status] ?? 0) + 1;
@@ -93,6 +110,7 @@ export async function sendHttpBurst(options: HttpBurstOptions): Promise<HttpBurs
     inFlight.add(work);
   }
   await Promise.all(inFlight);
+  for (const connection of connections) connection.close();
   return {
     burstId,
     startedAt,

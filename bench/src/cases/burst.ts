@@ -48,10 +48,13 @@ const WARMUP_RATE = 12;
 /** How long a tripped env stays tripped, ms (set for the app, the wait below depends on it). */
 const TRIP_HOLD_MS = 2_000;
 /**
- * The gate's fail-open budget, ms. The burst saturates the app's one process (PGlite runs in its event
- * loop) to measure the database path; the default 25 ms would measure that event loop instead.
+ * The gate's fail-open budget, ms. On two shared cores the bench's sender, the app, its PGlite
+ * thread and Redis compete; the default 25 ms would count scheduling hiccups as degraded decisions
+ * (each then written to the database inside the request) rather than measure the database path.
  */
 const GATE_TIME_BUDGET_MS = 250;
+/** The issue's bar for the API's p99 in mollify while the burst runs, ms. */
+const MOLLIFY_P99_TARGET_MS = 50;
 /** Trip window (the gate's default 1000 ms) plus hold, so the warm-up leaves no gate state behind. */
 const AFTER_WARMUP_MS = 1_000 + TRIP_HOLD_MS + 200;
 
@@ -198,8 +201,8 @@ export const burstCase: BenchCase = {
     const unavailable = demoAppUnavailableReason();
     if (unavailable !== undefined) throw new CaseNotRunError(unavailable);
     const plan: BurstPlan = context.settings.quick
-      ? { ratePerSecond: 150, durationMs: 1_000, databaseWriteLimit: 15 }
-      : { ratePerSecond: 200, durationMs: 2_000, databaseWriteLimit: 20 };
+      ? { ratePerSecond: 1_000, durationMs: 2_000, databaseWriteLimit: 100 }
+      : { ratePerSecond: 2_000, durationMs: 10_000, databaseWriteLimit: 200 };
     const passThrough = await runMode(context, "off", plan);
     const mollify = await runMode(context, "mollify", plan);
     const cap = plan.databaseWriteLimit;
@@ -235,6 +238,12 @@ export const burstCase: BenchCase = {
       checks: [
         ratioAtMost("API p99, mollify vs pass-through", mollify.p99Ms, passThrough.p99Ms, 0.2, "ms"),
         {
+          label: "API p99 in mollify",
+          target: `≤ ${MOLLIFY_P99_TARGET_MS} ms`,
+          measured: `${formatNumber(mollify.p99Ms)} ms`,
+          pass: mollify.p99Ms <= MOLLIFY_P99_TARGET_MS,
+        },
+        {
           label: "peak DB writes/s in mollify vs the drain cap",
           target: `within 10% of ${cap}/s`,
           measured: `${formatNumber(mollify.peakDatabaseWrites)}/s (${(peakDeviation * 100).toFixed(1)}% off)`,
@@ -263,7 +272,7 @@ export const burstCase: BenchCase = {
         },
       ],
       notes: [
-        `One burst per mode (a whole-system scenario, not repeated). The offered rate is kept below what the demo app itself answers on this machine (~250–450 requests/s measured through its HTTP stack in either mode, 1–8 in flight, under the shared load), so the burst measures the database path and not the app's event loop: ${total.toLocaleString("en-US")} triggers at ${formatNumber(plan.ratePerSecond)}/s for ${plan.durationMs} ms, open loop (at most ${MAX_IN_FLIGHT} in flight), spread evenly over the demo's 6 seeded envs, through POST /api/v1/tasks/:taskId/trigger of the demo app (started by the bench on its Redis, in-memory PGlite).`,
+        `One burst per mode (a whole-system scenario, not repeated): ${total.toLocaleString("en-US")} triggers at ${formatNumber(plan.ratePerSecond)}/s for ${plan.durationMs} ms, open loop (at most ${MAX_IN_FLIGHT} in flight), spread evenly over the demo's 6 seeded envs, through POST /api/v1/tasks/:taskId/trigger of the demo app (started by the bench on its Redis, in-memory PGlite).`,
         `Database write limit ${cap}/s = a tenth of the offered rate (${DATABASE_CONCURRENT_WRITES} concurrent writes × ${Math.round((DATABASE_CONCURRENT_WRITES * 1000) / cap)} ms each); in mollify the drain cap is set to the same ${cap}/s, drain concurrency ${DRAIN_CONCURRENCY}, per-env trip rate ${envRate(plan)}/s (the ${ENV_COUNT} envs together at most half the database's limit before they trip: the budget is sized to protect the database; the demo's default of 100/s per env would admit 600/s, more than the database takes). Each app gets ${WARMUP_REQUESTS} warm-up requests at ${WARMUP_RATE}/s and ${AFTER_WARMUP_MS} ms of quiet before the burst.`,
         "Pass-through is MOLLIFIER_MODE=off: every trigger writes to the database inside the request. Lost/duplicated come from the demo's /internal/bursts/verify (runs answered but missing in the database; rows sharing a sequence number). Time to drain runs from the last answered request until the buffer is empty with no lease in flight.",
         `Pass-through answered ${passThrough.sent.runIds.length} of ${total} with 2xx (statuses ${JSON.stringify(passThrough.sent.statusCounts)}); mollify ${JSON.stringify(mollify.sent.statusCounts)}. Gate decisions during the mollify burst: ${JSON.stringify(mollify.decisions)} — the under-budget triggers before each env trips are written to the database inside the request and make up the slow tail of mollify's latency.`,
