@@ -49,7 +49,7 @@ export function chaosMarkdown(results: readonly ScenarioResult[], generatedAt: s
   ].join("\n");
 }
 
-// Runs drained per org and second around the fault: the orgs on healthy masters keep draining.
+// Runs drained per org and second around the fault, to show which orgs the failover stops.
 function timelineSection(result: ScenarioResult): string[] {
   const { faultStartSecond, faultEndSecond, perOrg } = result.timeline;
   const orgs = Object.keys(perOrg).sort();
