@@ -128,10 +128,9 @@ export default function Dashboard() {
         buffer into the database fairly across tenants, at a capped rate ({stats.limits.drainRatePerSecond}
         /s). Fire a burst and watch: the decisions chart jumps, the buffer depth rises and then falls back to
         zero, while the database writes line stays flat at the drain cap instead of spiking with the burst,
-        and the API latency chart shows what callers waited (p50 and p99): a buffered trigger waits for
-        Redis, not for the database. The burst report gives the rate actually sent next to the rate asked
-        for. Nothing is lost and nothing is written twice; the burst report below checks
-        that against the database.
+        and the API latency chart shows what callers waited (p50 and p99): a buffered trigger waits for Redis,
+        not for the database. The burst report gives the rate actually sent next to the rate asked for.
+        Nothing is lost and nothing is written twice; the burst report below checks that against the database.
       </p>
       <div className="controls">
         <label>
