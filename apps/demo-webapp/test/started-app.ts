@@ -34,14 +34,22 @@ export interface StartedApp {
 export const ACME_PROD_KEY = "mk_prod_acme_demo";
 
 /**
- * Starts `server/serve.ts` with `environment` (PORT=0 unless given) and
+ * Starts `server/serve.ts` with `environment` (PORT=0 and a 2 s gate budget unless given) and
  * resolves once it prints its dashboard URL. Needs a build (`dist/`), as
  * `pnpm demo` does: the test script's turbo dependency, or `pnpm build`.
  */
 export async function startApp(environment: Record<string, string>): Promise<StartedApp> {
   const child: ChildProcess = spawn(TSX, ["server/serve.ts"], {
     cwd: APP_DIRECTORY,
-    env: { ...process.env, PORT: "0", HOST: "127.0.0.1", ...environment },
+    // The gate gets 2 s unless told otherwise: a loaded test machine stalls past its 25 ms budget,
+    // and a decision that runs out of time fails open to the database.
+    env: {
+      ...process.env,
+      PORT: "0",
+      HOST: "127.0.0.1",
+      MOLLIFIER_GATE_TIME_BUDGET_MS: "2000",
+      ...environment,
+    },
     stdio: ["ignore", "pipe", "pipe"],
     // Its own group: tsx runs the server in a child, and the stop must reach both.
     detached: true,
