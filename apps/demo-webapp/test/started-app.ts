@@ -33,8 +33,14 @@ export interface StartedApp {
 /** acme's prod key, as the app seeds it. */
 export const ACME_PROD_KEY = "mk_prod_acme_demo";
 
+function withoutDatabaseUrl(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _inherited, ...rest } = environment;
+  return rest;
+}
+
 /**
- * Starts `server/serve.ts` with `environment` (PORT=0 and a 2 s gate budget unless given) and
+ * Starts `server/serve.ts` with `environment` (PORT=0, a 2 s gate budget and an embedded database
+ * unless given) and
  * resolves once it prints its dashboard URL. Needs a build (`dist/`), as
  * `pnpm demo` does: the test script's turbo dependency, or `pnpm build`.
  */
@@ -42,9 +48,11 @@ export async function startApp(environment: Record<string, string>): Promise<Sta
   const child: ChildProcess = spawn(TSX, ["server/serve.ts"], {
     cwd: APP_DIRECTORY,
     // The gate gets 2 s unless told otherwise: a loaded test machine stalls past its 25 ms budget,
-    // and a decision that runs out of time fails open to the database.
+    // and a decision that runs out of time fails open to the database. Each app gets its own
+    // embedded database unless one is given: two apps on one inherited DATABASE_URL would share
+    // its tables, and one's runs would answer the other's idempotency keys.
     env: {
-      ...process.env,
+      ...withoutDatabaseUrl(process.env),
       PORT: "0",
       HOST: "127.0.0.1",
       MOLLIFIER_GATE_TIME_BUDGET_MS: "2000",
