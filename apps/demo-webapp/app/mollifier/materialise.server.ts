@@ -1,8 +1,12 @@
-import type { EntryMutations, LeasedEntry } from "@mollifier/buffer";
+import {
+  runFromEntry as bufferedRunFromEntry,
+  type EntryMutations,
+  type LeasedEntry,
+} from "@mollifier/buffer";
 import type { TerminalFailure } from "@mollifier/drainer";
 import type { MollifierMode } from "../config.server";
 import type { RunEngine } from "../engine/run-engine.server";
-import type { NewRun, RunStatus } from "../engine/run-record";
+import type { NewRun } from "../engine/run-record";
 
 /** Thrown by the handler for a failure no retry can fix. */
 export class TerminalDrainError extends Error {
@@ -29,45 +33,29 @@ function parseMetadata(text: string | undefined, fallback: unknown): unknown {
   }
 }
 
-const NO_MUTATIONS: EntryMutations = { tags: [], metadataVersion: 0, idempotencyReset: false };
-
 /**
- * The row a buffered entry becomes, with the mutations made while it was
- * buffered applied (none when they could not be read: a failed entry's record
- * keeps only its snapshot).
+ * The row a buffered entry becomes: `@mollifier/buffer`'s `runFromEntry` (every mutation made while
+ * it was buffered applied; none when they could not be read, as for a failed entry's record), in
+ * the engine's shape, with metadata as a value rather than JSON text.
  */
 export function runFromEntry(
   entry: Pick<LeasedEntry, "snapshot"> & { readonly mutations?: EntryMutations },
   clock: () => number,
 ): NewRun {
-  const { snapshot } = entry;
-  const mutations = entry.mutations ?? NO_MUTATIONS;
-  const delayUntil = mutations.delayUntil ?? snapshot.options.delayUntil;
-  const status: RunStatus = mutations.canceled
-    ? "CANCELED"
-    : delayUntil !== undefined && delayUntil > clock()
-      ? "DELAYED"
-      : "QUEUED";
+  const {
+    canceledAt: _canceledAt,
+    cancelReason: _cancelReason,
+    ...run
+  } = bufferedRunFromEntry(entry, {
+    now: clock(),
+  });
   return {
-    id: snapshot.runId,
-    orgId: snapshot.orgId,
-    envId: snapshot.envId,
-    taskId: snapshot.taskId,
-    status,
-    payload: snapshot.payload,
-    idempotencyKey: mutations.idempotencyReset ? undefined : snapshot.options.idempotencyKey,
-    idempotencyKeyExpiresAt: mutations.idempotencyReset
-      ? undefined
-      : snapshot.options.idempotencyKeyExpiresAt,
-    tags: [...new Set([...(snapshot.options.tags ?? []), ...mutations.tags])],
-    metadata: parseMetadata(mutations.metadata, snapshot.options.metadata),
-    metadataVersion: mutations.metadataVersion,
-    delayUntil,
-    parentRunId: snapshot.options.parentRunId,
+    ...run,
+    tags: [...run.tags],
+    metadata: parseMetadata(run.metadata, entry.snapshot.options.metadata),
     oneTimeUseToken: undefined,
     error: undefined,
     source: "drainer",
-    createdAt: snapshot.createdAt,
   };
 }
 
