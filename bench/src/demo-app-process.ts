@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "@mollifier/testing/servers";
+import { startServerProcess } from "./server-process.js";
 import { repositoryRoot } from "./workspace-build.js";
 
 /** The demo app's directory. */
@@ -40,50 +39,25 @@ export async function startDemoApp(settings: Record<string, string>): Promise<De
       environment[name] = value;
   }
   Object.assign(environment, settings, { PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "production" });
-  const child: ChildProcess = spawn(
-    join(demoAppDirectory, "node_modules", ".bin", "tsx"),
-    ["server/serve.ts"],
-    {
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    const started = await startServerProcess({
+      command: join(demoAppDirectory, "node_modules", ".bin", "tsx"),
+      args: ["server/serve.ts"],
       cwd: demoAppDirectory,
       env: environment,
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-    },
-  );
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    if (output.length < 20_000) output += chunk.toString();
-  };
-  child.stdout?.on("data", collect);
-  child.stderr?.on("data", collect);
-  const url = `http://127.0.0.1:${port}`;
-  // The app runs in its own process group; make sure it never outlives the bench.
-  const killOnExit = () => {
-    if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
-  };
-  process.once("exit", killOnExit);
-  const stop = async () => {
-    process.off("exit", killOnExit);
-    if (child.exitCode !== null || child.pid === undefined) return;
-    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-    process.kill(-child.pid, "SIGTERM");
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
-    }, 5_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) break;
-    try {
-      const response = await fetch(`${url}/dashboard/stats`, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return { url, stop };
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
+      timeoutMs: START_TIMEOUT_MS,
+      isReady: async () => {
+        try {
+          const response = await fetch(`${url}/dashboard/stats`, { signal: AbortSignal.timeout(2_000) });
+          return response.ok;
+        } catch {
+          return false; // not listening yet
+        }
+      },
+    });
+    return { url, stop: () => started.stop() };
+  } catch (error) {
+    throw new Error(`the demo app did not start: ${error instanceof Error ? error.message : String(error)}`);
   }
-  await stop();
-  throw new Error(`the demo app did not start:\n${output.slice(-2_000)}`);
 }
