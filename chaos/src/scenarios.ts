@@ -3,6 +3,10 @@ import { BufferKeys } from "@mollifier/buffer";
 import type { Cluster } from "ioredis";
 import { DEMO_KEY_PREFIX, type Stack, type StackOptions } from "./stack.js";
 
+// A replica is promoted about two node timeouts (2 s here) after its master dies; far longer means
+// it never will, and the scenario says so instead of waiting out the test's timeout.
+const FAILOVER_TIMEOUT_MS = 30_000;
+
 /** The org whose master the cluster scenario kills: the busiest (half of all triggers). */
 export const VICTIM_ORG = "org_acme";
 
@@ -97,11 +101,16 @@ export const SCENARIOS: readonly Scenario[] = [
       if (!victim) throw new Error(`no server on port ${port}`);
       await victim.kill();
       // The fault lasts until a replica serves the shard: the failover window.
-      for (;;) {
+      const deadline = Date.now() + FAILOVER_TIMEOUT_MS;
+      while (Date.now() < deadline) {
         await sleep(200);
         const now = await masterOf(observer, VICTIM_ORG).catch(() => port);
         if (now !== port) return;
       }
+      const nodes = await observer.cluster("NODES").catch((error: unknown) => String(error));
+      throw new Error(
+        `no replica took over from the master on port ${port} within ${FAILOVER_TIMEOUT_MS} ms; CLUSTER NODES:\n${nodes}`,
+      );
     },
   },
 ];

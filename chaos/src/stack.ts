@@ -27,6 +27,9 @@ export interface StackOptions {
   readonly cluster?: boolean;
 }
 
+// The observer never waits on a dead node for longer than this; its reads are retried by the caller.
+const OBSERVER_COMMAND_TIMEOUT_MS = 5_000;
+
 /** The demo's key prefix (apps/demo-webapp/app/services.server.ts). */
 export const DEMO_KEY_PREFIX = "mollifier-demo";
 
@@ -95,8 +98,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     appProcess("drainer", `drainer-${index + 1}`, environment),
   );
   const observer: Redis | Cluster = cluster
-    ? new Cluster([...cluster.nodes], { lazyConnect: true, redisOptions: { maxRetriesPerRequest: 1 } })
-    : new Redis(redis?.url ?? "", { maxRetriesPerRequest: 1, lazyConnect: true });
+    ? new Cluster([...cluster.nodes], {
+        lazyConnect: true,
+        redisOptions: { maxRetriesPerRequest: 1, commandTimeout: OBSERVER_COMMAND_TIMEOUT_MS },
+      })
+    : new Redis(redis?.url ?? "", {
+        maxRetriesPerRequest: 1,
+        lazyConnect: true,
+        commandTimeout: OBSERVER_COMMAND_TIMEOUT_MS,
+      });
   observer.on("error", () => {});
   await observer.connect();
   const all = [app, ...drainers];

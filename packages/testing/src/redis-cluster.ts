@@ -40,7 +40,10 @@ export interface StartRedisClusterOptions {
 /**
  * Starts `redis-server --cluster-enabled yes` processes, joins them with
  * `redis-cli --cluster create` (16384 slots over the masters, three and no
- * replicas by default) and waits until every node reports `cluster_state:ok`.
+ * replicas by default) and waits until every node reports `cluster_state:ok`
+ * and every replica has synced with its master: a replica that never synced
+ * does not take over when its master dies, so a failover test would wait for
+ * ever on a slow machine.
  */
 export async function startRedisCluster(
   options: number | StartRedisClusterOptions = {},
@@ -106,11 +109,21 @@ async function waitForClusterOk(servers: readonly RedisServerProcess[]): Promise
           info.includes("cluster_slots_assigned:16384") &&
           info.includes(`cluster_known_nodes:${servers.length}`),
       );
-      if (slotsOk) return;
+      if (slotsOk && (await replicasInSync(clients))) return;
       await sleep(50);
     }
-    throw new Error("the Redis Cluster did not reach cluster_state:ok in time");
+    throw new Error("the Redis Cluster did not reach cluster_state:ok with every replica synced in time");
   } finally {
     for (const client of clients) client.disconnect();
   }
+}
+
+// Every replica's link to its master is up and its initial sync is done.
+async function replicasInSync(clients: readonly Redis[]): Promise<boolean> {
+  const infos = await Promise.all(clients.map((client) => client.info("replication")));
+  return infos.every(
+    (info) =>
+      !info.includes("role:slave") ||
+      (info.includes("master_link_status:up") && info.includes("master_sync_in_progress:0")),
+  );
 }
