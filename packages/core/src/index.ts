@@ -1,5 +1,14 @@
 export { type BackoffPolicy, backoffDelayMs } from "./backoff-delay.js";
 export {
+  crc16,
+  crc16TwoByteSuffix,
+  crc16UpdateAscii,
+  evenSlotRanges,
+  keySlot,
+  SLOT_COUNT,
+  type SlotRange,
+} from "./crc16.js";
+export {
   defineLuaScript,
   isNoScriptError,
   type LuaArgument,
@@ -18,3 +27,4 @@ export {
   type OptionChecks,
   optionChecks,
 } from "./option-checks.js";
+export { slotBalancedTags, slotBalancedTargetSlots } from "./slot-balanced-tags.js";
