@@ -1,6 +1,8 @@
 import { redisTopologies } from "@mollifier/testing";
+import { Cluster, type Redis } from "ioredis";
 import { describe, expect } from "vitest";
 import { MollifierBuffer } from "./buffer.js";
+import type { RedisClient } from "./lua-script.js";
 import type { AcceptInput } from "./snapshot.js";
 import { coalesceWritesThisTurn } from "./write-coalescing.js";
 
@@ -8,21 +10,35 @@ function input(runId: string, envId = "env"): AcceptInput {
   return { runId, orgId: "org", envId, taskId: "task", payload: { n: runId }, options: {} };
 }
 
-describe.each(redisTopologies)("write coalescing on $name", ({ name, test }) => {
-  test("accepts issued in one turn share a corked socket, all answer, and each env keeps its order", async ({
+/** Connects the client and, on a cluster, every master's connection (they open lazily). */
+async function connectEveryNode(client: RedisClient): Promise<void> {
+  await client.ping();
+  if (client instanceof Cluster) {
+    const masters = client.nodes("master");
+    expect(masters.length).toBeGreaterThan(1);
+    await Promise.all(masters.map((node) => node.ping()));
+  }
+}
+
+/** The sockets commands leave on: the client's own, or each master's on a cluster. */
+function sockets(client: RedisClient): Array<Redis["stream"]> {
+  if (client instanceof Cluster) return client.nodes("master").map((node) => node.stream);
+  return [client.stream];
+}
+
+describe.each(redisTopologies)("write coalescing on $name", ({ test }) => {
+  test("accepts issued in one turn share a corked socket per connection, all answer, and each env keeps its order", async ({
     redis,
   }) => {
     const buffer = new MollifierBuffer({ redis });
-    await redis.ping();
+    await connectEveryNode(redis);
     const pending = Array.from({ length: 40 }, (_, index) =>
       buffer.accept(input(`run-${index}`, `env-${index % 3}`)),
     );
-    if (name === "standalone" && "stream" in redis) {
-      // Corked until the end of this turn, then written at once.
-      expect(redis.stream.writableCorked).toBe(1);
-      await new Promise((resolve) => process.nextTick(resolve));
-      expect(redis.stream.writableCorked).toBe(0);
-    }
+    // Corked until the end of this turn, then written at once.
+    expect(sockets(redis).map((socket) => socket.writableCorked)).toEqual(sockets(redis).map(() => 1));
+    await new Promise((resolve) => process.nextTick(resolve));
+    expect(sockets(redis).map((socket) => socket.writableCorked)).toEqual(sockets(redis).map(() => 0));
     const results = await Promise.all(pending);
     expect(results.every((result) => result.outcome === "accepted")).toBe(true);
     for (const envIndex of [0, 1, 2]) {
@@ -36,19 +52,19 @@ describe.each(redisTopologies)("write coalescing on $name", ({ name, test }) => 
 
   test("corking twice in one turn uncorks once, and a client that is not connected is left alone", async ({
     redis,
+    createRedisClient,
   }) => {
-    await redis.ping();
+    await connectEveryNode(redis);
     coalesceWritesThisTurn(redis);
     coalesceWritesThisTurn(redis);
-    if ("stream" in redis) expect(redis.stream.writableCorked).toBe(name === "standalone" ? 1 : 0);
+    expect(sockets(redis).map((socket) => socket.writableCorked)).toEqual(sockets(redis).map(() => 1));
     await new Promise((resolve) => process.nextTick(resolve));
-    if ("stream" in redis) expect(redis.stream.writableCorked).toBe(0);
+    expect(sockets(redis).map((socket) => socket.writableCorked)).toEqual(sockets(redis).map(() => 0));
     expect(await redis.ping()).toBe("PONG");
-    if ("stream" in redis) {
-      const idle = redis.duplicate({ lazyConnect: true });
-      expect(idle.status).not.toBe("ready");
-      coalesceWritesThisTurn(idle);
-      idle.disconnect();
-    }
+    // Not ready yet: a single Redis waits to be asked, a cluster is still discovering its nodes.
+    const idle = createRedisClient({ lazyConnect: true });
+    expect(idle.status).not.toBe("ready");
+    coalesceWritesThisTurn(idle);
+    expect(idle.status).not.toBe("ready");
   });
 });
