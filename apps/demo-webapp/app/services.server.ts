@@ -20,6 +20,7 @@ import {
 import { createPackageGate } from "./mollifier/package-gate.server";
 import { teeRecorder } from "./mollifier/tee-recorder";
 import { TenantActivity } from "./observability/tenant-activity";
+import type { TriggerTracing } from "./observability/trigger-tracing";
 
 /** A burst fired from the dashboard: whether one runs, and the last report. */
 export interface BurstState {
@@ -45,6 +46,8 @@ export interface AppServices {
   readonly burst: BurstState;
   /** Drains and degradations of the last minute per tenant, for the dashboard's per-tenant view. */
   readonly activity: TenantActivity;
+  /** A span per trigger request and per drain; `undefined` when tracing is off. */
+  readonly tracing: TriggerTracing | undefined;
   /** Stops the drainer and the samplers; the caller closes Redis and the database. */
   close(): Promise<void>;
 }
@@ -62,6 +65,8 @@ export interface CreateAppServicesOptions {
   readonly sampleMs?: number;
   /** Runs before each materialisation; a test port to inject drain failures. @default undefined */
   readonly beforeMaterialise?: (entry: LeasedEntry) => void | Promise<void>;
+  /** Traces triggers and drains (`startOpenTelemetry`'s, when traces are exported). @default undefined (off) */
+  readonly tracing?: TriggerTracing;
 }
 
 async function waitUntilReady(client: Redis | Cluster, timeoutMs = 5_000): Promise<void> {
@@ -119,12 +124,16 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     estimateDrainRate: () => config.drainRatePerSecond,
   });
   const materialiser = createMaterialiser({ engine, mode });
+  const { tracing } = options;
+  const materialise = async (entry: LeasedEntry) => {
+    await options.beforeMaterialise?.(entry);
+    await materialiser.handler(entry);
+  };
   const drainer = new Drainer<LeasedEntry>({
     source: buffer,
-    handler: async (entry) => {
-      await options.beforeMaterialise?.(entry);
-      await materialiser.handler(entry);
-    },
+    // The drain span links to the trigger request's span through the snapshot's trace context.
+    handler:
+      tracing === undefined ? materialise : (entry) => tracing.traceDrain(entry, () => materialise(entry)),
     // Every terminal failure, the reaper's included, writes its failed row here.
     onTerminalFailure: materialiser.onTerminalFailure,
     isRetryable: (error) => !(error instanceof TerminalDrainError),
@@ -172,6 +181,7 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     materialised: materialiser.counters,
     burst: { running: false },
     activity,
+    tracing,
     async close() {
       clearInterval(sampler);
       await drainer.stop({ timeoutMs: 5_000 });

@@ -1,6 +1,7 @@
 import { Cluster, Redis } from "ioredis";
 import type { AppConfig } from "../app/config.server";
 import { type Database, openDatabase } from "../app/engine/database.server";
+import type { TriggerTracing } from "../app/observability/trigger-tracing";
 import { type AppServices, createAppServices } from "../app/services.server";
 import { type OwnRedis, startOwnRedis } from "./redis-process";
 
@@ -15,7 +16,10 @@ export interface Started {
 }
 
 /** Connects Redis (REDIS_URL or a private redis-server) and the database, then composes the services. */
-export async function bootstrap(config: AppConfig, options: { runDrainer?: boolean } = {}): Promise<Started> {
+export async function bootstrap(
+  config: AppConfig,
+  options: { runDrainer?: boolean; tracing?: TriggerTracing | undefined } = {},
+): Promise<Started> {
   let ownRedis: OwnRedis | undefined;
   const clusterNodes = config.redisClusterNodes;
   let redis: Redis | Cluster;
@@ -47,6 +51,7 @@ export async function bootstrap(config: AppConfig, options: { runDrainer?: boole
     redis,
     database,
     ...(options.runDrainer !== undefined ? { runDrainer: options.runDrainer } : {}),
+    ...(options.tracing !== undefined ? { tracing: options.tracing } : {}),
   });
   const check = await services.buffer.checkRedisConfiguration({ onEvictionPolicy: "warn" });
   if (check.outcome === "warned") {

@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   const build = await loadServerBuild();
   // The global meter provider must exist before the services create the recorder's instruments.
   const telemetry = startOpenTelemetry(openTelemetryOptionsFromEnv());
-  const started = await bootstrap(config);
+  const started = await bootstrap(config, { tracing: telemetry.tracing });
   const server = createHttpServer(build, started.services, undefined, { metrics: telemetry.serveMetrics });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       ),
       "",
       `  Metrics:    ${url}/metrics (Prometheus)${telemetry.otlp ? " · OTLP to OTEL_EXPORTER_OTLP_ENDPOINT" : ""}`,
+      `  Traces:     ${telemetry.tracing ? "a span per trigger and per drain, OTLP/HTTP" : "off (set OTEL_EXPORTER_OTLP_ENDPOINT)"}`,
       `  Dashboard:  ${url}/`,
       `  Try:        curl -X POST ${url}/api/v1/tasks/hello/trigger -H 'Authorization: Bearer ${services.tenants[0]?.apiKey}' -H 'content-type: application/json' -d '{"payload":{"hi":1}}'`,
       "",

@@ -36,12 +36,21 @@ function required(value: string | undefined, name: string): string {
 }
 
 export function triggerTask(request: ApiRequest, params: { taskId?: string }, services: AppServices) {
-  return handleApi(request, services, async (env) => {
+  // Tracing off (the default): no span, no trace object, the route runs as it always did.
+  const trace = services.tracing?.startTrigger(request);
+  const answer = handleApi(request, services, async (env) => {
     const taskId = taskIdOf(params.taskId);
     const body = decodeTriggerBody(
       validate(triggerBodySchema, await readJson(request, services.config.maxPayloadBytes)),
     );
-    const { response } = await services.triggers.trigger(env, taskId, body);
+    const result = await services.triggers.trigger(
+      env,
+      taskId,
+      body,
+      trace === undefined ? undefined : { trace },
+    );
+    trace?.recordOutcome(env, taskId, result);
+    const { response } = result;
     return new JsonResponse(response, {
       status: response.isCached ? 200 : 201,
       headers: bufferHeaders({
@@ -54,6 +63,7 @@ export function triggerTask(request: ApiRequest, params: { taskId?: string }, se
       }),
     });
   });
+  return trace === undefined ? answer : trace.endWith(answer);
 }
 
 export function batchTrigger(request: ApiRequest, params: { taskId?: string }, services: AppServices) {

@@ -26,8 +26,8 @@ export function createTriggerDestinations(dependencies: {
 }): TriggerDestinations {
   const { engine, buffer, lookup, recorder, clock } = dependencies;
 
-  async function database(_env: SeededEnvironment, { run, oneTimeUseToken }: TriggerRequest) {
-    const result = await engine.createRun({
+  async function database(_env: SeededEnvironment, { run, oneTimeUseToken, trace }: TriggerRequest) {
+    const row = {
       id: run.runId,
       orgId: run.orgId,
       envId: run.envId,
@@ -42,9 +42,12 @@ export function createTriggerDestinations(dependencies: {
       parentRunId: run.options.parentRunId,
       oneTimeUseToken,
       error: undefined,
-      source: "api",
+      source: "api" as const,
       createdAt: run.createdAt,
-    });
+    };
+    const result = await (trace === undefined
+      ? engine.createRun(row)
+      : trace.childSpan("database write", () => engine.createRun(row)));
     if (result.outcome === "one_time_token_used") {
       throw new ApiError(422, "oneTimeUseToken has already been used", "ONE_TIME_TOKEN_USED");
     }

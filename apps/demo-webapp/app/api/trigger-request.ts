@@ -1,6 +1,7 @@
 import type { GateInputs } from "@mollifier/gate";
 import type { SeededEnvironment } from "../engine/seed.server";
 import type { AcceptInput } from "../mollifier/buffer-port";
+import type { TriggerTrace } from "../observability/trigger-tracing";
 import { durationMs, type TriggerBody, type TriggerOptions } from "./trigger-schema";
 
 /** Default lifetime of an idempotency key. */
@@ -19,6 +20,8 @@ export interface TriggerRequest {
   readonly gateInputs: GateInputs;
   /** Consumed by the database write; a trigger carrying one always bypasses the buffer. */
   readonly oneTimeUseToken: string | undefined;
+  /** The request's span while tracing is on: a direct write is its child; the run carries its context. */
+  readonly trace?: TriggerTrace | undefined;
 }
 
 /**
@@ -62,6 +65,7 @@ export function triggerRequestOf(input: {
   readonly batch: boolean;
   readonly runId: string;
   readonly now: number;
+  readonly trace?: TriggerTrace | undefined;
 }): TriggerRequest {
   const { env, taskId, runId, now } = input;
   const options = input.body.options ?? {};
@@ -84,9 +88,12 @@ export function triggerRequestOf(input: {
       ...(options.metadata !== undefined ? { metadata: options.metadata } : {}),
     },
   };
-  return {
+  const request: TriggerRequest = {
     run,
     gateInputs: { orgId: env.orgId, envId: env.envId, taskId, runId, ...bypassFacts(options, input.batch) },
     oneTimeUseToken: options.oneTimeUseToken,
   };
+  if (input.trace === undefined) return request;
+  // The request span's context travels with the buffered run, so its drain span can link to it.
+  return { ...request, run: { ...run, traceContext: input.trace.traceContext }, trace: input.trace };
 }
