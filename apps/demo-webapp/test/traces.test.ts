@@ -1,0 +1,202 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { metricCatalog } from "@mollifier/telemetry";
+import {
+  type PostgresServerProcess,
+  type RedisServerProcess,
+  startPostgresServer,
+  startRedisServer,
+} from "@mollifier/testing/servers";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { prometheusSeriesOf } from "../app/observability/prometheus-names";
+import { TRACE_ATTRIBUTES, TRIGGER_ROUTE } from "../app/observability/trigger-tracing";
+import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "./otlp-receiver";
+import { type StartedApp, startApp } from "./started-app";
+import { type StartedDrainer, startDrainer } from "./started-drainer";
+
+const GLOBEX_PROD_KEY = "mk_prod_globex_demo";
+const POLL_LIMIT_MS = 30_000;
+const SERVER = 2;
+const CONSUMER = 5;
+
+// Two direct triggers per env fit the budget; the third trips the env and is buffered (and, sticky
+// while backlogged, so is every later one until the env drains).
+const GATE = {
+  MOLLIFIER_TRIP_THRESHOLD: "2",
+  MOLLIFIER_TRIP_WINDOW_MS: "600000",
+  MOLLIFIER_TRIP_HOLD_MS: "600000",
+  // Spans leave in batches every 100 ms, not every 5 s.
+  OTEL_BSP_SCHEDULE_DELAY: "100",
+};
+
+/** Polls `find` until it answers, within a bound; the message says what never came. */
+async function eventually<T>(what: string, find: () => T | undefined | Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + POLL_LIMIT_MS;
+  for (;;) {
+    const found = await find();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`${what} did not arrive within ${POLL_LIMIT_MS} ms`);
+    await sleep(50);
+  }
+}
+
+/** Triggers on acme prod until one answer is buffered (a queue position); that run's id. */
+async function triggerUntilBuffered(app: StartedApp): Promise<string> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const answer = await app.api("POST", "/api/v1/tasks/traced-task/trigger", {
+      body: { payload: { attempt } },
+    });
+    expect(answer.status).toBe(201);
+    if (answer.body.queuePosition !== undefined) return answer.body.id;
+  }
+  throw new Error(`no trigger was buffered:\n${app.output()}`);
+}
+
+const spanOfRun = (spans: ReceivedSpan[], kind: number, runId: string) =>
+  spans.find((span) => span.kind === kind && span.attributes[TRACE_ATTRIBUTES.runId] === runId);
+
+/** The request span, the drain span of `runId` and the check that the second links to the first. */
+async function expectDrainLinkedToRequest(receiver: OtlpReceiver, runId: string, drainService: string) {
+  const request = await eventually(`the request span of ${runId}`, () =>
+    spanOfRun(receiver.spans(), SERVER, runId),
+  );
+  expect(request).toMatchObject({
+    name: `POST ${TRIGGER_ROUTE}`,
+    attributes: {
+      "http.route": TRIGGER_ROUTE,
+      "http.response.status_code": 201,
+      [TRACE_ATTRIBUTES.envId]: "env_acme_prod",
+      [TRACE_ATTRIBUTES.taskId]: "traced-task",
+      [TRACE_ATTRIBUTES.gateAction]: "mollify",
+      [TRACE_ATTRIBUTES.destination]: "buffer",
+    },
+  });
+  const drain = await eventually(`the drain span of ${runId}`, () =>
+    spanOfRun(receiver.spans(), CONSUMER, runId),
+  );
+  expect(drain.service).toBe(drainService);
+  expect(drain.name).toBe("drain traced-task");
+  // A new trace, linked to the request span: the buffered run outlived its request.
+  expect(drain.traceId).not.toBe(request.traceId);
+  expect(drain.parentSpanId).toBeUndefined();
+  expect(drain.links).toEqual([{ traceId: request.traceId, spanId: request.spanId }]);
+  expect(drain.attributes[TRACE_ATTRIBUTES.envId]).toBe("env_acme_prod");
+}
+
+describe("a trace per trigger, with the in-process drainer", () => {
+  let redis: RedisServerProcess;
+  let receiver: OtlpReceiver;
+  let app: StartedApp;
+
+  beforeAll(async () => {
+    redis = await startRedisServer();
+    receiver = await startOtlpReceiver();
+    app = await startApp({ REDIS_URL: redis.url, OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, ...GATE });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await receiver?.close();
+    await redis?.dispose();
+  });
+
+  test("a buffered run's drain span links to its request span and carries the run id", async () => {
+    const runId = await triggerUntilBuffered(app);
+    await expectDrainLinkedToRequest(receiver, runId, "mollifier-demo");
+  });
+
+  test("a direct write is a child span of its request span, in the request's trace", async () => {
+    const answer = await app.api("POST", "/api/v1/tasks/direct-task/trigger", {
+      key: GLOBEX_PROD_KEY,
+      body: { payload: {} },
+    });
+    expect(answer.status).toBe(201);
+    const runId: string = answer.body.id;
+    const request = await eventually(`the request span of ${runId}`, () =>
+      spanOfRun(receiver.spans(), SERVER, runId),
+    );
+    expect(request.attributes[TRACE_ATTRIBUTES.destination]).toBe("database");
+    expect(request.attributes[TRACE_ATTRIBUTES.gateAction]).toBe("pass_through");
+    const write = await eventually("the database write span", () =>
+      receiver.spans().find((span) => span.parentSpanId === request.spanId),
+    );
+    expect(write).toMatchObject({ name: "database write", traceId: request.traceId });
+    // Written in the request, never drained: no drain span names it.
+    expect(spanOfRun(receiver.spans(), CONSUMER, runId)).toBeUndefined();
+  });
+
+  test("a caller's traceparent makes the request span its child", async () => {
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    const parentId = "b7ad6b7169203331";
+    const answer = await app.api("POST", "/api/v1/tasks/direct-task/trigger", {
+      key: GLOBEX_PROD_KEY,
+      body: { payload: {} },
+      headers: { traceparent: `00-${traceId}-${parentId}-01` },
+    });
+    const request = await eventually("the request span", () =>
+      spanOfRun(receiver.spans(), SERVER, answer.body.id),
+    );
+    expect(request).toMatchObject({ traceId, parentSpanId: parentId });
+  });
+});
+
+describe("the separate drainer process", () => {
+  let redis: RedisServerProcess;
+  let postgres: PostgresServerProcess;
+  let receiver: OtlpReceiver;
+  let app: StartedApp;
+  let drainer: StartedDrainer;
+
+  beforeAll(async () => {
+    [redis, postgres, receiver] = await Promise.all([
+      startRedisServer(),
+      startPostgresServer(),
+      startOtlpReceiver(),
+    ]);
+    const shared = {
+      REDIS_URL: redis.url,
+      DATABASE_URL: postgres.url,
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_METRIC_EXPORT_INTERVAL: "200",
+      ...GATE,
+    };
+    app = await startApp({ ...shared, MOLLIFIER_DRAINER: "separate" });
+    drainer = await startDrainer({ ...shared, MOLLIFIER_DRAINER_METRICS_PORT: "0" });
+  });
+  afterAll(async () => {
+    await drainer?.stop();
+    await app?.stop();
+    await receiver?.close();
+    await Promise.all([redis?.dispose(), postgres?.dispose()]);
+  });
+
+  test("exports its drain spans, linked to the app's request spans, and pushes its metrics over OTLP", async () => {
+    const runId = await triggerUntilBuffered(app);
+    await expectDrainLinkedToRequest(receiver, runId, "mollifier-demo-drainer");
+    await eventually("the drainer's OTLP metrics", () =>
+      receiver.metricServices().find((service) => service === "mollifier-demo-drainer"),
+    );
+  });
+
+  test("serves a Prometheus scrape on its own port with the drain's series", async () => {
+    await triggerUntilBuffered(app);
+    const [drained = "", timeInBuffer = ""] = [
+      prometheusSeriesOf(metricCatalog.drained)[0],
+      prometheusSeriesOf(metricCatalog.timeInBuffer)[0],
+    ];
+    let last = "";
+    const counted = (text: string) =>
+      text
+        .split("\n")
+        .filter((line) => line.startsWith(`${drained}{`) || line.startsWith(`${drained} `))
+        .reduce((sum, line) => sum + Number(line.split(" ").at(-1)), 0);
+    await eventually("a scrape counting drained runs", async () => {
+      const response = await fetch(drainer.metricsUrl);
+      expect(response.status).toBe(200);
+      last = await response.text();
+      return counted(last) > 0 ? last : undefined;
+    }).catch((error: Error) => {
+      throw new Error(`${error.message}; the last scrape:\n${last}\n${drainer.output()}`);
+    });
+    expect(last).toContain(`${timeInBuffer}{`);
+    expect((await fetch(drainer.metricsUrl.replace(/\/metrics$/, "/"))).status).toBe(404);
+  });
+});
