@@ -19,6 +19,8 @@
 -- Returns: {"duplicate_run"}
 -- Returns: {"duplicate_idempotency", winner run field}
 -- Returns: {"over_capacity", "env" | "org", depth, limit}
+
+--@include shard-fence
 local entries = KEYS[1]
 local queue = KEYS[2]
 local orgs = KEYS[3]

@@ -13,6 +13,8 @@
 -- ARGV[7...] pairs of run field, snapshot text
 -- Returns: an array with one reply per pair, each as accept-6 answers:
 -- {"accepted", position} | {"duplicate_run"} | {"over_capacity", scope, depth, limit}
+
+--@include shard-fence
 local entries = KEYS[1]
 local queue = KEYS[2]
 local orgs = KEYS[3]

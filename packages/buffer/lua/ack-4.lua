@@ -11,6 +11,8 @@
 -- ARGV[6] "1" when the entry carries an idempotency key, else ""
 -- Returns: {"acked"}
 -- Returns: {"lease_lost"}
+
+--@include shard-fence
 local entries = KEYS[1]
 local leases = KEYS[2]
 local depth = KEYS[3]

@@ -10,6 +10,8 @@
 --   idempotency key), then each further env's group as ARGV[1...] lays out the first
 -- Returns: an array with one reply per triple, in order over all groups: "acked" | "lease_lost"
 
+--@include shard-fence
+
 --@include entry-record
 --@include entry-removal
 

@@ -10,6 +10,8 @@
 --   {'too_many_tags', limit}     the merged set would exceed limit; nothing changed
 --   {'busy'}                     the entry is leased; nothing changed
 --   {'not_found'}                no such buffered entry
+
+--@include shard-fence
 local entries = KEYS[1]
 local run = ARGV[1]
 local limit = tonumber(ARGV[2])

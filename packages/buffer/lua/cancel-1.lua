@@ -7,6 +7,8 @@
 --   {'already_canceled', at}   canceled before (also while leased); nothing changed
 --   {'busy'}                   the entry is leased; nothing changed
 --   {'not_found'}              no such buffered entry
+
+--@include shard-fence
 local entries = KEYS[1]
 local run = ARGV[1]
 local reason = ARGV[2]

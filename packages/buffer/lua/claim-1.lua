@@ -6,6 +6,8 @@
 --   {'claimed'}           the caller owns the pending claim (new, or already its own: TTL renewed)
 --   {'pending', ttlMs}    another owner holds it; it expires in ttlMs unless published or released
 --   {'resolved', runId}   the key was published; runId is the winner's run
+
+--@include shard-fence
 local claimKey = KEYS[1]
 local token = ARGV[1]
 local ttlMs = ARGV[2]

@@ -7,6 +7,8 @@
 -- ARGV[4] lease length in ms
 -- Returns: {"extended", deadline}
 -- Returns: {"lease_lost"}
+
+--@include shard-fence
 local entries = KEYS[1]
 local leases = KEYS[2]
 local run = ARGV[1]

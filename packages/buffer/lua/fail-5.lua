@@ -15,6 +15,8 @@
 -- ARGV[9] "1" when the entry carries an idempotency key, else ""
 -- Returns: {"failed"}
 -- Returns: {"lease_lost"}
+
+--@include shard-fence
 local entries = KEYS[1]
 local leases = KEYS[2]
 local depth = KEYS[3]

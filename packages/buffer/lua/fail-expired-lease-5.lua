@@ -14,6 +14,8 @@
 -- ARGV[8] "1" when the entry carries an idempotency key, else ""
 -- Returns: {"failed", attempts}
 -- Returns: {"skipped"} the lease is gone, not yet expired, or its attempts are not used up (another reaper, an ack or an extend won)
+
+--@include shard-fence
 local entries = KEYS[1]
 local leases = KEYS[2]
 local depth = KEYS[3]

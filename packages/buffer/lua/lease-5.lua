@@ -12,6 +12,8 @@
 -- ARGV[6] lease token
 -- Returns: {deadline, {run, `<acceptedAt>|<snapshot>`, attempts, then the mutation fields in record order
 --   (lua/entry-record.json)}, ...} absent fields are nil; an entry never mutated ends after attempts
+
+--@include shard-fence
 local entries = KEYS[1]
 local queue = KEYS[2]
 local orgs = KEYS[3]

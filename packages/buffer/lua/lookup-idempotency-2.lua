@@ -5,6 +5,8 @@
 --   {'found', runField}   the index names this run (encoded run id), which is buffered
 --   {'not_found'}         no index
 --   {'stale'}             the index named a run no longer in the entries hash; it was deleted
+
+--@include shard-fence
 local idempotency = KEYS[1]
 local entries = KEYS[2]
 

@@ -9,6 +9,8 @@
 -- ARGV[3] org member (encoded org id)
 -- ARGV[4] env member (encoded env id)
 -- Returns: 1 when promoted, 0 when the retry is gone or not yet due (another promoter won)
+
+--@include shard-fence
 local entries = KEYS[1]
 local queue = KEYS[2]
 local orgs = KEYS[3]

@@ -7,6 +7,8 @@
 --   {'published'}   the claim now resolves to the run id (or already did, to the same run id)
 --   {'not_owner'}   the claim expired, was released, is held by another token, or was
 --                   already published with another run id; nothing changed
+
+--@include shard-fence
 local claimKey = KEYS[1]
 local token = ARGV[1]
 local runId = ARGV[2]

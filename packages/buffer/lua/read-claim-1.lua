@@ -4,6 +4,8 @@
 --   {'none'}              no claim
 --   {'pending', ttlMs}    an owner holds it; it expires in ttlMs unless published or released
 --   {'resolved', runId}   the key was published; runId is the winner's run
+
+--@include shard-fence
 local claimKey = KEYS[1]
 
 local claim = redis.call('HMGET', claimKey, 'state', 'runId')

@@ -5,6 +5,8 @@
 -- Returns: {} when the entry is not buffered
 -- Returns: {`<acceptedAt>|<snapshot>`, state (queued | leased | retrying), attempts, position, then the
 --   mutation fields in record order (lua/entry-record.json)} absent fields (and position unless queued) are nil
+
+--@include shard-fence
 local entries = KEYS[1]
 local queue = KEYS[2]
 local run = ARGV[1]

@@ -3,6 +3,8 @@
 -- KEYS[2] entries hash of the env
 -- Returns: {now} when the queue is empty
 -- Returns: {now, acceptedAt}
+
+--@include shard-fence
 local queue = KEYS[1]
 local entries = KEYS[2]
 

@@ -12,6 +12,8 @@
 -- Returns: {"reaped"} the entry is queued again
 -- Returns: {"skipped"} the lease is gone or not yet expired (another reaper, an ack or an extend won)
 -- Returns: {"exhausted", `<acceptedAt>|<snapshot>`} this expiry uses up the attempts: nothing was changed, the caller fails it
+
+--@include shard-fence
 local entries = KEYS[1]
 local queue = KEYS[2]
 local orgs = KEYS[3]

@@ -4,6 +4,8 @@
 -- Returns:
 --   {'released'}    the claim is gone; the next claimant wins
 --   {'not_owner'}   no claim, or another token holds it; nothing changed
+
+--@include shard-fence
 local claimKey = KEYS[1]
 local token = ARGV[1]
 

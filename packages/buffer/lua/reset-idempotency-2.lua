@@ -5,6 +5,8 @@
 --   {'reset', runField}   the index is deleted and the run's F_IDEMPOTENCY_RESET is 1
 --   {'busy'}              the run is leased; nothing changed (retry once it is materialised)
 --   {'not_found'}         no index, or one naming a run no longer buffered (deleted)
+
+--@include shard-fence
 local idempotency = KEYS[1]
 local entries = KEYS[2]
 

@@ -3,6 +3,8 @@
 -- Returns:
 --   {'reset'}          the resolved claim is gone; the next claimant wins
 --   {'not_resolved'}   no claim, or a pending one; nothing changed
+
+--@include shard-fence
 local claimKey = KEYS[1]
 
 if redis.call('HGET', claimKey, 'state') ~= 'resolved' then

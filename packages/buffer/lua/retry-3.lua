@@ -11,6 +11,8 @@
 -- Returns: {"scheduled", dueAt, attempts}
 -- Returns: {"exhausted", attempts} the entry stays leased
 -- Returns: {"lease_lost"}
+
+--@include shard-fence
 local entries = KEYS[1]
 local leases = KEYS[2]
 local retries = KEYS[3]

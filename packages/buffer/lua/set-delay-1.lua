@@ -6,6 +6,8 @@
 --   {'updated'}     stored in the entry's F_DELAY_UNTIL field
 --   {'busy'}        the entry is leased; nothing changed
 --   {'not_found'}   no such buffered entry
+
+--@include shard-fence
 local entries = KEYS[1]
 local run = ARGV[1]
 local delay_until = ARGV[2]

@@ -8,6 +8,8 @@
 --   {'version_conflict', version}   the current version differs; nothing changed
 --   {'busy'}                        the entry is leased; nothing changed
 --   {'not_found'}                   no such buffered entry
+
+--@include shard-fence
 local entries = KEYS[1]
 local run = ARGV[1]
 local metadata = ARGV[2]

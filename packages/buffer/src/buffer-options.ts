@@ -24,6 +24,9 @@ export const DEFAULT_MIN_CLAIM_TTL_MS = 1_000;
 /** Default longest idempotency-claim lifetime; longer requested TTLs are lowered to it. */
 export const DEFAULT_MAX_CLAIM_TTL_MS = 60_000;
 
+/** Default longest time a process routes by a layout record it has not re-read: 1 s (ADR 12). */
+export const DEFAULT_LAYOUT_REFRESH_MS = 1_000;
+
 /** How retry delays grow. */
 export interface RetryOptions {
   /**
@@ -118,6 +121,14 @@ export interface MollifierBufferOptions {
    */
   maxClaimTtlMs?: number;
   /**
+   * How often, at most, an operation re-reads the layout record in the background (one `HMGET`
+   * on its own slot), so reads of shards moved by a live reshard follow within this time.
+   * Writes never wait for it: a moved shard's scripts refuse the call, and the buffer re-reads
+   * the record and retries at once.
+   * @default 1000
+   */
+  layoutRefreshMs?: number;
+  /**
    * Uniform random numbers in `[0, 1)` for retry jitter (lease tokens come from `node:crypto`).
    * @default Math.random
    */
@@ -142,6 +153,7 @@ export interface ResolvedBufferOptions {
   readonly maxTags: number;
   readonly minClaimTtlMs: number;
   readonly maxClaimTtlMs: number;
+  readonly layoutRefreshMs: number;
   readonly random: () => number;
   readonly clock: () => number;
 }
@@ -225,6 +237,7 @@ export function resolveBufferOptions(options: MollifierBufferOptions): BufferCon
       maxTags: integer("maxTags", options.maxTags, DEFAULT_MAX_TAGS, 1),
       minClaimTtlMs,
       maxClaimTtlMs,
+      layoutRefreshMs: integer("layoutRefreshMs", options.layoutRefreshMs, DEFAULT_LAYOUT_REFRESH_MS, 1),
       random: options.random ?? Math.random,
       clock: options.clock ?? Date.now,
     },

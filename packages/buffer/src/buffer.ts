@@ -31,7 +31,7 @@ import {
   resetIdempotency,
 } from "./idempotency.js";
 import type { BufferKeys, EntryAddress } from "./keys.js";
-import { checkLayout, type LayoutCheck } from "./layout.js";
+import { checkLayout, type LayoutCheck, refreshLayout } from "./layout.js";
 import { type ExtendLeaseResult, extendLease, type LeaseRequest, type LeaseResult, lease } from "./lease.js";
 import {
   type AddTagsInput,
@@ -73,7 +73,11 @@ import {
 } from "./redis-configuration.js";
 import { type RetryRequest, type RetryResult, retry } from "./retry.js";
 import type { ActiveSet } from "./shard-failure.js";
+import { isShardMoved } from "./shard-fence.js";
 import type { AcceptInput } from "./snapshot.js";
+
+/** Most times one operation is rebuilt after meeting moved shards (each reshard moves a shard once). */
+const MAX_REROUTES = 4;
 
 /**
  * The buffer: a thin facade over one module per operation, all sharing one
@@ -100,6 +104,33 @@ export class MollifierBuffer<Payload = unknown> {
     this.context = resolveBufferOptions(options);
   }
 
+  // When the layout record is next re-read in the background (context clock, ms).
+  private nextLayoutRefreshAt = 0;
+
+  /**
+   * Runs one operation on the current routing. A shard moved by a live reshard refuses the
+   * operation's script before it writes anything (`SHARD_MOVED`): the layout record is re-read
+   * and the operation rebuilt on the new routing, a few times at most (a reshard moves each shard
+   * once). Besides, at most once per `layoutRefreshMs` the record is re-read in the background,
+   * so plain reads (active sets, depths) follow a reshard too. With no reshard running this
+   * costs a clock read per operation and one `HMGET` per second.
+   */
+  private follow<T>(operation: () => Promise<T>): Promise<T> {
+    const now = this.context.options.clock();
+    if (now >= this.nextLayoutRefreshAt) {
+      this.nextLayoutRefreshAt = now + this.context.options.layoutRefreshMs;
+      // A failed refresh is tried again at the next interval; the operation does not wait for it.
+      refreshLayout(this.context).catch(() => undefined);
+    }
+    const retry = (error: unknown, attempt: number): Promise<T> => {
+      if (!isShardMoved(error) || attempt >= MAX_REROUTES) return Promise.reject(error);
+      return refreshLayout(this.context)
+        .then(() => operation())
+        .catch((next: unknown) => retry(next, attempt + 1));
+    };
+    return operation().catch((error: unknown) => retry(error, 0));
+  }
+
   /** The key builder (shared with the gate, which keeps its keys in the same slots). */
   get keys(): BufferKeys {
     return this.context.keys;
@@ -107,53 +138,53 @@ export class MollifierBuffer<Payload = unknown> {
 
   /** Buffers one trigger. See {@link accept}. */
   accept(input: AcceptInput<Payload>): Promise<AcceptResult> {
-    return accept(this.context, input);
+    return this.follow(() => accept(this.context, input));
   }
 
   /** Buffers many triggers, one result per input. See {@link acceptBatch}. */
   acceptBatch(inputs: readonly AcceptInput<Payload>[]): Promise<AcceptResult[]> {
-    return acceptBatch(this.context, inputs);
+    return this.follow(() => acceptBatch(this.context, inputs));
   }
 
   /** Leases up to `count` entries of one env. See {@link lease}. */
   lease(request: LeaseRequest): Promise<LeaseResult<Payload>> {
     // The payload type is the callers' agreement (see the class); the stored JSON is theirs.
-    return lease(this.context, request) as Promise<LeaseResult<Payload>>;
+    return this.follow(() => lease(this.context, request)) as Promise<LeaseResult<Payload>>;
   }
 
   /** Extends a held lease. See {@link extendLease}. */
   extendLease(entry: LeasedEntry, leaseMs?: number): Promise<ExtendLeaseResult> {
-    return extendLease(this.context, entry, leaseMs);
+    return this.follow(() => extendLease(this.context, entry, leaseMs));
   }
 
   /** Removes a delivered entry. See {@link ack}. */
   ack(entry: LeasedEntry): Promise<AckResult> {
-    return ack(this.context, entry);
+    return this.follow(() => ack(this.context, entry));
   }
 
   /** Removes many delivered entries, one result per entry, one script call per env. See {@link ackMany}. */
   ackMany(entries: readonly LeasedEntry[]): Promise<AckResult[]> {
-    return ackMany(this.context, entries);
+    return this.follow(() => ackMany(this.context, entries));
   }
 
   /** Schedules a delayed retry. See {@link retry}. */
   retry(entry: LeasedEntry, request: RetryRequest): Promise<RetryResult> {
-    return retry(this.context, entry, request);
+    return this.follow(() => retry(this.context, entry, request));
   }
 
   /** Fails an entry terminally. See {@link fail}. */
   fail(entry: LeasedEntry, request: FailRequest): Promise<FailResult> {
-    return fail(this.context, entry, request);
+    return this.follow(() => fail(this.context, entry, request));
   }
 
   /** Returns expired leases to the head of their queue, or fails those out of attempts. See {@link reapExpiredLeases}. */
   reapExpiredLeases(options?: SweepOptions): Promise<ReapResult> {
-    return reapExpiredLeases(this.context, options);
+    return this.follow(() => reapExpiredLeases(this.context, options));
   }
 
   /** Returns due retries to the head of their queue. See {@link promoteDueRetries}. */
   promoteDueRetries(options?: SweepOptions): Promise<PromoteResult> {
-    return promoteDueRetries(this.context, options);
+    return this.follow(() => promoteDueRetries(this.context, options));
   }
 
   /** All shard numbers. */
@@ -163,39 +194,43 @@ export class MollifierBuffer<Payload = unknown> {
 
   /** Orgs of a shard with entries ready to lease. */
   activeOrgs(shard: number): Promise<string[]> {
-    return activeOrgs(this.context, shard);
+    return this.follow(() => activeOrgs(this.context, shard));
   }
 
   /** Envs of an org with entries ready to lease. */
   activeEnvs(orgId: string): Promise<string[]> {
-    return activeEnvs(this.context, orgId);
+    return this.follow(() => activeEnvs(this.context, orgId));
   }
 
   /** Every org with entries ready to lease, with those envs. See {@link activeSet}. */
   activeSet(): Promise<ActiveSet> {
-    return activeSet(this.context);
+    return this.follow(() => activeSet(this.context));
   }
 
   /** One buffered entry. See {@link getEntry}. */
   getEntry(address: EntryAddress): Promise<BufferEntryView<Payload> | undefined> {
-    return getEntry(this.context, address) as Promise<BufferEntryView<Payload> | undefined>;
+    return this.follow(() => getEntry(this.context, address)) as Promise<
+      BufferEntryView<Payload> | undefined
+    >;
   }
 
   /** A retained FAILED record. See {@link getFailed}. */
   getFailed(address: EntryAddress): Promise<FailedEntryView<Payload> | undefined> {
-    return getFailed(this.context, address) as Promise<FailedEntryView<Payload> | undefined>;
+    return this.follow(() => getFailed(this.context, address)) as Promise<
+      FailedEntryView<Payload> | undefined
+    >;
   }
 
   /** Deletes a retained FAILED record (discarded or replayed by an operator). See {@link discardFailed}. */
   discardFailed(address: EntryAddress): Promise<DiscardFailedResult> {
-    return discardFailed(this.context, address);
+    return this.follow(() => discardFailed(this.context, address));
   }
 
   /** An env's queued entries, a page at a time. See {@link listEntries}. */
   listEntries(
     request: ListEntriesRequest,
   ): Promise<{ entries: BufferEntryView<Payload>[]; nextCursor?: string }> {
-    return listEntries(this.context, request) as Promise<{
+    return this.follow(() => listEntries(this.context, request)) as Promise<{
       entries: BufferEntryView<Payload>[];
       nextCursor?: string;
     }>;
@@ -203,22 +238,22 @@ export class MollifierBuffer<Payload = unknown> {
 
   /** Entries buffered in any state per env, org or shard. */
   depth(scope: DepthScope): Promise<number> {
-    return depth(this.context, scope);
+    return this.follow(() => depth(this.context, scope));
   }
 
   /** Age of the entry at the head of an env queue. */
   oldestEntryAgeMs(address: { orgId: string; envId: string }): Promise<number | undefined> {
-    return oldestEntryAgeMs(this.context, address);
+    return this.follow(() => oldestEntryAgeMs(this.context, address));
   }
 
   /** A run's 0-based place in its env queue. */
   position(address: EntryAddress): Promise<number | undefined> {
-    return position(this.context, address);
+    return this.follow(() => position(this.context, address));
   }
 
   /** Buffer-wide figures for gauges. */
   stats(): Promise<BufferStats> {
-    return stats(this.context);
+    return this.follow(() => stats(this.context));
   }
 
   /** Checks Redis's eviction policy. See {@link checkRedisConfiguration}. */
@@ -235,58 +270,67 @@ export class MollifierBuffer<Payload = unknown> {
     return checkLayout(this.context);
   }
 
+  /**
+   * Re-reads the layout record and routes by it now (the buffer does so on its own when a shard
+   * answers that it moved, and in the background every `layoutRefreshMs`). Answers whether the
+   * routing changed. See {@link refreshLayout}.
+   */
+  refreshLayout(): Promise<boolean> {
+    return refreshLayout(this.context);
+  }
+
   /** Cancels a queued or retrying entry. See {@link cancel}. */
   cancel(input: CancelInput): Promise<CancelResult> {
-    return cancel(this.context, input);
+    return this.follow(() => cancel(this.context, input));
   }
 
   /** Adds tags to a queued or retrying entry. See {@link addTags}. */
   addTags(input: AddTagsInput): Promise<AddTagsResult> {
-    return addTags(this.context, input);
+    return this.follow(() => addTags(this.context, input));
   }
 
   /** Compare-and-sets a queued or retrying entry's metadata. See {@link setMetadata}. */
   setMetadata(input: SetMetadataInput): Promise<SetMetadataResult> {
-    return setMetadata(this.context, input);
+    return this.follow(() => setMetadata(this.context, input));
   }
 
   /** Reschedules a queued or retrying entry's run. See {@link setDelay}. */
   setDelay(input: SetDelayInput): Promise<SetDelayResult> {
-    return setDelay(this.context, input);
+    return this.follow(() => setDelay(this.context, input));
   }
 
   /** The buffered run holding an idempotency key (self-healing). See {@link lookupIdempotency}. */
   lookupIdempotency(address: IdempotencyAddress): Promise<LookupIdempotencyResult> {
-    return lookupIdempotency(this.context, address);
+    return this.follow(() => lookupIdempotency(this.context, address));
   }
 
   /** Releases an idempotency key held by a buffered run. See {@link resetIdempotency}. */
   resetIdempotency(address: IdempotencyAddress): Promise<ResetIdempotencyResult> {
-    return resetIdempotency(this.context, address);
+    return this.follow(() => resetIdempotency(this.context, address));
   }
 
   /** Claims an idempotency key for an owner token. See {@link claim}. */
   claim(input: ClaimInput): Promise<ClaimResult> {
-    return claim(this.context, input);
+    return this.follow(() => claim(this.context, input));
   }
 
   /** Reads an idempotency claim. See {@link readClaim}. */
   readClaim(address: ClaimAddress): Promise<ReadClaimResult> {
-    return readClaim(this.context, address);
+    return this.follow(() => readClaim(this.context, address));
   }
 
   /** Resolves the caller's claim to its run id (compare-and-act on the token). See {@link publishClaim}. */
   publishClaim(input: PublishClaimInput): Promise<PublishClaimResult> {
-    return publishClaim(this.context, input);
+    return this.follow(() => publishClaim(this.context, input));
   }
 
   /** Deletes the caller's claim (compare-and-act on the token). See {@link releaseClaim}. */
   releaseClaim(input: ReleaseClaimInput): Promise<ReleaseClaimResult> {
-    return releaseClaim(this.context, input);
+    return this.follow(() => releaseClaim(this.context, input));
   }
 
   /** Deletes a resolved claim. See {@link resetResolvedClaim}. */
   resetResolvedClaim(address: ClaimAddress): Promise<ResetResolvedClaimResult> {
-    return resetResolvedClaim(this.context, address);
+    return this.follow(() => resetResolvedClaim(this.context, address));
   }
 }

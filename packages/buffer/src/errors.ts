@@ -9,7 +9,10 @@ export type BufferErrorCode =
   | "INVALID_OPTIONS"
   | "EVICTION_POLICY"
   | "CLUSTER_NOT_READY"
-  | "LAYOUT_MISMATCH";
+  | "LAYOUT_MISMATCH"
+  | "SHARD_MOVED"
+  | "RESHARD_IN_PROGRESS"
+  | "RESHARD_REFUSED";
 
 /**
  * Base error of `@mollifier/buffer`, a `MollifierError` (`@mollifier/core`).
@@ -51,5 +54,23 @@ export class BufferConfigurationError extends BufferError {
   ) {
     super(code, message);
     this.name = "BufferConfigurationError";
+  }
+}
+
+/**
+ * A call met a shard fence left by a live reshard (ADR 12): `SHARD_MOVED` when the shard has
+ * moved to the new layout (`MollifierBuffer` re-reads the layout and retries on its own; only
+ * a caller of the internal operation functions sees it), `RESHARD_IN_PROGRESS` when the shard
+ * was still being moved after the wait bound, and `RESHARD_REFUSED` when `reshard` cannot start
+ * (another one holds the lock, or the layouts cannot coexist).
+ */
+export class BufferReshardError extends BufferError {
+  constructor(
+    code: "SHARD_MOVED" | "RESHARD_IN_PROGRESS" | "RESHARD_REFUSED",
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.name = "BufferReshardError";
   }
 }

@@ -3,6 +3,7 @@ export type { AckResult } from "./ack.js";
 export { MollifierBuffer } from "./buffer.js";
 export {
   DEFAULT_FAILED_RETENTION_MS,
+  DEFAULT_LAYOUT_REFRESH_MS,
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_CLAIM_TTL_MS,
   DEFAULT_MAX_PAYLOAD_BYTES,
@@ -41,6 +42,7 @@ export {
   BufferError,
   type BufferErrorCode,
   BufferInputError,
+  BufferReshardError,
 } from "./errors.js";
 export type { FailRequest, FailResult } from "./fail.js";
 export type {
@@ -57,8 +59,9 @@ export {
   type EnvKeys,
   InvalidKeySegmentError,
   type ShardKeys,
+  type ShardRouting,
 } from "./keys.js";
-export { type BufferLayout, LAYOUT_VERSION, type LayoutCheck } from "./layout.js";
+export { type BufferLayout, LAYOUT_VERSION, type LayoutCheck, type ReshardState } from "./layout.js";
 export type { ExtendLeaseResult, LeaseRequest, LeaseResult } from "./lease.js";
 export type {
   AddTagsInput,
@@ -80,6 +83,13 @@ export {
   type RedisConfigurationCheck,
   type RedisConfigurationCheckOptions,
 } from "./redis-configuration.js";
+export {
+  DEFAULT_RESHARD_LOCK_TTL_MS,
+  type ReshardOptions,
+  type ReshardProgress,
+  type ReshardResult,
+  reshard,
+} from "./reshard.js";
 export type { RetryRequest, RetryResult } from "./retry.js";
 export { type BufferedRunRecord, type BufferedRunStatus, runFromEntry } from "./run-from-entry.js";
 export { ActiveSet, type ShardFailure } from "./shard-failure.js";

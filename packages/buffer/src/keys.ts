@@ -30,7 +30,10 @@
  * | `T:claim:<org>:<env>:<task>:<key>`    | HASH   | an idempotency claim: owner token, state, run id; with a TTL           |
  * | `T:gate:<org>:<env>`                  | —      | prefix of the gate's per-env trip-evaluator keys (owned by the gate)   |
  * | `{<prefix>:global}:gate`              | —      | prefix of the gate's fleet-wide budget keys (owned by the gate)        |
- * | `{<prefix>}:layout`                   | HASH   | the layout record: `version`, `tagScheme`, `shardCount`                |
+ * | `{<prefix>}:layout`                   | HASH   | the layout record: `version`, `tagScheme`, `shardCount` (+ reshard)    |
+ * | `T:fence`                             | STRING | set by a live reshard: `moving <n>><m>`, then `moved <n>><m>` (ADR 12) |
+ * | `T:reshard-in`                        | HASH   | a reshard's depth totals already added to this shard, per old shard    |
+ * | `{<prefix>}:reshard-lock`             | STRING | the token of the running `reshard` (with a TTL)                        |
  *
  * Composite members (`<org>:<env>:<run>`) are built and split only here. The
  * fields of an entries hash are defined once, in `lua/entry-record.json` (the
@@ -179,60 +182,136 @@ export interface EntryAddress {
 }
 
 /**
+ * Where orgs live: a stable layout of `shardCount` shards, or, while a live reshard runs
+ * (ADR 12), the layout being left (`shardCount`) and the one being filled (`reshardTo`), with
+ * the old shards `0 … movedShards - 1` already moved.
+ */
+export interface ShardRouting {
+  readonly shardCount: number;
+  readonly reshardTo?: number;
+  readonly movedShards?: number;
+}
+
+function buildShardKeys(prefix: string, shardCount: number, firstId: number): ShardKeys[] {
+  return shardTags(prefix, shardCount).map((tag, index) =>
+    Object.freeze({
+      shard: firstId + index,
+      tag,
+      orgs: `${tag}:orgs`,
+      leases: `${tag}:leases`,
+      retries: `${tag}:retries`,
+      depth: `${tag}:depth`,
+    }),
+  );
+}
+
+function checkShardCount(name: string, shardCount: unknown): number {
+  if (
+    typeof shardCount !== "number" ||
+    !Number.isInteger(shardCount) ||
+    shardCount < 1 ||
+    shardCount > 16_384
+  ) {
+    throw new TypeError(`${name} must be an integer from 1 to 16384, got ${String(shardCount)}`);
+  }
+  return shardCount;
+}
+
+/**
  * Builds every key of the buffer's data model. Pure; the first instance for a
  * `(prefix, shardCount)` in a process computes the shard tags (tens of
  * microseconds per shard), later ones reuse them. One instance per buffer configuration.
+ *
+ * Shard numbers are ids of the shards in use: `0 … shardCount - 1` in a stable layout. While a
+ * reshard runs ({@link BufferKeys.follow}), the old layout's shards keep `0 … shardCount - 1` and
+ * the new layout's shard `j` is `shardCount + j`; {@link BufferKeys.shards} lists the old shards
+ * not yet moved and every new one, and {@link BufferKeys.shardOf} answers where an org lives now.
  */
 export class BufferKeys {
   readonly prefix: string;
-  readonly shardCount: number;
 
   constructor(options: BufferKeysOptions = {}) {
     const prefix = options.prefix ?? DEFAULT_KEY_PREFIX;
     if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) {
       throw new TypeError(`prefix must match [A-Za-z0-9_.-]+, got ${JSON.stringify(prefix)}`);
     }
-    const shardCount = options.shardCount ?? DEFAULT_SHARD_COUNT;
-    if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 16_384) {
-      throw new TypeError(`shardCount must be an integer from 1 to 16384, got ${shardCount}`);
-    }
+    const shardCount = checkShardCount("shardCount", options.shardCount ?? DEFAULT_SHARD_COUNT);
     this.prefix = prefix;
-    this.shardCount = shardCount;
-    this.shardKeys = shardTags(prefix, shardCount).map((tag, shard) =>
-      Object.freeze({
-        shard,
-        tag,
-        orgs: `${tag}:orgs`,
-        leases: `${tag}:leases`,
-        retries: `${tag}:retries`,
-        depth: `${tag}:depth`,
-      }),
-    );
+    this.configuredShardCount = shardCount;
+    this.routingState = { shardCount };
+    this.shardKeys = buildShardKeys(prefix, shardCount, 0);
   }
 
-  // Built once: the tags come from a search (shard-tags.ts), and shard keys are read on every sweep.
-  private readonly shardKeys: readonly ShardKeys[];
+  /** The shard count this instance was built with (the process's configuration). */
+  readonly configuredShardCount: number;
+  private routingState: ShardRouting;
+  // Built once per layout: the tags come from a search (shard-tags.ts), and shard keys are read on every sweep.
+  private shardKeys: readonly ShardKeys[];
 
   // Env keys are rebuilt on every accept and lease; a bounded memo keeps the
   // hot paths from re-encoding the same ids. Entries are frozen, so sharing is safe.
   private readonly envKeysMemo = new Map<string, Map<string, EnvKeys>>();
   private envKeysMemoSize = 0;
 
+  /** Number of shards orgs are spread over: the stable layout's, or the one a running reshard leaves. */
+  get shardCount(): number {
+    return this.routingState.shardCount;
+  }
+
+  /** Where orgs live now (see {@link ShardRouting}). */
+  get routing(): ShardRouting {
+    return this.routingState;
+  }
+
+  /**
+   * Routes to `routing` from now on (the layout record read by `checkLayout` or re-read after a
+   * shard moved). Answers whether anything changed; env keys built before are forgotten.
+   */
+  follow(routing: ShardRouting): boolean {
+    const shardCount = checkShardCount("shardCount", routing.shardCount);
+    const reshardTo =
+      routing.reshardTo === undefined ? undefined : checkShardCount("reshardTo", routing.reshardTo);
+    const movedShards =
+      reshardTo === undefined ? 0 : Math.max(0, Math.min(shardCount, routing.movedShards ?? 0));
+    const current = this.routingState;
+    if (
+      current.shardCount === shardCount &&
+      current.reshardTo === reshardTo &&
+      (current.movedShards ?? 0) === movedShards
+    ) {
+      return false;
+    }
+    const shardKeys = buildShardKeys(this.prefix, shardCount, 0);
+    if (reshardTo !== undefined) shardKeys.push(...buildShardKeys(this.prefix, reshardTo, shardCount));
+    this.shardKeys = shardKeys;
+    this.routingState = reshardTo === undefined ? { shardCount } : { shardCount, reshardTo, movedShards };
+    this.envKeysMemo.clear();
+    this.envKeysMemoSize = 0;
+    return true;
+  }
+
   /** The shard an org lives in. */
   shardOf(orgId: string): number {
     encodeSegment(orgId, "orgId");
-    return fnv1a32(orgId) % this.shardCount;
+    const hash = fnv1a32(orgId);
+    const { shardCount, reshardTo, movedShards } = this.routingState;
+    const shard = hash % shardCount;
+    if (reshardTo === undefined || shard >= (movedShards ?? 0)) return shard;
+    return shardCount + (hash % reshardTo);
   }
 
-  /** All shard numbers, `0 … shardCount - 1`. */
+  /** The shards in use: `0 … shardCount - 1`, or during a reshard the old shards not yet moved and every new one. */
   shards(): number[] {
-    return Array.from({ length: this.shardCount }, (_, shard) => shard);
+    const { shardCount, reshardTo, movedShards } = this.routingState;
+    if (reshardTo === undefined) return Array.from({ length: shardCount }, (_, shard) => shard);
+    const moved = movedShards ?? 0;
+    return Array.from({ length: shardCount - moved + reshardTo }, (_, index) => moved + index);
   }
 
   shard(shard: number): ShardKeys {
     const keys = this.shardKeys[shard];
     if (keys === undefined) {
-      throw new RangeError(`shard must be an integer from 0 to ${this.shardCount - 1}, got ${shard}`);
+      throw new RangeError(`shard must be an integer from 0 to ${this.shardKeys.length - 1}, got ${shard}`);
     }
     return keys;
   }
