@@ -2,6 +2,7 @@ import type { BenchCase } from "./bench-case.js";
 import { acceptCase } from "./cases/accept.js";
 import { acceptBatchCase } from "./cases/accept-batch.js";
 import { burstCase } from "./cases/burst.js";
+import { clusterCase } from "./cases/cluster.js";
 import { drainCase } from "./cases/drain.js";
 import { fairnessCase } from "./cases/fairness.js";
 import { gateEvaluationCase } from "./cases/gate-evaluation.js";
@@ -18,6 +19,7 @@ export const benchCases: readonly BenchCase[] = [
   memoryCase,
   drainCase,
   fairnessCase,
+  clusterCase,
   burstCase,
   httpCase,
 ];
