@@ -1,8 +1,8 @@
--- Takes up to ARGV[2] tokens from the materialisation budget every drainer process shares (a token bucket refilled by Redis TIME).
+-- Takes up to ARGV[2] tokens from one bucket of the materialisation budget every drainer process shares (token buckets refilled by Redis TIME; the cap is spread over n buckets, each with 1/n of the rate and of the burst).
 -- KEYS[1] the bucket: a hash with `tokens` (may be fractional) and `updatedAt` (ms, Redis TIME)
--- ARGV[1] rate: tokens added per second (> 0)
+-- ARGV[1] rate: tokens added to this bucket per second (> 0, may be fractional)
 -- ARGV[2] wanted: tokens asked for (integer >= 1)
--- ARGV[3] burst: the bucket's capacity in tokens (>= 1)
+-- ARGV[3] burst: the bucket's capacity in tokens (>= 1, may be fractional)
 -- Returns:
 --   {granted, waitMs}: granted is 0..wanted tokens taken now; when granted is 0, waitMs is the
 --   time until one token is available, else 0

@@ -1,6 +1,133 @@
-import { redisTopologies } from "@mollifier/testing";
-import { describe, expect } from "vitest";
-import { SharedRateLimiter } from "./rate-limiter.js";
+import { setTimeout as sleep } from "node:timers/promises";
+import { evenSlotRanges, keySlot, type RedisClient } from "@mollifier/core";
+import { redisClusterTest, redisTopologies } from "@mollifier/testing";
+import { describe, expect, test as pureTest } from "vitest";
+import { SharedRateLimiter, type SharedRateLimiterOptions } from "./rate-limiter.js";
+
+/** Several processes' limiters, each on its own connection, calling as fast as they are let. */
+interface Draw {
+  /** Redis `TIME` (ms) right after each granted call, with the tokens it granted. */
+  readonly grants: ReadonlyArray<{ readonly at: number; readonly count: number }>;
+  /** Redis `TIME` (ms) after every call, granted or not, in order. */
+  readonly calls: readonly number[];
+}
+
+/** Redis `TIME` (seconds, microseconds) in ms. */
+function redisMs(time: ReadonlyArray<string | number>): number {
+  return Number(time[0]) * 1000 + Number(time[1]) / 1000;
+}
+
+/**
+ * Each limiter asks for `wanted` tokens in `loops` loops at once (as a drainer
+ * has several leases in flight), sleeping as told when limited, until
+ * `durationMs` of Redis time has passed since the first call.
+ * `TIME` is sent right behind each call on the same connection, so Redis
+ * timestamps every grant (a standalone Redis runs them back to back; on a
+ * cluster the one machine's clock serves every node).
+ */
+async function drawTogether(
+  limiters: ReadonlyArray<{ limiter: SharedRateLimiter; client: RedisClient }>,
+  wanted: number,
+  durationMs: number,
+  loops = 1,
+): Promise<Draw> {
+  const grants: Array<{ at: number; count: number }> = [];
+  const calls: number[] = [];
+  const first = limiters[0];
+  if (first === undefined) throw new Error("no limiter to draw with");
+  const start = redisMs(await first.client.time());
+  await Promise.all(
+    limiters
+      .flatMap(({ limiter, client }) => Array.from({ length: loops }, () => ({ limiter, client })))
+      .map(async ({ limiter, client }) => {
+        for (;;) {
+          const [result, time] = await Promise.all([limiter.acquire(wanted), client.time()]);
+          const at = redisMs(time);
+          if (at - start >= durationMs) return;
+          calls.push(at - start);
+          if (result.outcome === "granted") grants.push({ at, count: result.count });
+          else await sleep(result.retryAfterMs);
+        }
+      }),
+  );
+  return {
+    grants: grants.map((grant) => ({ ...grant, at: grant.at - start })),
+    calls: calls.sort((left, right) => left - right),
+  };
+}
+
+/** Tokens granted in each whole second `[from + i s, from + (i + 1) s)` of the draw. */
+function perSecond(draw: Draw, fromMs: number, seconds: number): number[] {
+  const counts = Array.from({ length: seconds }, () => 0);
+  for (const { at, count } of draw.grants) {
+    const index = Math.floor((at - fromMs) / 1000);
+    if (index >= 0 && index < seconds) counts[index] = (counts[index] ?? 0) + count;
+  }
+  return counts;
+}
+
+/**
+ * Of each whole second, the ms in which no call reached Redis for longer than
+ * `fillMs` (the time an emptied bucket takes to fill): a stalled test process
+ * (this machine's two cores are shared) leaves refill there unused, which is
+ * the callers' doing, not the limiter's.
+ */
+function stalledPerSecond(draw: Draw, fromMs: number, seconds: number, fillMs: number): number[] {
+  const stalled = Array.from({ length: seconds }, () => 0);
+  for (let index = 1; index < draw.calls.length; index++) {
+    const previous = draw.calls[index - 1] ?? 0;
+    const current = draw.calls[index] ?? 0;
+    // Refill past the buckets' capacity is lost from previous + fillMs on.
+    for (let ms = previous + fillMs; ms < current; ms++) {
+      const second = Math.floor((ms - fromMs) / 1000);
+      if (second >= 0 && second < seconds) stalled[second] = (stalled[second] ?? 0) + 1;
+    }
+  }
+  return stalled;
+}
+
+/** The most tokens granted in any span of `spanMs` (grants sorted by time). */
+function mostInAnySpan(draw: Draw, spanMs: number): number {
+  const grants = [...draw.grants].sort((left, right) => left.at - right.at);
+  let most = 0;
+  let sum = 0;
+  let first = 0;
+  for (const grant of grants) {
+    sum += grant.count;
+    while ((grants[first]?.at ?? 0) <= grant.at - spanMs) sum -= grants[first++]?.count ?? 0;
+    most = Math.max(most, sum);
+  }
+  return most;
+}
+
+describe("SharedRateLimiter buckets", () => {
+  pureTest("a small cap stays in one bucket, under the key it always had", () => {
+    const redis = {} as RedisClient;
+    const limiter = new SharedRateLimiter({ redis, ratePerSecond: 100 });
+    expect(limiter.burst).toBe(5);
+    expect(limiter.keys).toEqual(["{mollifier:drainer}:rate"]);
+    expect(limiter.key).toBe("{mollifier:drainer}:rate");
+  });
+
+  pureTest("a large cap is spread over buckets of at least ten tokens, one per slot range", () => {
+    const redis = {} as RedisClient;
+    // burst 100 (50 ms of 2,000/s): ten buckets of ten tokens.
+    expect(new SharedRateLimiter({ redis, ratePerSecond: 2_000 }).keys).toHaveLength(10);
+    const limiter = new SharedRateLimiter({ redis, ratePerSecond: 10_000, prefix: "p" });
+    expect(limiter.keys).toHaveLength(16);
+    const ranges = evenSlotRanges(16);
+    for (const [index, key] of limiter.keys.entries()) {
+      expect(key).toMatch(new RegExp(`^\\{p:drainer:${index}:\\d+\\}:rate$`));
+      const slot = keySlot(key);
+      expect(slot).toBeGreaterThanOrEqual(ranges[index]?.first ?? -1);
+      expect(slot).toBeLessThanOrEqual(ranges[index]?.last ?? -1);
+    }
+    expect(new SharedRateLimiter({ redis, ratePerSecond: 10_000, buckets: 4 }).keys).toHaveLength(4);
+    expect(new SharedRateLimiter({ redis, ratePerSecond: 10_000, buckets: 1 }).keys).toEqual([
+      "{mollifier:drainer}:rate",
+    ]);
+  });
+});
 
 describe.each(redisTopologies)("SharedRateLimiter on $name", ({ test }) => {
   test("grants at most the burst at once and then asks the caller to wait", async ({ redis }) => {
@@ -38,6 +165,49 @@ describe.each(redisTopologies)("SharedRateLimiter on $name", ({ test }) => {
       .toBeGreaterThanOrEqual(5);
   });
 
+  test("each process starts its rotation where its random source says and takes one bucket per call", async ({
+    redis,
+  }) => {
+    const limiter = new SharedRateLimiter({ redis, ratePerSecond: 10_000, buckets: 4, random: () => 0.6 });
+    const touched: number[] = [];
+    for (let call = 0; call < 5; call++) {
+      await limiter.acquire(1);
+      const tokens = await Promise.all(limiter.keys.map((key) => redis.hget(key, "tokens")));
+      touched.push(tokens.findIndex((value, index) => value !== null && !touched.includes(index)));
+    }
+    // Bucket 2 first, then 3, 0, 1; the fifth call is bucket 2 again (no bucket left untouched).
+    expect(touched).toEqual([2, 3, 0, 1, -1]);
+    // Each bucket holds a quarter of the burst (500 / 4 = 125) less the token taken.
+    expect(Number(await redis.hget(limiter.keys[2] ?? "", "tokens"))).toBeLessThanOrEqual(124);
+  });
+
+  for (const processes of [1, 4]) {
+    test(`${processes} process(es) drawing 2,000/s over ten buckets get within 5 % of the cap in every second`, async ({
+      createRedisClient,
+    }) => {
+      const options: Omit<SharedRateLimiterOptions, "redis"> = { ratePerSecond: 2_000, prefix: "accuracy" };
+      const limiters = Array.from({ length: processes }, () => {
+        const client = createRedisClient();
+        return { client, limiter: new SharedRateLimiter({ ...options, redis: client }) };
+      });
+      expect(limiters[0]?.limiter.keys).toHaveLength(10);
+      const draw = await drawTogether(limiters, 10, 3_500, 4);
+      // The first half second empties the full buckets; whole seconds after it are steady state.
+      const seconds = perSecond(draw, 500, 3);
+      // A bucket holds 50 ms of its rate.
+      const stalled = stalledPerSecond(draw, 500, 3, 50);
+      const report = `tokens per second: ${seconds.join(", ")}; ms stalled past a bucket's fill: ${stalled.join(", ")}`;
+      for (const [second, count] of seconds.entries()) {
+        const asked = 1 - (stalled[second] ?? 0) / 1_000;
+        expect(count, report).toBeGreaterThanOrEqual(Math.floor(1_900 * asked));
+        expect(count, report).toBeLessThanOrEqual(2_100);
+      }
+      // The bound that holds from the first call on: rate × 1 s + burst, i.e. 5 % over. The
+      // span is 990 ms because a grant's timestamp (TIME sent behind it) may lag it by up to 10 ms.
+      expect(mostInAnySpan(draw, 990)).toBeLessThanOrEqual(2_000 + 100);
+    });
+  }
+
   test("invalid options fail early naming the option", async ({ redis }) => {
     expect(() => new SharedRateLimiter({ redis, ratePerSecond: 0 })).toThrow(
       /SharedRateLimiterOptions\.ratePerSecond/,
@@ -48,5 +218,41 @@ describe.each(redisTopologies)("SharedRateLimiter on $name", ({ test }) => {
     expect(() => new SharedRateLimiter({ redis, ratePerSecond: 5, prefix: "a:b" })).toThrow(
       /SharedRateLimiterOptions\.prefix/,
     );
+    expect(() => new SharedRateLimiter({ redis, ratePerSecond: 5, buckets: 0 })).toThrow(
+      /SharedRateLimiterOptions\.buckets/,
+    );
   });
 });
+
+redisClusterTest(
+  "on a 3-master cluster every master serves its share of the rate cap's calls",
+  async ({ redis, createRedisClient }) => {
+    const masters = redis.nodes("master");
+    expect(masters).toHaveLength(3);
+    const scriptCalls = async () =>
+      Promise.all(
+        masters.map(async (master) => {
+          const stats = String(await master.info("commandstats"));
+          return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce(
+            (sum, match) => sum + Number(match[1]),
+            0,
+          );
+        }),
+      );
+    const before = await scriptCalls();
+    const limiters = [0, 1].map(() => {
+      const client = createRedisClient();
+      return {
+        client,
+        limiter: new SharedRateLimiter({ redis: client, ratePerSecond: 2_000, prefix: "spread" }),
+      };
+    });
+    const draw = await drawTogether(limiters, 10, 1_500, 2);
+    expect(mostInAnySpan(draw, 990)).toBeLessThanOrEqual(2_100);
+    const calls = (await scriptCalls()).map((after, index) => after - (before[index] ?? 0));
+    const total = calls.reduce((sum, value) => sum + value, 0);
+    // Ten buckets on three even masters: 4, 3 and 3 of them, so each master takes 30-40 % of the calls.
+    for (const share of calls)
+      expect(share / total, `calls per master: ${calls.join(", ")}`).toBeGreaterThan(0.25);
+  },
+);

@@ -1,30 +1,59 @@
-import { type RedisClient, runLuaScript } from "@mollifier/core";
+import { type RedisClient, runLuaScript, slotBalancedTags } from "@mollifier/core";
 import { DrainerError, drainerOptionChecks } from "./drainer-error.js";
 import { drainRateLimitScript } from "./generated/lua-scripts.js";
 
 const acquireChecks = drainerOptionChecks("SharedRateLimiter.acquire");
 
-/** Default key prefix; the limiter's key is `{<prefix>:drainer}:rate`. */
+/** Default key prefix; see {@link SharedRateLimiter} for the keys. */
 export const DEFAULT_RATE_LIMIT_PREFIX = "mollifier";
-/** Share of a second's tokens the bucket holds by default: 100 ms worth. */
-export const DEFAULT_BURST_SECONDS = 0.1;
+/** Share of a second's tokens the buckets hold together by default: 50 ms worth. */
+export const DEFAULT_BURST_SECONDS = 0.05;
+/** Default most buckets the cap is spread over. */
+export const DEFAULT_RATE_LIMIT_BUCKETS = 16;
+/** Most buckets allowed. */
+export const MAX_RATE_LIMIT_BUCKETS = 1_024;
+/**
+ * Fewest tokens a bucket holds when the cap is spread: a bucket holds
+ * `burst / buckets`, the most one call can take from it, so the cap is spread
+ * over `min(buckets, floor(burst / 10))` buckets and a grant still leases a
+ * batch (the default quantum) in one call.
+ */
+export const MIN_BUCKET_TOKENS = 10;
 
 /** Options of {@link SharedRateLimiter}. */
 export interface SharedRateLimiterOptions {
   /** The Redis (or Cluster) every drainer process shares; injected, never built here. */
   redis: RedisClient;
-  /** Materialisations per second allowed across every process using the same key. */
+  /** Materialisations per second allowed across every process using the same prefix. */
   ratePerSecond: number;
   /**
-   * Tokens the bucket can hold: how far a burst may run ahead of the rate.
-   * @default max(1, ceil(ratePerSecond × 0.1))
+   * Tokens the buckets hold together: how far a burst may run ahead of the
+   * rate. In any span of `T` seconds at most `ratePerSecond × T + burst`
+   * tokens are granted, so the default keeps any one second within 5 % of the
+   * rate.
+   * @default max(1, ceil(ratePerSecond × 0.05))
    */
   burst?: number;
+  /**
+   * Most buckets the cap is spread over, each on its own cluster slot, placed
+   * so that every master of an evenly split cluster holds its share. The cap
+   * uses `min(buckets, max(1, floor(burst / 10)))` buckets, so a small cap
+   * stays in one bucket. Every process sharing the prefix must pass the same
+   * `ratePerSecond`, `burst` and `buckets`.
+   * @default 16
+   */
+  buckets?: number;
   /**
    * Key prefix; use the buffer's prefix so one deployment shares one cap.
    * @default "mollifier"
    */
   prefix?: string;
+  /**
+   * Source of randomness in [0, 1): picks the bucket this process starts its
+   * rotation at, so processes started together do not walk the buckets in step.
+   * @default Math.random
+   */
+  random?: () => number;
 }
 
 /** The answer to {@link SharedRateLimiter.acquire}. */
@@ -33,16 +62,35 @@ export type RateLimitResult =
   | { outcome: "limited"; retryAfterMs: number };
 
 /**
- * A token bucket in Redis, refilled from Redis `TIME`, so every drainer
- * process drawing on the same key shares one cap on materialisations per
- * second. Processes should configure the same rate; each call refills at the
- * rate it passes.
+ * A cap on materialisations per second shared by every drainer process: token
+ * buckets in Redis, refilled from Redis `TIME`.
+ *
+ * The cap is spread over `n` buckets (see {@link SharedRateLimiterOptions.buckets}),
+ * each refilled at `ratePerSecond / n` and holding at most `burst / n`, so no
+ * slot takes every call of the fleet. Each call takes tokens from one bucket,
+ * and each process walks the buckets in turn, one call each, from a random
+ * start: every bucket is drawn on whichever shards are busy, so an idle shard
+ * strands nothing, and the buckets' rates add up to the cap. Granted tokens in
+ * any span of `T` seconds are at most `ratePerSecond × T + burst` (the same
+ * bound as one bucket). Keys: with one bucket `{<prefix>:drainer}:rate` (as
+ * before spreading), with `n > 1` bucket `i` is `{<prefix>:drainer:<i>:<k>}:rate`,
+ * the tag placed on the centre slot of range `i` of an even split of the slots
+ * (core's `slotBalancedTags`, as the buffer's shards).
+ *
+ * @example
+ * const limiter = new SharedRateLimiter({ redis, ratePerSecond: 2_000 });
+ * const result = await limiter.acquire(10); // { outcome: "granted", count: 10 }
  */
 export class SharedRateLimiter {
-  readonly key: string;
+  /** Every bucket's key, in bucket order. */
+  readonly keys: readonly string[];
   readonly ratePerSecond: number;
   readonly burst: number;
   private readonly redis: RedisClient;
+  private readonly bucketRate: number;
+  private readonly bucketBurst: number;
+  private readonly keyLists: ReadonlyArray<readonly [string]>;
+  private next: number;
 
   constructor(options: SharedRateLimiterOptions) {
     this.redis = options.redis;
@@ -53,28 +101,52 @@ export class SharedRateLimiter {
       options.burst ?? Math.max(1, Math.ceil(this.ratePerSecond * DEFAULT_BURST_SECONDS)),
       1,
     );
+    const most = check.integer(
+      "buckets",
+      options.buckets ?? DEFAULT_RATE_LIMIT_BUCKETS,
+      1,
+      MAX_RATE_LIMIT_BUCKETS,
+    );
     const prefix = options.prefix ?? DEFAULT_RATE_LIMIT_PREFIX;
     if (!/^[A-Za-z0-9_.-]+$/.test(prefix)) {
       check.fail("prefix", "made of [A-Za-z0-9_.-]", prefix);
     }
-    this.key = `{${prefix}:drainer}:rate`;
+    const count = Math.max(1, Math.min(most, Math.floor(this.burst / MIN_BUCKET_TOKENS)));
+    this.keys =
+      count === 1
+        ? [`{${prefix}:drainer}:rate`]
+        : slotBalancedTags(`${prefix}:drainer`, count).map((tag) => `${tag}:rate`);
+    this.keyLists = this.keys.map((key) => [key] as const);
+    this.bucketRate = this.ratePerSecond / count;
+    this.bucketBurst = this.burst / count;
+    const random = options.random ?? Math.random;
+    this.next = Math.min(count - 1, Math.floor(random() * count));
   }
 
-  /** Takes up to `wanted` tokens; `limited` says how long until one is available. */
+  /** The first bucket's key (the only one unless the cap is spread). */
+  get key(): string {
+    return this.keys[0] ?? "";
+  }
+
+  /** Takes up to `wanted` tokens from the next bucket; `limited` says when to ask again. */
   async acquire(wanted: number): Promise<RateLimitResult> {
     acquireChecks.integer("wanted", wanted, 1);
-    const reply = await runLuaScript(
-      this.redis,
-      drainRateLimitScript,
-      [this.key],
-      [this.ratePerSecond, wanted, this.burst],
-    );
+    const count = this.keyLists.length;
+    const keys = this.keyLists[this.next] ?? this.keyLists[0];
+    this.next = (this.next + 1) % count;
+    if (keys === undefined) throw new DrainerError("RATE_LIMIT_REPLY", "the rate limiter has no bucket");
+    const reply = await runLuaScript(this.redis, drainRateLimitScript, keys, [
+      this.bucketRate,
+      wanted,
+      this.bucketBurst,
+    ]);
     if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
       throw new DrainerError("RATE_LIMIT_REPLY", `unexpected rate limit reply: ${JSON.stringify(reply)}`);
     }
     const [granted, waitMs] = reply;
-    return granted > 0
-      ? { outcome: "granted", count: granted }
-      : { outcome: "limited", retryAfterMs: Math.max(1, waitMs) };
+    if (granted > 0) return { outcome: "granted", count: granted };
+    // waitMs is this bucket's wait, at its 1/n of the rate; the next call goes to
+    // the next bucket, which the other buckets' refill makes likely sooner.
+    return { outcome: "limited", retryAfterMs: Math.max(1, Math.ceil(waitMs / count)) };
   }
 }
