@@ -44,7 +44,7 @@ describe.each(redisTopologies)("a live reshard under load on $name", ({ test }) 
       }
       handled.set(entry.runId, (handled.get(entry.runId) ?? 0) + 1);
     };
-    const drainers: Drainer[] = [];
+    const drainers: Drainer<LeasedEntry>[] = [];
     const startDrainer = async (shardCount: number) => {
       const buffer = new MollifierBuffer({ redis: createRedisClient(), shardCount, layoutRefreshMs: 50 });
       const check = await buffer.checkLayout();
