@@ -45,6 +45,11 @@ export interface BufferEntryView<Payload = unknown> {
   mutations: EntryMutations;
   /** 0-based place in the env queue; only for `queued` entries. */
   position?: number;
+  /**
+   * Epoch ms (Redis `TIME`) after which the reaper may deliver the entry again; only for `leased`
+   * entries. The lease's holder is not recorded: its token is a secret of the holder.
+   */
+  leaseDeadline?: number;
 }
 
 /** Why an entry was failed. */

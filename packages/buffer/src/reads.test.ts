@@ -57,13 +57,18 @@ describe.each(redisTopologies)("enumeration and reads on $name", ({ test }) => {
   }) => {
     const buffer = new MollifierBuffer({ redis });
     await buffer.acceptBatch([input("a"), input("b"), input("c")]);
-    await buffer.lease({ orgId: "org", envId: "env", count: 1 });
+    const {
+      entries: [leased],
+    } = await buffer.lease({ orgId: "org", envId: "env", count: 1 });
+    // A leased entry shows when its lease runs out, as the lease set holds it.
     expect(await buffer.getEntry({ orgId: "org", envId: "env", runId: "a" })).toMatchObject({
       state: "leased",
       attempts: 0,
+      leaseDeadline: leased?.leaseDeadline,
     });
     const c = await buffer.getEntry({ orgId: "org", envId: "env", runId: "c" });
     expect(c).toMatchObject({ state: "queued", position: 1, mutations: { tags: [], metadataVersion: 0 } });
+    expect(c?.leaseDeadline).toBeUndefined();
     expect(await buffer.position({ orgId: "org", envId: "env", runId: "c" })).toBe(1);
     expect(await buffer.position({ orgId: "org", envId: "env", runId: "a" })).toBeUndefined();
     expect(await buffer.getEntry({ orgId: "org", envId: "env", runId: "zzz" })).toBeUndefined();

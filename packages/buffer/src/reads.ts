@@ -43,12 +43,13 @@ export interface BufferStats {
   oldestEntryAgeMs: number;
 }
 
-// read-entry-2.lua's reply: these, then the mutation fields.
+// read-entry-3.lua's reply: these, then the mutation fields.
 const READ_VALUE = 0;
 const READ_STATE = 1;
 const READ_ATTEMPTS = 2;
 const READ_POSITION = 3;
-const READ_MUTATIONS = 4;
+const READ_LEASE_DEADLINE = 4;
+const READ_MUTATIONS = 5;
 
 function parseEntry(script: string, address: EntryAddress, raw: unknown): BufferEntryView | undefined {
   const fields = replyArray(script, raw);
@@ -71,6 +72,8 @@ function parseEntry(script: string, address: EntryAddress, raw: unknown): Buffer
   };
   const position = replyOptionalNumber(script, fields[READ_POSITION]);
   if (position !== undefined) view.position = position;
+  const leaseDeadline = replyOptionalNumber(script, fields[READ_LEASE_DEADLINE]);
+  if (leaseDeadline !== undefined) view.leaseDeadline = leaseDeadline;
   return view;
 }
 
@@ -79,8 +82,13 @@ export async function getEntry(
   context: BufferContext,
   address: EntryAddress,
 ): Promise<BufferEntryView | undefined> {
-  const { keys, runField } = entryKeys(context.keys, address);
-  const raw = await runLuaScript(context.redis, readEntryScript, [keys.entries, keys.queue], [runField]);
+  const { keys, runField, member } = entryKeys(context.keys, address);
+  const raw = await runLuaScript(
+    context.redis,
+    readEntryScript,
+    [keys.entries, keys.queue, keys.leases],
+    [runField, member],
+  );
   return parseEntry(readEntryScript.name, address, raw);
 }
 
