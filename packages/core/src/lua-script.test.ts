@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { redisTopologies } from "@mollifier/testing";
+import { Cluster } from "ioredis";
 import { describe, expect, test } from "vitest";
 import { defineLuaScript, isNoScriptError, runLuaScript } from "./lua-script.js";
 
@@ -26,6 +27,27 @@ const countKeysScript = defineLuaScript({
 });
 
 describe.each(redisTopologies)("runLuaScript on $name", ({ test }) => {
+  test("a client with auto-pipelining runs concurrent scripts over many slots, each placed by its keys", async ({
+    redis,
+  }) => {
+    const piped =
+      redis instanceof Cluster
+        ? redis.duplicate(undefined, { enableAutoPipelining: true })
+        : redis.duplicate({ enableAutoPipelining: true });
+    try {
+      const tags = Array.from({ length: 24 }, (_, index) => `{auto-${index}}`);
+      // The first calls find no cached script (EVAL after NOSCRIPT), the second round runs EVALSHA.
+      for (const round of ["1", "2"]) {
+        const replies = await Promise.all(
+          tags.map((tag) => runLuaScript(piped, echoScript, [`${tag}:a`, `${tag}:b`], [round])),
+        );
+        expect(replies).toEqual(tags.map((tag) => [`${tag}:a`, `${tag}:b`, round]));
+      }
+    } finally {
+      piped.disconnect();
+    }
+  });
+
   test("a script with a variadic key tail gets every key it is given", async ({ redis }) => {
     expect(await runLuaScript(redis, countKeysScript, ["{t}:a"], ["x"])).toEqual([1, "{t}:a", "x"]);
     expect(await runLuaScript(redis, countKeysScript, ["{t}:a", "{t}:b", "{t}:c"], ["y"])).toEqual([

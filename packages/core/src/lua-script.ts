@@ -1,4 +1,4 @@
-import type { Cluster, Redis } from "ioredis";
+import { type Cluster, Command, type Redis } from "ioredis";
 
 /** The clients Mollifier accepts: a single Redis or a Redis Cluster (ioredis). */
 export type RedisClient = Redis | Cluster;
@@ -87,7 +87,8 @@ export function isNoScriptError(error: unknown): boolean {
  * Runs a script by SHA (`EVALSHA`); on `NOSCRIPT` (a fresh server, a failover,
  * `SCRIPT FLUSH`, or a cluster node that has not seen it yet) sends the body
  * with `EVAL`, which also caches it. Returns the raw reply for the script's
- * wrapper to parse.
+ * wrapper to parse. On a cluster client with `enableAutoPipelining` the script
+ * is sent outside the auto-pipeline, which cannot place scripts (ioredis#2109).
  *
  * @example
  * const reply = await runLuaScript(redis, acceptScript, keys, args);
@@ -109,9 +110,33 @@ export async function runLuaScript<
   // The typed key list has exactly `numberOfKeys` keys, or more for a variadic tail.
   const numberOfKeys = keys.length;
   try {
-    return await client.evalsha(script.sha1, numberOfKeys, ...flat);
+    return await sendScript(client, "evalsha", script.sha1, numberOfKeys, flat);
   } catch (error) {
     if (!isNoScriptError(error)) throw error;
-    return await client.eval(script.body, numberOfKeys, ...flat);
+    return await sendScript(client, "eval", script.body, numberOfKeys, flat);
   }
+}
+
+function sendScript(
+  client: RedisClient,
+  command: "evalsha" | "eval",
+  script: string,
+  numberOfKeys: number,
+  flat: readonly LuaArgument[],
+): Promise<unknown> {
+  if (client.isCluster && client.options.enableAutoPipelining) {
+    // A cluster client's auto-pipelining places a command by its first argument, for a script
+    // the SHA or the body instead of a key, and then refuses the batch ("All keys in the
+    // pipeline should belong to the same slots allocation group", ioredis#2109). Sent as a
+    // plain command, the script is placed by its keys like any other.
+    const plain = new Command(command, [script, numberOfKeys, ...flat], {
+      replyEncoding: "utf8",
+      keyPrefix: client.options.keyPrefix,
+    });
+    client.sendCommand(plain);
+    return plain.promise;
+  }
+  return command === "evalsha"
+    ? client.evalsha(script, numberOfKeys, ...flat)
+    : client.eval(script, numberOfKeys, ...flat);
 }
