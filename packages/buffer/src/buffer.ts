@@ -187,6 +187,16 @@ export class MollifierBuffer<Payload = unknown> {
     return this.follow(() => promoteDueRetries(this.context, options));
   }
 
+  /**
+   * The group a drainer acks `entry` in (`DrainSource.ackGroup`): its shard
+   * on a Redis Cluster, so a master failing over holds back only its own
+   * shards' acks; on a single Redis one group, since one call carries every
+   * shard's acks there.
+   */
+  ackGroup(entry: Pick<LeasedEntry, "orgId">): number {
+    return this.context.redis.isCluster ? this.context.keys.shardOf(entry.orgId) : 0;
+  }
+
   /** All shard numbers. */
   shards(): number[] {
     return shards(this.context);

@@ -25,13 +25,67 @@ export async function activeEnvs(context: BufferContext, orgId: string): Promise
 type SetRead = { ok: true; members: string[] } | { ok: false; error: unknown };
 
 /**
+ * How long a cluster read of one shard's set is waited for. A healthy master
+ * answers `SMEMBERS` in about a millisecond; a dead one leaves the command
+ * unanswered until the client gives up on it, which takes as long as the
+ * failover (seconds). Past this the shard counts as unavailable for the round,
+ * and the other shards' orgs are served.
+ */
+export const SHARD_READ_TIMEOUT_MS = 500;
+
+/** The error a shard read ends with when its master has not answered in time. */
+export class ShardReadTimeoutError extends Error {
+  constructor(key: string, waitedMs: number) {
+    super(`no answer to SMEMBERS ${key} within ${waitedMs} ms (its master is down or failing over)`);
+    this.name = "ShardReadTimeoutError";
+  }
+}
+
+// Cluster reads still on the wire, per client and key. A key whose last read is
+// unanswered is not waited for again: each round after the first one that met a
+// dead master skips it at once, until that read settles.
+const unansweredReads = new WeakMap<RedisClient, Map<string, Promise<SetRead>>>();
+
+function readWithin(redis: RedisClient, key: string, timeoutMs: number): Promise<SetRead> {
+  let pending = unansweredReads.get(redis);
+  if (pending === undefined) {
+    pending = new Map();
+    unansweredReads.set(redis, pending);
+  }
+  const unanswered = pending;
+  if (unanswered.has(key)) {
+    return Promise.resolve({ ok: false, error: new ShardReadTimeoutError(key, timeoutMs) });
+  }
+  const read = redis.smembers(key).then(
+    (members): SetRead => ({ ok: true, members }),
+    (error: unknown): SetRead => ({ ok: false, error }),
+  );
+  unanswered.set(key, read);
+  return new Promise((resolve) => {
+    const timer = setTimeout(
+      () => resolve({ ok: false, error: new ShardReadTimeoutError(key, timeoutMs) }),
+      timeoutMs,
+    );
+    void read.then((answer) => {
+      clearTimeout(timer);
+      unanswered.delete(key);
+      resolve(answer);
+    });
+  });
+}
+
+/**
  * Reads many sets at once, each answer on its own so one unreachable node
  * fails only its own sets. On a single Redis they go out as one pipeline (one
  * write, one round trip); a cluster client sends one `SMEMBERS` per set, since
- * the sets sit in different slots (and often on different masters).
+ * the sets sit in different slots (and often on different masters), and waits
+ * for each at most {@link SHARD_READ_TIMEOUT_MS}.
  */
 async function membersOfAll(redis: RedisClient, keys: readonly string[]): Promise<SetRead[]> {
-  if (redis.isCluster || keys.length < 2) {
+  if (redis.isCluster) {
+    return Promise.all(keys.map((key) => readWithin(redis, key, SHARD_READ_TIMEOUT_MS)));
+  }
+  if (keys.length < 2) {
     return Promise.all(
       keys.map((key) =>
         redis.smembers(key).then(

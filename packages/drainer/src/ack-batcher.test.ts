@@ -44,6 +44,41 @@ describe("AckBatcher", () => {
     expect(source.calls.ack).toBe(0);
   });
 
+  test("acks of different groups go in separate calls, and a group that cannot answer holds back only its own", async () => {
+    // Two shards of a cluster: org "a" on a master that answers, org "down" on one failing over.
+    let releaseDown: () => void = () => {};
+    const downAnswers = new Promise<void>((resolve) => {
+      releaseDown = resolve;
+    });
+    class ShardedSource extends BatchingFakeDrainSource {
+      ackGroup(entry: FakeEntry): number {
+        return entry.orgId === "down" ? 1 : 0;
+      }
+      override async ackMany(entries: readonly FakeEntry[]): Promise<DrainAckResult[]> {
+        if (entries.some((entry) => entry.orgId === "down")) await downAnswers;
+        return super.ackMany(entries);
+      }
+    }
+    const source = new ShardedSource();
+    source.add("a", "env", 2);
+    source.add("down", "env", 2);
+    const healthy = (await source.lease({ orgId: "a", envId: "env", count: 2 })).entries;
+    const stuck = (await source.lease({ orgId: "down", envId: "env", count: 2 })).entries;
+    const { batcher, answers, ack } = collecting(source);
+    for (const entry of [healthy[0], stuck[0], healthy[1], stuck[1]]) if (entry) ack(entry);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answers.map((answer) => [answer.runId, answer.result?.outcome])).toEqual([
+      [healthy[0]?.runId, "acked"],
+      [healthy[1]?.runId, "acked"],
+    ]);
+    expect(batcher.pending).toBe(2);
+    releaseDown();
+    await batcher.flush();
+    expect(answers).toHaveLength(4);
+    expect(source.ackBatches.sort()).toEqual([2, 2]);
+  });
+
   test("a full batch is sent at once, without waiting for the next turn", async () => {
     const source = new BatchingFakeDrainSource();
     const entries = await leased(source, MAX_ACK_BATCH + 1);

@@ -24,12 +24,15 @@ export type AckSettled<Entry extends DrainEntry> = (
  * Coalesces the acks of entries whose handlers finished close together into
  * `ackMany` calls. An ack is queued and sent on the next turn of the event
  * loop (`setImmediate`), or at once when {@link MAX_ACK_BATCH} are queued, so
- * no ack waits longer than the current turn. A source without `ackMany` gets
- * one `ack` per entry, sent at once. Every answer goes to one `onSettled`
- * callback: no promise per entry.
+ * no ack waits longer than the current turn. Acks of different groups (the
+ * source's `ackGroup`: a cluster's shards) go in separate calls, so a shard
+ * whose master is down holds back only its own. A source without `ackMany`
+ * gets one `ack` per entry, sent at once. Every answer goes to one
+ * `onSettled` callback: no promise per entry.
  */
 export class AckBatcher<Entry extends DrainEntry> {
-  private queued: Array<PendingAck<Entry>> = [];
+  private queued = new Map<number, Array<PendingAck<Entry>>>();
+  private queuedCount = 0;
   private unanswered = 0;
   private scheduled: ReturnType<typeof setImmediate> | undefined;
   private readonly sending = new Set<Promise<void>>();
@@ -64,8 +67,12 @@ export class AckBatcher<Entry extends DrainEntry> {
       );
       return;
     }
-    this.queued.push(ack);
-    if (this.queued.length >= MAX_ACK_BATCH) this.send();
+    const group = this.source.ackGroup?.(ack.entry) ?? 0;
+    const batch = this.queued.get(group);
+    if (batch === undefined) this.queued.set(group, [ack]);
+    else batch.push(ack);
+    this.queuedCount += 1;
+    if (this.queuedCount >= MAX_ACK_BATCH) this.send();
     else this.scheduled ??= setImmediate(() => this.send());
   }
 
@@ -80,10 +87,11 @@ export class AckBatcher<Entry extends DrainEntry> {
       clearImmediate(this.scheduled);
       this.scheduled = undefined;
     }
-    const batch = this.queued;
-    if (batch.length === 0) return;
-    this.queued = [];
-    this.track(this.sendBatch(batch));
+    if (this.queuedCount === 0) return;
+    const batches = this.queued;
+    this.queued = new Map();
+    this.queuedCount = 0;
+    for (const batch of batches.values()) this.track(this.sendBatch(batch));
   }
 
   private track(sending: Promise<void>): void {

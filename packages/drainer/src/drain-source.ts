@@ -106,6 +106,15 @@ export interface DrainSource<Entry extends DrainEntry> {
    * coalesces acks into small batches; without it, it calls `ack` per entry.
    */
   ackMany?(entries: readonly Entry[]): Promise<readonly DrainAckResult[]>;
+  /**
+   * Optional, with `ackMany`: which group an entry's ack belongs to. Acks of
+   * different groups go in separate `ackMany` calls and are answered on their
+   * own, so a group whose store cannot answer (on a Redis Cluster, a shard
+   * whose master is failing over) holds back only its own acks. Without it
+   * every ack shares one group. The buffer answers the shard on a cluster and
+   * one group on a single Redis, where one call is cheapest.
+   */
+  ackGroup?(entry: Entry): number;
   retry(entry: Entry, failure: { error: string }): Promise<DrainRetryResult>;
   fail(entry: Entry, failure: { error: string; kind?: DrainFailureKind }): Promise<DrainFailResult>;
   reapExpiredLeases(options?: { limit?: number }): Promise<DrainReapResult>;
