@@ -28,6 +28,16 @@ export const DEFAULT_TRIP_HOLD_MS = 5_000;
 export const DEFAULT_TRIP_BUCKETS = 20;
 /** Most sub-buckets a window may have (each costs a hash field). */
 export const MAX_TRIP_BUCKETS = 1_000;
+/** Default of {@link GateConfig.globalParts}: most windows the global budget is spread over. */
+export const DEFAULT_GLOBAL_PARTS = 16;
+/** Most parts the global budget may be spread over. */
+export const MAX_GLOBAL_PARTS = 1_024;
+/**
+ * Smallest share of the global threshold a part gets: a part's count strays
+ * from its share of the fleet's by up to one trigger per gate process, so a
+ * share of 250 keeps 5 processes within 2 % of the budget.
+ */
+export const MIN_GLOBAL_PART_THRESHOLD = 250;
 
 const POSITIVE_INTEGER = "must be a positive integer";
 const BOOLEAN = "must be a boolean (true/false, 1/0, yes/no, on/off)";
@@ -66,6 +76,13 @@ export const gateConfigSchema = z
       .default(DEFAULT_TRIP_BUCKETS),
     /** Fleet-wide budget per `tripWindowMs`; unset means no global budget. */
     globalThreshold: positiveInteger.optional(),
+    /**
+     * Most windows (cluster slots) the global budget is spread over; it uses
+     * `min(globalParts, max(1, floor(globalThreshold / 250)))`. Unset means 16.
+     */
+    globalParts: positiveInteger
+      .max(MAX_GLOBAL_PARTS, `must be a positive integer up to ${MAX_GLOBAL_PARTS}`)
+      .optional(),
   })
   .strict();
 
@@ -85,6 +102,7 @@ export const GATE_CONFIG_ENV_VARIABLES = {
   tripHoldMs: "MOLLIFIER_TRIP_HOLD_MS",
   tripBuckets: "MOLLIFIER_TRIP_BUCKETS",
   globalThreshold: "MOLLIFIER_GLOBAL_THRESHOLD",
+  globalParts: "MOLLIFIER_GLOBAL_PARTS",
 } as const satisfies Record<keyof GateConfig, string>;
 
 type FieldName = keyof typeof GATE_CONFIG_ENV_VARIABLES;
@@ -152,6 +170,7 @@ function fromText(field: FieldName, text: string): unknown {
  * | `MOLLIFIER_TRIP_HOLD_MS` | `tripHoldMs` | `5000` |
  * | `MOLLIFIER_TRIP_BUCKETS` | `tripBuckets` | `20` |
  * | `MOLLIFIER_GLOBAL_THRESHOLD` | `globalThreshold` | unset (no global budget) |
+ * | `MOLLIFIER_GLOBAL_PARTS` | `globalParts` | unset (16) |
  *
  * @example
  * // In the app, which owns the environment:

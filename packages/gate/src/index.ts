@@ -13,6 +13,7 @@ export {
 export {
   DEFAULT_BATCH_SUPPORT,
   DEFAULT_ENABLED,
+  DEFAULT_GLOBAL_PARTS,
   DEFAULT_SHADOW_MODE,
   DEFAULT_TIME_BUDGET_MS,
   DEFAULT_TRIP_BUCKETS,
@@ -23,7 +24,9 @@ export {
   type GateConfig,
   type GateConfigInput,
   gateConfigSchema,
+  MAX_GLOBAL_PARTS,
   MAX_TRIP_BUCKETS,
+  MIN_GLOBAL_PART_THRESHOLD,
   parseGateConfig,
   parseGateConfigFromEnv,
 } from "./gate-config.js";

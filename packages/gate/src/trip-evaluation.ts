@@ -17,8 +17,13 @@ export interface TripRequest {
 
 /** The fleet-wide budget's figures, present when it was consulted. */
 export interface GlobalTripFigures {
-  /** Triggers counted fleet-wide in the window, this one included. */
+  /**
+   * Triggers counted fleet-wide in the window, this one included; when the
+   * budget is spread over parts, estimated from the part that counted this
+   * one (its count scaled by the budget over its share).
+   */
   readonly count: number;
+  /** The fleet-wide budget per window (`globalThreshold`). */
   readonly threshold: number;
   /** Time left in the hold after the last over-threshold trigger, ms (0 when not held). */
   readonly holdRemainingMs: number;

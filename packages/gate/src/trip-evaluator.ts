@@ -1,14 +1,17 @@
 import { BufferKeys } from "@mollifier/buffer";
 import { type RedisClient, runLuaScript } from "@mollifier/core";
 import {
+  DEFAULT_GLOBAL_PARTS,
   DEFAULT_TRIP_BUCKETS,
   DEFAULT_TRIP_HOLD_MS,
   DEFAULT_TRIP_THRESHOLD,
   DEFAULT_TRIP_WINDOW_MS,
+  MAX_GLOBAL_PARTS,
   MAX_TRIP_BUCKETS,
 } from "./gate-config.js";
 import { GateError, gateOptionChecks } from "./gate-error.js";
 import { envTripScript, globalTripScript } from "./generated/lua-scripts.js";
+import { GlobalBudgetParts } from "./global-budget-parts.js";
 import type { TripEvaluation, TripEvaluator, TripRequest } from "./trip-evaluation.js";
 
 /** Options of {@link RedisTripEvaluator}; field names match {@link GateConfig}, so a config can be spread in. */
@@ -52,6 +55,22 @@ export interface RedisTripEvaluatorOptions {
    * @default undefined (no global budget)
    */
   globalThreshold?: number | undefined;
+  /**
+   * Most parts the global budget is spread over, each a window on its own
+   * cluster slot with its share of `globalThreshold`, placed so that every
+   * master of an evenly split cluster holds its share. The budget uses
+   * `min(globalParts, max(1, floor(globalThreshold / 250)))` parts, so a small
+   * budget stays in one window. Every gate process must pass the same
+   * `globalThreshold` and `globalParts`.
+   * @default 16
+   */
+  globalParts?: number | undefined;
+  /**
+   * Source of randomness in [0, 1): picks the global part this process starts
+   * its rotation at, so processes started together do not walk the parts in step.
+   * @default Math.random
+   */
+  random?: () => number;
 }
 
 // Client states in which ioredis would queue a command until it reconnects.
@@ -95,6 +114,16 @@ function integers(reply: unknown, length: number, script: string): number[] {
  * trigger in a sliding window, applies the hold and reads the env's backlog
  * atomically. Time comes from the caller (`now`), not Redis `TIME`.
  *
+ * With a global budget, a trigger the env admits is counted by a second
+ * `EVALSHA` in one part of the budget: the budget of `G` per window is spread
+ * over `n` windows on their own slots (see
+ * {@link RedisTripEvaluatorOptions.globalParts}), with thresholds adding up to
+ * `G`, and each process sends its triggers to the parts in turn. No part admits
+ * more than its share in any window, so the fleet never passes more than `G`;
+ * a part's count differs from `1/n` of the fleet's by less than the number of
+ * gate processes, so the budget trips at most `n × processes` triggers early
+ * (besides the window's own over-count of one sub-bucket).
+ *
  * @example
  * const evaluator = new RedisTripEvaluator({ redis, keys: buffer.keys, ...config });
  * const evaluation = await evaluator.evaluate({ orgId, envId, now: Date.now() });
@@ -107,7 +136,7 @@ export class RedisTripEvaluator implements TripEvaluator {
   readonly #holdMs: number;
   readonly #buckets: number;
   readonly #globalThreshold: number | undefined;
-  readonly #globalKey: readonly [string];
+  readonly #globalParts: GlobalBudgetParts | undefined;
   readonly #envKeys = new Map<string, EnvScriptKeys>();
 
   constructor(options: RedisTripEvaluatorOptions) {
@@ -127,7 +156,26 @@ export class RedisTripEvaluator implements TripEvaluator {
       options.globalThreshold === undefined
         ? undefined
         : requireInteger("globalThreshold", options.globalThreshold, 1);
-    this.#globalKey = [`${this.#keys.globalGatePrefix()}:window`];
+    const mostParts = requireInteger(
+      "globalParts",
+      options.globalParts ?? DEFAULT_GLOBAL_PARTS,
+      1,
+      MAX_GLOBAL_PARTS,
+    );
+    this.#globalParts =
+      this.#globalThreshold === undefined
+        ? undefined
+        : new GlobalBudgetParts({
+            keys: this.#keys,
+            threshold: this.#globalThreshold,
+            mostParts,
+            random: options.random ?? Math.random,
+          });
+  }
+
+  /** The global budget's window keys, one per part (empty without a global budget). */
+  get globalKeys(): readonly string[] {
+    return this.#globalParts?.parts.map((part) => part.keys[0]) ?? [];
   }
 
   async evaluate(request: TripRequest): Promise<TripEvaluation> {
@@ -162,19 +210,25 @@ export class RedisTripEvaluator implements TripEvaluator {
       holdRemainingMs,
       backlog,
     };
-    if (outcome !== "under_budget" || this.#globalThreshold === undefined) return evaluation;
-    const globalReply = await runLuaScript(this.#redis, globalTripScript, this.#globalKey, [
+    const globalParts = this.#globalParts;
+    if (outcome !== "under_budget" || globalParts === undefined) return evaluation;
+    const part = globalParts.next();
+    const globalReply = await runLuaScript(this.#redis, globalTripScript, part.keys, [
       now,
       this.#windowMs,
       this.#buckets,
-      this.#globalThreshold,
+      part.threshold,
       this.#holdMs,
     ]);
     const [globalCode = -1, globalCount = 0, globalHold = 0] = integers(globalReply, 3, "global-trip");
     if (globalCode < 0 || globalCode > 2) {
       throw new GateError("UNEXPECTED_REPLY", `global-trip answered code ${globalCode}`);
     }
-    const global = { count: globalCount, threshold: this.#globalThreshold, holdRemainingMs: globalHold };
+    const global = {
+      count: globalParts.fleetCount(part, globalCount),
+      threshold: globalParts.threshold,
+      holdRemainingMs: globalHold,
+    };
     return globalCode === 0
       ? { ...evaluation, global }
       : { ...evaluation, outcome: "global_rate", tripped: true, global };
