@@ -1,15 +1,16 @@
--- Counts one trigger in the fleet-wide sliding window and answers whether the global budget is exceeded (over the threshold or held).
--- KEYS[1] the fleet's trip window hash (`{<prefix>:global}:gate:window`, a slot of its own)
+-- Counts one trigger in one part of the fleet-wide budget (a sliding window) and answers whether that part is exceeded (over its threshold or held).
+-- KEYS[1] the part's trip window hash (`{<prefix>:global}:gate:window` for a budget in one part, else
+--         `{<prefix>:global:<i>:<k>}:gate:window`; each part on a slot of its own)
 -- ARGV[1] now, epoch ms, from the caller's clock
 -- ARGV[2] window length, ms
 -- ARGV[3] sub-buckets per window
--- ARGV[4] threshold: most triggers admitted in any window, fleet-wide
+-- ARGV[4] threshold: most triggers this part admits in any window (its share of the fleet's budget)
 -- ARGV[5] hold after the last over-threshold trigger, ms
 -- Returns: {code, count, holdRemainingMs}
 --   code 0: under budget (admit)
 --   code 1: over the threshold now
 --   code 2: under the threshold, but still held after being over
---   count: triggers counted in the window, this one included
+--   count: triggers counted in the part's window, this one included
 local windowKey = KEYS[1]
 local nowText = ARGV[1]
 local now = tonumber(nowText)
