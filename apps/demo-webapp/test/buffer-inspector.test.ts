@@ -73,6 +73,74 @@ describe("the buffer inspector", () => {
     },
   );
 
+  redisTest("a leased run opens with its lease deadline", async ({ redis }) => {
+    const harness = await createHarness({ redis: redis as Redis, database, runDrainer: false });
+    const { services } = harness;
+    try {
+      await services.buffer.accept(snapshotOf("run_leased"));
+      const {
+        entries: [leased],
+      } = await services.buffer.lease({ orgId: acme.orgId, envId: acme.envId, count: 1, leaseMs: 60_000 });
+      expect(leased?.runId).toBe("run_leased");
+      expect(await openBufferedRun(services, acme, "run_leased")).toMatchObject({
+        state: "leased",
+        position: null,
+        leaseDeadline: leased?.leaseDeadline,
+      });
+      await services.buffer.accept(snapshotOf("run_queued"));
+      expect((await openBufferedRun(services, acme, "run_queued"))?.leaseDeadline).toBeNull();
+    } finally {
+      await harness.close();
+    }
+  });
+
+  redisTest(
+    "a failed entry whose snapshot cannot be read is listed with its decode error, discarded but never replayed",
+    async ({ redis }) => {
+      const harness = await createHarness({ redis: redis as Redis, database, runDrainer: false });
+      const { services } = harness;
+      try {
+        await services.buffer.accept(snapshotOf("run_corrupt"));
+        // The stored snapshot is damaged in Redis (a bad write, a downgrade): its JSON no longer parses.
+        const entries = services.buffer.keys.env(acme.orgId, acme.envId).entries;
+        const [acceptedAt] = ((await redis.hget(entries, "run_corrupt")) ?? "").split("|");
+        await redis.hset(entries, "run_corrupt", `${acceptedAt}|{"taskId":"inspect","payload":`);
+        services.drainer.start();
+        const failures = await vi.waitFor(
+          async () => {
+            const listed = await listFailedRuns(services, acme);
+            expect(listed.map((failure) => failure.runId)).toEqual(["run_corrupt"]);
+            return listed;
+          },
+          { timeout: 20_000 },
+        );
+        expect(failures[0]).toMatchObject({
+          runId: "run_corrupt",
+          kind: "invalid_entry",
+          replayable: false,
+          taskId: null,
+          unreadable: {
+            error: expect.stringContaining("not valid JSON"),
+            excerpt: '{"taskId":"inspect","payload":',
+          },
+        });
+        // Never a row: there is no run to write. Another tenant does not see it.
+        expect(await database.query("SELECT id FROM runs WHERE id = 'run_corrupt'")).toMatchObject({
+          rows: [],
+        });
+        expect(await listFailedRuns(services, globex)).toEqual([]);
+        expect(await replayFailedRun(services, acme, "run_corrupt")).toEqual({
+          outcome: "unreadable",
+          error: failures[0]?.error,
+        });
+        expect(await discardFailedRun(services, acme, "run_corrupt")).toEqual({ outcome: "discarded" });
+        expect(await listFailedRuns(services, acme)).toEqual([]);
+      } finally {
+        await harness.close();
+      }
+    },
+  );
+
   redisTest(
     "replaying a failed entry drains it into the database exactly once, under the same run id",
     async ({ redis }) => {

@@ -2,6 +2,7 @@ import type { BufferEntryView, FailedEntryView } from "@mollifier/buffer";
 import type { SeededEnvironment } from "../engine/seed.server";
 import { runFromEntry } from "../mollifier/materialise.server";
 import type { AppServices } from "../services.server";
+import { failedEntryCandidates, forgetFailedEntries } from "./failed-entry-index.server";
 
 /** Largest page of the inspector's lists. */
 export const MAX_INSPECTOR_PAGE = 100;
@@ -16,13 +17,22 @@ export interface InspectedEntry {
   readonly attempts: number;
   readonly acceptedAt: number;
   readonly position: number | null;
+  /**
+   * When a leased entry's lease runs out (epoch ms, Redis `TIME`): a drainer holds it until then,
+   * and the reaper may deliver it again after. `null` unless leased. The holder is not recorded.
+   */
+  readonly leaseDeadline: number | null;
   readonly snapshot: BufferEntryView["snapshot"];
   readonly mutations: BufferEntryView["mutations"];
 }
 
+/** Longest excerpt of an unreadable snapshot's stored text the inspector shows. */
+export const UNREADABLE_EXCERPT_CHARS = 240;
+
 /** One FAILED record as the inspector lists it. */
 export interface InspectedFailure {
   readonly runId: string;
+  /** The snapshot's task; for an unreadable snapshot, its `taskId` if the text is JSON that names one. */
   readonly taskId: string | null;
   readonly kind: FailedEntryView["kind"];
   readonly error: string;
@@ -31,6 +41,8 @@ export interface InspectedFailure {
   readonly failedAt: number;
   /** Whether the snapshot still parses: only then can it be replayed. */
   readonly replayable: boolean;
+  /** Why the stored snapshot cannot be read, and the start of its text; `null` when it reads. */
+  readonly unreadable: { readonly error: string; readonly excerpt: string } | null;
 }
 
 /** What a replay did. */
@@ -62,6 +74,7 @@ function inspected(entry: BufferEntryView): InspectedEntry {
     attempts: entry.attempts,
     acceptedAt: entry.acceptedAt,
     position: entry.position ?? null,
+    leaseDeadline: entry.leaseDeadline ?? null,
     snapshot: entry.snapshot,
     mutations: entry.mutations,
   };
@@ -109,39 +122,72 @@ export async function cancelBufferedRun(
 }
 
 /**
- * The env's FAILED records that are still retained, newest failure first. The buffer keeps them
- * per run with no index, so the candidates are the runs the drainer's terminal-failure hook wrote
- * as `SYSTEM_FAILURE` rows; an entry whose snapshot did not parse has no row and is not listed.
+ * Why a stored snapshot that does not parse cannot be read, and what of it can: an `invalid_entry`
+ * failure's error is the buffer's own decode error; otherwise the text is checked for JSON here.
+ */
+function unreadableFacts(record: FailedEntryView): { taskId: string | null; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(record.rawSnapshot);
+  } catch (error) {
+    return {
+      taskId: null,
+      error:
+        record.kind === "invalid_entry"
+          ? record.error
+          : `stored snapshot is not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+  const taskId =
+    typeof json === "object" && json !== null && "taskId" in json && typeof json.taskId === "string"
+      ? json.taskId
+      : null;
+  return {
+    taskId,
+    error:
+      record.kind === "invalid_entry" ? record.error : "stored snapshot does not match the snapshot schema",
+  };
+}
+
+function inspectedFailure(record: FailedEntryView): InspectedFailure {
+  const common = {
+    runId: record.runId,
+    kind: record.kind,
+    error: record.error,
+    attempts: record.attempts,
+    acceptedAt: record.acceptedAt,
+    failedAt: record.failedAt,
+  };
+  if (record.snapshot !== undefined) {
+    return { ...common, taskId: record.snapshot.taskId, replayable: true, unreadable: null };
+  }
+  const facts = unreadableFacts(record);
+  return {
+    ...common,
+    taskId: facts.taskId,
+    replayable: false,
+    unreadable: { error: facts.error, excerpt: record.rawSnapshot.slice(0, UNREADABLE_EXCERPT_CHARS) },
+  };
+}
+
+/**
+ * The env's FAILED records that are still retained, newest failure first, readable or not. The
+ * buffer keeps them per run with no index, so the candidates are the failures the drainer's
+ * terminal-failure hook noted (`failed-entry-index.server.ts`); an entry whose snapshot cannot be
+ * read is listed with its decode error and the start of its stored text, for discarding.
  */
 export async function listFailedRuns(
   services: AppServices,
   tenant: SeededEnvironment,
   options: { limit?: number } = {},
 ): Promise<InspectedFailure[]> {
-  const { rows } = await services.database.query<{ id: string }>(
-    `SELECT id FROM runs
-     WHERE env_id = $1 AND status = 'SYSTEM_FAILURE' AND source = 'drainer'
-     ORDER BY written_at DESC, id DESC
-     LIMIT $2`,
-    [tenant.envId, pageSize(options.limit)],
-  );
+  const runIds = await failedEntryCandidates(services.database, tenant, pageSize(options.limit));
   const records = await Promise.all(
-    rows.map((row) =>
-      services.buffer.getFailed({ orgId: tenant.orgId, envId: tenant.envId, runId: String(row.id) }),
-    ),
+    runIds.map((runId) => services.buffer.getFailed({ orgId: tenant.orgId, envId: tenant.envId, runId })),
   );
-  return records
-    .filter((record): record is FailedEntryView => record !== undefined)
-    .map((record) => ({
-      runId: record.runId,
-      taskId: record.snapshot?.taskId ?? null,
-      kind: record.kind,
-      error: record.error,
-      attempts: record.attempts,
-      acceptedAt: record.acceptedAt,
-      failedAt: record.failedAt,
-      replayable: record.snapshot !== undefined,
-    }));
+  const gone = runIds.filter((_, index) => records[index] === undefined);
+  await forgetFailedEntries(services.database, tenant.envId, gone);
+  return records.filter((record): record is FailedEntryView => record !== undefined).map(inspectedFailure);
 }
 
 /**
@@ -183,6 +229,7 @@ export async function replayFailedRun(
     };
   }
   await services.buffer.discardFailed(address);
+  await forgetFailedEntries(services.database, tenant.envId, [runId]);
   return accepted.outcome === "accepted"
     ? { outcome: "replayed", runId, position: accepted.position }
     : { outcome: "already_buffered", runId };
@@ -194,5 +241,7 @@ export async function discardFailedRun(
   tenant: SeededEnvironment,
   runId: string,
 ): Promise<{ outcome: "discarded" | "not_found" }> {
-  return services.buffer.discardFailed({ orgId: tenant.orgId, envId: tenant.envId, runId });
+  const discarded = await services.buffer.discardFailed({ orgId: tenant.orgId, envId: tenant.envId, runId });
+  if (discarded.outcome === "discarded") await forgetFailedEntries(services.database, tenant.envId, [runId]);
+  return discarded;
 }

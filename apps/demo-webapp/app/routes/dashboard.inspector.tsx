@@ -218,8 +218,14 @@ export default function Inspector() {
                     {data.opened.state}
                     {data.opened.position !== null ? ` · queue position ${data.opened.position}` : ""} ·
                     attempts {data.opened.attempts}
-                    {data.opened.state === "leased" ? " · leased to a drainer" : ""}
                   </p>
+                  {data.opened.state === "leased" ? (
+                    <p data-testid="opened-lease">
+                      Leased to a drainer (which one is not recorded) until{" "}
+                      {data.opened.leaseDeadline !== null ? time(data.opened.leaseDeadline) : "?"} UTC; if it
+                      is not acknowledged by then, the reaper hands it to a drainer again.
+                    </p>
+                  ) : null}
                   <h3>Snapshot</h3>
                   <pre data-testid="opened-snapshot">{JSON.stringify(data.opened.snapshot, null, 2)}</pre>
                   <h3>Mutations</h3>
@@ -239,6 +245,7 @@ export default function Inspector() {
               <thead>
                 <tr>
                   <td>run</td>
+                  <td>task</td>
                   <td>kind</td>
                   <td>error</td>
                   <td>attempts</td>
@@ -250,8 +257,17 @@ export default function Inspector() {
                 {data.failures.map((failure) => (
                   <tr key={failure.runId} data-testid="failed-run">
                     <td>{failure.runId}</td>
+                    <td>{failure.taskId ?? "?"}</td>
                     <td>{failure.kind}</td>
-                    <td>{failure.error}</td>
+                    <td>
+                      {failure.error}
+                      {failure.unreadable ? (
+                        <details data-testid={`unreadable-${failure.runId}`}>
+                          <summary>snapshot unreadable: {failure.unreadable.error}</summary>
+                          <pre>{failure.unreadable.excerpt}</pre>
+                        </details>
+                      ) : null}
+                    </td>
                     <td>{failure.attempts}</td>
                     <td>{time(failure.failedAt)}</td>
                     <td>
