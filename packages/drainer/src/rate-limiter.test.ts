@@ -1,8 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { MollifierBuffer } from "@mollifier/buffer";
 import { evenSlotRanges, keySlot, type RedisClient } from "@mollifier/core";
 import { redisClusterTest, redisTopologies } from "@mollifier/testing";
 import { describe, expect, test as pureTest } from "vitest";
+import { Drainer } from "./drainer.js";
 import { SharedRateLimiter, type SharedRateLimiterOptions } from "./rate-limiter.js";
+import { fill } from "./test-support/buffer-fixtures.js";
 
 /** Several processes' limiters, each on its own connection, calling as fast as they are let. */
 interface Draw {
@@ -179,6 +182,34 @@ describe.each(redisTopologies)("SharedRateLimiter on $name", ({ test }) => {
     expect(touched).toEqual([2, 3, 0, 1, -1]);
     // Each bucket holds a quarter of the burst (500 / 4 = 125) less the token taken.
     expect(Number(await redis.hget(limiter.keys[2] ?? "", "tokens"))).toBeLessThanOrEqual(124);
+  });
+
+  test("a drainer leasing from one env, in one shard, draws on every bucket: the other shards' buckets strand nothing", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await fill(buffer, "org", ["env"], 200);
+    const limiter = new SharedRateLimiter({ redis, ratePerSecond: 2_000 });
+    expect(limiter.keys).toHaveLength(10);
+    let handled = 0;
+    const drainer = new Drainer({
+      source: buffer,
+      rateLimiter: limiter,
+      concurrency: 10,
+      idleDelayMs: 5,
+      handler: async () => {
+        handled += 1;
+      },
+    });
+    drainer.start();
+    try {
+      await expect.poll(() => handled, { timeout: 10_000, interval: 10 }).toBe(200);
+      // Every bucket was drawn on (an idle bucket's key expires about a second after its last call).
+      const drawn = await Promise.all(limiter.keys.map((key) => redis.exists(key)));
+      expect(drawn).toEqual(limiter.keys.map(() => 1));
+    } finally {
+      await drainer.stop({ timeoutMs: 5_000 });
+    }
   });
 
   for (const processes of [1, 4]) {
