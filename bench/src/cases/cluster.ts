@@ -18,7 +18,6 @@ import { formatNumber, formatRatio } from "../format.js";
 import { runInterleaved } from "../interleaved-runs.js";
 import { type LoadSample, runClosedLoop } from "../load-runner.js";
 import { median } from "../statistics.js";
-import { ratioAtLeast } from "../target-checks.js";
 import { runPrefix, triggerInput } from "../trigger-inputs.js";
 import { repositoryRoot } from "../workspace-build.js";
 
@@ -34,6 +33,11 @@ const DRAINER_PROCESS_COUNTS = [1, 2, 3] as const;
 const PROJECTED_MASTERS = [3, 6, 12] as const;
 const MACHINE_CORES = 2;
 const TARGET_THROUGHPUT_RATIO = 0.8;
+/**
+ * Measured accept runs at least (they are short): with the quick setting's 2, the cluster/single
+ * ratio of one run swung from 0.76x to 2.09x on a machine at load 10-15.
+ */
+const MIN_ACCEPT_RUNS = 6;
 const TARGET_HOTTEST_OVER_MEAN = 1.15;
 
 /** One measured run: throughput and where its CPU went. */
@@ -207,7 +211,11 @@ export const clusterCase: BenchCase = {
         },
       };
 
-      const accepts = await runInterleaved<CostSample>(context, "accept", [
+      const acceptContext = {
+        ...context,
+        settings: { ...context.settings, runs: Math.max(context.settings.runs, MIN_ACCEPT_RUNS) },
+      };
+      const accepts = await runInterleaved<CostSample>(acceptContext, "accept", [
         { name: "single", run: () => acceptRun(single, orgs, durationMs) },
         { name: "cluster", run: () => acceptRun(clustered, orgs, durationMs) },
       ]);
@@ -258,6 +266,29 @@ export const clusterCase: BenchCase = {
     }
   },
 };
+
+/**
+ * Cluster ÷ single throughput as the median of each round's ratio: the two runs of a round ran
+ * back to back, so a swing in the machine's load (other work on the 2 cores) hits both.
+ */
+function pairedRatioAtLeast(
+  label: string,
+  ours: readonly CostSample[],
+  peer: readonly CostSample[],
+): TargetCheck {
+  const ratios = ours.flatMap((sample, index) => {
+    const other = peer[index];
+    return other === undefined ? [] : [sample.entriesPerSecond / other.entriesPerSecond];
+  });
+  const ratio = median(ratios);
+  const rate = (samples: readonly CostSample[]) => medianOf(samples, (sample) => sample.entriesPerSecond);
+  return {
+    label,
+    target: `≥ ${formatRatio(TARGET_THROUGHPUT_RATIO)}`,
+    measured: `${formatRatio(ratio)} (median of the rounds' ratios ${ratios.map(formatRatio).join(", ")}; medians ${formatNumber(rate(ours))} vs ${formatNumber(rate(peer))} /s)`,
+    pass: ratio >= TARGET_THROUGHPUT_RATIO,
+  };
+}
 
 function report(options: {
   context: CaseContext;
@@ -347,19 +378,15 @@ function report(options: {
 
   const hottestOverall = Math.max(acceptHottest, ...drainHottest);
   const checks: TargetCheck[] = [
-    ratioAtLeast(
+    pairedRatioAtLeast(
       `accept, ${MASTERS}-master cluster vs single Redis (one client process, ${IN_FLIGHT} in flight)`,
-      rate(acceptCluster),
-      rate(acceptSingle),
-      TARGET_THROUGHPUT_RATIO,
-      "/s",
+      acceptCluster,
+      acceptSingle,
     ),
-    ratioAtLeast(
+    pairedRatioAtLeast(
       "drain, cluster vs single Redis (1 drainer process each)",
-      rate(drainCluster[0]?.samples ?? []),
-      rate(drainSingle),
-      TARGET_THROUGHPUT_RATIO,
-      "/s",
+      drainCluster[0]?.samples ?? [],
+      drainSingle,
     ),
     {
       label: "hottest master's commands ÷ mean (accept and every drain run)",
@@ -409,7 +436,7 @@ function notes(options: {
   });
   return [
     `A ${MASTERS}-master cluster (\`redis-cli --cluster create\`, no replicas) started by the case next to the bench's single Redis, on the same machine; the buffer's default ${DEFAULT_SHARD_COUNT} shards, whose slot-balanced tags put ${shardsPerMaster(shardSlots, MASTERS).join("/")} shards on the masters. ${options.orgCount} orgs, ${ORGS_PER_SHARD} per shard, so every shard gets the same load and the per-master share measures placement, not how org ids happen to hash.`,
-    `Accept: the bench process keeps ${IN_FLIGHT} accepts in flight for ${options.context.settings.durationMs} ms on one client per side (an ioredis Cluster client with default options, or a Redis client), 1 KiB payload; the sides alternate, and both topologies are flushed before every run.`,
+    `Accept: the bench process keeps ${IN_FLIGHT} accepts in flight for ${options.context.settings.durationMs} ms on one client per side, at least ${MIN_ACCEPT_RUNS} measured runs each (an ioredis Cluster client with default options, or a Redis client), 1 KiB payload; the sides alternate, and both topologies are flushed before every run.`,
     `Drain: ${options.drainEntries.toLocaleString("en-US")} entries pre-filled (the same number per org, acceptBatch of up to ${FILL_BATCH}), then drained by separate drainer processes (\`src/drainer-process.ts\`: the real Drainer, concurrency 50, no-op handler, no rate cap), timed from the start signal to the last ack. The processes stay up across runs (warm V8); with 2 or 3 processes they share the cluster's orgs.`,
     `Commands per master come from INFO commandstats on each master (commands inside scripts included; CLUSTER, PING, INFO and the like left out); CPU per entry from process.cpuUsage (the bench process, or the drainer processes' reports) and INFO cpu of every Redis process.`,
     `CPU bound of this ${MACHINE_CORES}-core machine: every process (bench or drainers, all Redis processes) shares ${MACHINE_CORES} cores, so throughput cannot exceed ${MACHINE_CORES} s of CPU ÷ (client + Redis CPU per entry): accept ≤ ${formatNumber(acceptBound)}/s (${acceptClient.toFixed(1)} + ${acceptRedis.toFixed(1)} µs; measured ${formatNumber(acceptRate)}/s), drain ≤ ${formatNumber(drainBound)}/s (${drainClient.toFixed(1)} + ${drainRedis.toFixed(1)} µs with 1 process; best measured ${formatNumber(bestDrain)}/s). The 1-minute load average was ${options.loadAtStart.toFixed(1)} when the case started: other work on the machine takes its share of the cores, so the measured rates sit below the bound. More masters or drainer processes cannot raise throughput here, they only divide the same cores (a third drainer process mostly adds CPU per entry: its polling competes with the other two).`,
