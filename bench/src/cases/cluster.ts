@@ -307,7 +307,6 @@ function report(options: {
     count,
     samples: drains.get(`cluster×${count}`) ?? [],
   }));
-  const rate = (samples: readonly CostSample[]) => medianOf(samples, (sample) => sample.entriesPerSecond);
   const acceptHottest = medianOf(acceptCluster, (sample) => hottestOverMean(sample.commandsPerNode));
   const drainHottest = drainCluster.map(({ samples }) =>
     medianOf(samples, (sample) => hottestOverMean(sample.commandsPerNode)),
