@@ -7,8 +7,10 @@ import {
 } from "./accept.js";
 import type { BufferContext } from "./buffer-options.js";
 import { acceptBatchScript } from "./generated/lua-scripts.js";
+import { MAX_REROUTES, refreshLayout } from "./layout.js";
 import { runLuaScript } from "./lua-script.js";
 import { replyArray, UnexpectedReplyError } from "./reply.js";
+import { isShardMoved } from "./shard-fence.js";
 import type { AcceptInput } from "./snapshot.js";
 import { coalesceWritesThisTurn } from "./write-coalescing.js";
 
@@ -61,9 +63,14 @@ async function acceptGroup(
  * splits its env's group there. Envs are accepted in parallel; an env's calls
  * run in input order, so its FIFO order holds.
  */
-export async function acceptBatch(
+export function acceptBatch(context: BufferContext, inputs: readonly AcceptInput[]): Promise<AcceptResult[]> {
+  return acceptBatchRouted(context, inputs, 0);
+}
+
+async function acceptBatchRouted(
   context: BufferContext,
   inputs: readonly AcceptInput[],
+  reroutes: number,
 ): Promise<AcceptResult[]> {
   const prepared = inputs.map((input) => prepareAccept(context, input));
   const calls: Call[] = [];
@@ -86,9 +93,16 @@ export async function acceptBatch(
   const results = new Array<AcceptResult | undefined>(inputs.length);
   const run = async (call: Call): Promise<void> => {
     const group = call.items.map((item) => item.prepared);
-    const answers = call.single
-      ? await Promise.all(group.map((item) => acceptPrepared(context, item)))
-      : await acceptGroup(context, group);
+    const answers = await (call.single
+      ? Promise.all(group.map((item) => acceptPrepared(context, item)))
+      : acceptGroup(context, group)
+    ).catch((error: unknown) => {
+      // A shard moved by a live reshard refused the call before it wrote anything: these inputs
+      // are prepared again on the re-read layout; the other calls' answers stand.
+      if (!isShardMoved(error) || reroutes >= MAX_REROUTES) throw error;
+      const again = call.items.map((item) => inputs[item.index] as AcceptInput);
+      return refreshLayout(context).then(() => acceptBatchRouted(context, again, reroutes + 1));
+    });
     call.items.forEach((item, position) => {
       results[item.index] = answers[position];
     });

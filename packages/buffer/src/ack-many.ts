@@ -4,8 +4,10 @@ import { envKeys, leaseMember, runFieldOf } from "./entry-keys.js";
 import type { LeasedEntry } from "./entry-view.js";
 import { ackManyScript } from "./generated/lua-scripts.js";
 import type { EnvKeys } from "./keys.js";
+import { followMovedShards, MAX_REROUTES, refreshLayout } from "./layout.js";
 import { runLuaScript } from "./lua-script.js";
 import { replyArray, replyString, UnexpectedReplyError } from "./reply.js";
+import { isShardMoved } from "./shard-fence.js";
 
 /** Most entries per `ackMany` script call; larger batches are split over several calls. */
 export const MAX_ACK_BATCH_GROUP = 500;
@@ -70,9 +72,14 @@ async function ackCall(context: BufferContext, call: AckCall): Promise<AckResult
  * are checked before anything is sent: an invalid one throws
  * {@link BufferInputError} and nothing is acked.
  */
-export async function ackMany(
+export function ackMany(context: BufferContext, entries: readonly AckableEntry[]): Promise<AckResult[]> {
+  return ackManyRouted(context, entries, 0);
+}
+
+async function ackManyRouted(
   context: BufferContext,
   entries: readonly AckableEntry[],
+  reroutes: number,
 ): Promise<AckResult[]> {
   const calls: AckCall[] = [];
   // The call being filled per slot, and the env group being filled per env.
@@ -117,14 +124,20 @@ export async function ackMany(
   const results = new Array<AckResult | undefined>(entries.length);
   await Promise.all([
     ...calls.map(async (call) => {
-      const answers = await ackCall(context, call);
+      // A call meeting a shard moved by a live reshard wrote nothing: its entries go again on
+      // the re-read layout, and the other calls' answers stand.
+      const answers = await ackCall(context, call).catch((error: unknown) => {
+        if (!isShardMoved(error) || reroutes >= MAX_REROUTES) throw error;
+        const again = call.envs.flatMap((env) => env.indexes).map((index) => entries[index] as AckableEntry);
+        return refreshLayout(context).then(() => ackManyRouted(context, again, reroutes + 1));
+      });
       let position = 0;
       for (const env of call.envs) {
         for (const index of env.indexes) results[index] = answers[position++];
       }
     }),
     ...singles.map(async ({ index, entry }) => {
-      results[index] = await ack(context, entry);
+      results[index] = await followMovedShards(context, () => ack(context, entry));
     }),
   ]);
   return results.map((result) => {

@@ -31,7 +31,7 @@ import {
   resetIdempotency,
 } from "./idempotency.js";
 import type { BufferKeys, EntryAddress } from "./keys.js";
-import { checkLayout, type LayoutCheck, refreshLayout } from "./layout.js";
+import { checkLayout, followMovedShards, type LayoutCheck, refreshLayout } from "./layout.js";
 import { type ExtendLeaseResult, extendLease, type LeaseRequest, type LeaseResult, lease } from "./lease.js";
 import {
   type AddTagsInput,
@@ -73,11 +73,7 @@ import {
 } from "./redis-configuration.js";
 import { type RetryRequest, type RetryResult, retry } from "./retry.js";
 import type { ActiveSet } from "./shard-failure.js";
-import { isShardMoved } from "./shard-fence.js";
 import type { AcceptInput } from "./snapshot.js";
-
-/** Most times one operation is rebuilt after meeting moved shards (each reshard moves a shard once). */
-const MAX_REROUTES = 4;
 
 /**
  * The buffer: a thin facade over one module per operation, all sharing one
@@ -122,13 +118,7 @@ export class MollifierBuffer<Payload = unknown> {
       // A failed refresh is tried again at the next interval; the operation does not wait for it.
       refreshLayout(this.context).catch(() => undefined);
     }
-    const retry = (error: unknown, attempt: number): Promise<T> => {
-      if (!isShardMoved(error) || attempt >= MAX_REROUTES) return Promise.reject(error);
-      return refreshLayout(this.context)
-        .then(() => operation())
-        .catch((next: unknown) => retry(next, attempt + 1));
-    };
-    return operation().catch((error: unknown) => retry(error, 0));
+    return followMovedShards(this.context, operation);
   }
 
   /** The key builder (shared with the gate, which keeps its keys in the same slots). */

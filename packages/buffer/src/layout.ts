@@ -4,6 +4,7 @@ import { storeLayoutScript } from "./generated/lua-scripts.js";
 import type { ShardRouting } from "./keys.js";
 import { runLuaScript } from "./lua-script.js";
 import { replyArray, replyOptionalString, taggedReply, UnexpectedReplyError } from "./reply.js";
+import { isShardMoved } from "./shard-fence.js";
 import { SHARD_TAG_SCHEME } from "./shard-tags.js";
 
 /**
@@ -126,6 +127,27 @@ export async function refreshLayout(context: Pick<BufferContext, "redis" | "keys
   if (stored === undefined) return false;
   const routing = routingOf(stored);
   return routing === undefined ? false : context.keys.follow(routing);
+}
+
+/** Most times one operation is rebuilt after meeting moved shards (a reshard moves each shard once). */
+export const MAX_REROUTES = 4;
+
+/**
+ * Runs `operation` and, when a shard it touched has moved in a live reshard (`SHARD_MOVED`,
+ * refused before anything was written), re-reads the layout and runs it again, rebuilt on the
+ * new routing: at most {@link MAX_REROUTES} times. `operation` must build its keys when called.
+ */
+export function followMovedShards<T>(
+  context: Pick<BufferContext, "redis" | "keys">,
+  operation: () => Promise<T>,
+): Promise<T> {
+  const retry = (error: unknown, attempt: number): Promise<T> => {
+    if (!isShardMoved(error) || attempt >= MAX_REROUTES) return Promise.reject(error);
+    return refreshLayout(context)
+      .then(() => operation())
+      .catch((next: unknown) => retry(next, attempt + 1));
+  };
+  return operation().catch((error: unknown) => retry(error, 0));
 }
 
 /**

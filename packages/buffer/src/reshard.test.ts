@@ -160,6 +160,33 @@ describe.each(redisTopologies)("reshard on $name", ({ test }) => {
     expect(await stale.depth({ orgId: "org-1" })).toBe(1);
   });
 
+  test("a batch spanning moved and unmoved shards is answered per entry as if nothing had moved", async ({
+    redis,
+    createRedisClient,
+  }) => {
+    const stale = new MollifierBuffer({
+      redis: createRedisClient(),
+      shardCount: 16,
+      layoutRefreshMs: 3_600_000,
+    });
+    await stale.checkLayout();
+    await stale.acceptBatch(ORGS.map((orgId) => input(`${orgId}-a`, orgId)));
+    const leased = [];
+    for (const orgId of ORGS) leased.push(...(await stale.lease({ orgId, envId: "env", count: 1 })).entries);
+    expect(await reshard({ redis, to: 64, maxShards: 8 })).toMatchObject({
+      outcome: "paused",
+      movedShards: 8,
+    });
+    // Half the shards moved since this process last read the layout: their calls are refused and sent again.
+    expect(await stale.acceptBatch(ORGS.map((orgId) => input(`${orgId}-b`, orgId)))).toEqual(
+      ORGS.map((orgId) => ({ outcome: "accepted", runId: `${orgId}-b`, position: 0 })),
+    );
+    expect(stale.keys.routing).toEqual({ shardCount: 16, reshardTo: 64, movedShards: 8 });
+    await reshard({ redis, to: 64 });
+    expect(await stale.ackMany(leased)).toEqual(leased.map(() => ({ outcome: "acked" })));
+    expect(await stale.stats()).toMatchObject({ depth: ORGS.length, leasesInFlight: 0 });
+  });
+
   test("a reshard stopped part-way (paused, or aborted mid-shard) resumes where it stopped, while processes go on", async ({
     redis,
   }) => {
