@@ -141,6 +141,23 @@ describe("write coalescing per node on a cluster", () => {
     expect(Number(await admin(from).cluster("COUNTKEYSINSLOT", slot))).toBe(0);
   });
 
+  test("a cluster client with enableAutoPipelining accepts and lists, its scripts placed by their keys", async () => {
+    const piped = redis.duplicate(undefined, { enableAutoPipelining: true });
+    piped.on("error", () => {});
+    try {
+      const buffer = new MollifierBuffer({ redis: piped, shardCount: SHARD_COUNT });
+      const orgs = orgsOnEveryShard();
+      const results = await Promise.all(orgs.map((orgId) => buffer.accept(input(`piped-${orgId}`, orgId))));
+      expect(results.map((result) => result.outcome)).toEqual(orgs.map(() => "accepted"));
+      for (const orgId of orgs) {
+        const listed = await buffer.listEntries({ orgId, envId: "env", limit: 100 });
+        expect(listed.entries.map((entry) => entry.runId)).toContain(`piped-${orgId}`);
+      }
+    } finally {
+      piped.disconnect();
+    }
+  });
+
   test("a turn's accepts to a master that died fail one by one, and the other masters' accepts of that turn answer", async () => {
     const buffer = new MollifierBuffer({ redis, shardCount: SHARD_COUNT });
     const orgs = orgsOnEveryShard();
