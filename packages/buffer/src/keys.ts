@@ -29,7 +29,8 @@
  * | `T:idem:<org>:<env>:<task>:<key>`     | STRING | run id of the buffered run holding this idempotency key                |
  * | `T:claim:<org>:<env>:<task>:<key>`    | HASH   | an idempotency claim: owner token, state, run id; with a TTL           |
  * | `T:gate:<org>:<env>`                  | —      | prefix of the gate's per-env trip-evaluator keys (owned by the gate)   |
- * | `{<prefix>:global}:gate`              | —      | prefix of the gate's fleet-wide budget keys (owned by the gate)        |
+ * | `{<prefix>:global}:gate`              | —      | prefix of the gate's fleet-wide budget keys (owned by the gate); a     |
+ * |                                       |        | budget spread over parts uses `{<prefix>:global:<i>:<k>}:gate` (ADR 14) |
  * | `{<prefix>}:layout`                   | HASH   | the layout record: `version`, `tagScheme`, `shardCount` (+ reshard)    |
  * | `T:fence`                             | STRING | set by a live reshard: `moving <n>><m>`, then `moved <n>><m>` (ADR 12) |
  * | `T:reshard-in`                        | HASH   | a reshard's depth totals already added to this shard, per old shard    |
