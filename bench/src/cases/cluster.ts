@@ -327,6 +327,14 @@ function report(options: {
       (s) => s.redisMicroseconds,
       "µs",
     ),
+    {
+      // CPU per entry moves less with the machine's load than throughput does.
+      label: "accept CPU per entry (client + every Redis), cluster ÷ single Redis",
+      value:
+        medianOf(acceptCluster, (s) => s.clientMicroseconds + s.redisMicroseconds) /
+        medianOf(acceptSingle, (s) => s.clientMicroseconds + s.redisMicroseconds),
+      unit: "x",
+    },
     figure(
       "accept: hottest master's commands ÷ mean",
       acceptCluster,
