@@ -5,12 +5,15 @@ import type { AcceptResult } from "./accept.js";
 import { MollifierBuffer } from "./buffer.js";
 import type { LeasedEntry } from "./entry-view.js";
 import type { RedisClient } from "./lua-script.js";
+import { reshard } from "./reshard.js";
+import { shardTags } from "./shard-tags.js";
 import type { AcceptInput } from "./snapshot.js";
 
 // A reference model of the buffer, checked against Redis after every step of
 // random accept / lease / ack / retry / fail / expire / reap / promote runs,
 // with ids holding lone surrogates (refused) and other processes starting on
-// the same prefix with the same or another shard count (joined or refused).
+// the same prefix with the same or another shard count (joined or refused), and live reshards
+// to other shard counts (completed, or stopped part-way and resumed) between any two steps.
 
 const ENVS = [
   { orgId: "o1", envId: "e1" },
@@ -41,7 +44,8 @@ type Op =
   | { kind: "expire"; pick: number }
   | { kind: "reap" }
   | { kind: "promote" }
-  | { kind: "startProcess"; shardCount: number };
+  | { kind: "startProcess"; shardCount: number }
+  | { kind: "reshard"; to: number; maxShards: number | null };
 
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
   {
@@ -96,6 +100,14 @@ const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       kind: fc.constant("startProcess" as const),
       shardCount: fc.integer({ min: 1, max: 4 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("reshard" as const),
+      to: fc.integer({ min: 1, max: 4 }),
+      maxShards: fc.option(fc.integer({ min: 1, max: 2 })),
     }),
   },
 );
@@ -333,11 +345,47 @@ async function apply(model: Model, redis: RedisClient, op: Op): Promise<void> {
       // Another process on the same prefix: with the fleet's shard count it joins; with another it
       // is refused at start, before it could read or write a key (`check` then finds nothing changed).
       const other = new MollifierBuffer({ redis, prefix: buffer.keys.prefix, shardCount: op.shardCount });
-      if (op.shardCount === buffer.keys.shardCount) {
+      const { shardCount, reshardTo } = buffer.keys.routing;
+      if (reshardTo === undefined && op.shardCount === shardCount) {
         expect(await other.checkLayout()).toMatchObject({ outcome: "matched" });
+      } else if (reshardTo !== undefined && (op.shardCount === shardCount || op.shardCount === reshardTo)) {
+        // A reshard is half-way: a process of either count joins it.
+        expect(await other.checkLayout()).toMatchObject({ outcome: "resharding" });
       } else {
         await expect(other.checkLayout()).rejects.toMatchObject({ code: "LAYOUT_MISMATCH" });
       }
+      return;
+    }
+    case "reshard": {
+      // A live reshard (maybe stopped after a shard or two) moves keys, never entries: the model
+      // does not change, and `check` then reads every key through the new routing.
+      const { prefix } = buffer.keys;
+      const { shardCount: from, reshardTo, movedShards = 0 } = buffer.keys.routing;
+      const sharesTags = shardTags(prefix, op.to).some((tag) => shardTags(prefix, from).includes(tag));
+      const run = reshard({
+        redis,
+        prefix,
+        to: op.to,
+        ...(op.maxShards === null ? {} : { maxShards: op.maxShards }),
+      });
+      if (
+        (reshardTo !== undefined && reshardTo !== op.to) ||
+        (reshardTo === undefined && op.to !== from && sharesTags)
+      ) {
+        await expect(run).rejects.toMatchObject({ code: "RESHARD_REFUSED" });
+      } else if (reshardTo === undefined && op.to === from) {
+        expect(await run).toEqual({ outcome: "unchanged", shardCount: from });
+      } else if (op.maxShards !== null && op.maxShards < from - movedShards) {
+        expect(await run).toEqual({
+          outcome: "paused",
+          from,
+          to: op.to,
+          movedShards: movedShards + op.maxShards,
+        });
+      } else {
+        expect(await run).toEqual({ outcome: "completed", from, to: op.to });
+      }
+      await buffer.refreshLayout();
       return;
     }
     case "promote": {
@@ -416,7 +464,7 @@ async function check(model: Model, redis: RedisClient): Promise<void> {
 }
 
 describe.each(redisTopologies)("the buffer against a reference model on $name", ({ test }) => {
-  test("random accept/acceptBatch/lease/ack/retry/fail/reap/promote runs, malformed ids and processes with other shard counts never lose, duplicate or reorder an entry", async ({
+  test("random accept/acceptBatch/lease/ack/retry/fail/reap/promote runs, malformed ids, processes with other shard counts and live reshards never lose, duplicate or reorder an entry", async ({
     redis,
   }) => {
     let run = 0;
