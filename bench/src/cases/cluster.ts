@@ -30,6 +30,12 @@ const QUICK_DRAIN_ENTRIES = 3_072;
 const FILL_BATCH = 100;
 const DRAIN_TIMEOUT_MS = 240_000;
 const DRAINER_PROCESS_COUNTS = [1, 2, 3] as const;
+/**
+ * Warm-up rounds of the drain in a full run, as in the `drain` case: V8 keeps optimising a
+ * drainer's path for about 40,000 entries, and the single Redis's one drainer process drains one
+ * run per round (the cluster's first process three).
+ */
+const FULL_DRAIN_WARMUP_ROUNDS = 4;
 const PROJECTED_MASTERS = [3, 6, 12] as const;
 const MACHINE_CORES = 2;
 const TARGET_THROUGHPUT_RATIO = 0.8;
@@ -234,13 +240,18 @@ export const clusterCase: BenchCase = {
         drainers.push(drainer);
         clusterDrainers.push(drainer);
       }
-      const drains = await runInterleaved<CostSample>(context, "drain", [
-        { name: "single×1", run: () => drainRun(single, [singleDrainer], orgs, drainEntries) },
-        ...DRAINER_PROCESS_COUNTS.map((count) => ({
-          name: `cluster×${count}`,
-          run: () => drainRun(clustered, clusterDrainers.slice(0, count), orgs, drainEntries),
-        })),
-      ]);
+      const drains = await runInterleaved<CostSample>(
+        context,
+        "drain",
+        [
+          { name: "single×1", run: () => drainRun(single, [singleDrainer], orgs, drainEntries) },
+          ...DRAINER_PROCESS_COUNTS.map((count) => ({
+            name: `cluster×${count}`,
+            run: () => drainRun(clustered, clusterDrainers.slice(0, count), orgs, drainEntries),
+          })),
+        ],
+        { warmups: quick ? context.settings.warmups : FULL_DRAIN_WARMUP_ROUNDS },
+      );
 
       // Each shard's slot as the cluster computes it (CLUSTER KEYSLOT of its hash tag).
       const keys = clustered.buffer.keys;
@@ -444,7 +455,7 @@ function notes(options: {
   return [
     `A ${MASTERS}-master cluster (\`redis-cli --cluster create\`, no replicas) started by the case next to the bench's single Redis, on the same machine; the buffer's default ${DEFAULT_SHARD_COUNT} shards, whose slot-balanced tags put ${shardsPerMaster(shardSlots, MASTERS).join("/")} shards on the masters. ${options.orgCount} orgs, ${ORGS_PER_SHARD} per shard, so every shard gets the same load and the per-master share measures placement, not how org ids happen to hash.`,
     `Accept: the bench process keeps ${IN_FLIGHT} accepts in flight for ${options.context.settings.durationMs} ms on one client per side, at least ${MIN_ACCEPT_RUNS} measured runs each (an ioredis Cluster client with default options, or a Redis client), 1 KiB payload; the sides alternate, and both topologies are flushed before every run.`,
-    `Drain: ${options.drainEntries.toLocaleString("en-US")} entries pre-filled (the same number per org, acceptBatch of up to ${FILL_BATCH}), then drained by separate drainer processes (\`src/drainer-process.ts\`: the real Drainer, concurrency 50, no-op handler, no rate cap), timed from the start signal to the last ack. The processes stay up across runs (warm V8); with 2 or 3 processes they share the cluster's orgs.`,
+    `Drain: ${options.drainEntries.toLocaleString("en-US")} entries pre-filled (the same number per org, acceptBatch of up to ${FILL_BATCH}), then drained by separate drainer processes (\`src/drainer-process.ts\`: the real Drainer, concurrency 50, no-op handler, no rate cap), timed from the start signal to the last ack. The processes stay up across runs (warm V8; ${options.context.settings.quick ? "a quick run warms each side up once only, so the single Redis's process, one run per round against three for the cluster's first process, is the colder one" : `${FULL_DRAIN_WARMUP_ROUNDS} warm-up rounds`}); with 2 or 3 processes they share the cluster's orgs.`,
     `Commands per master come from INFO commandstats on each master (commands inside scripts included; CLUSTER, PING, INFO and the like left out); CPU per entry from process.cpuUsage (the bench process, or the drainer processes' reports) and INFO cpu of every Redis process.`,
     `CPU bound of this ${MACHINE_CORES}-core machine: every process (bench or drainers, all Redis processes) shares ${MACHINE_CORES} cores, so throughput cannot exceed ${MACHINE_CORES} s of CPU ÷ (client + Redis CPU per entry): accept ≤ ${formatNumber(acceptBound)}/s (${acceptClient.toFixed(1)} + ${acceptRedis.toFixed(1)} µs; measured ${formatNumber(acceptRate)}/s), drain ≤ ${formatNumber(drainBound)}/s (${drainClient.toFixed(1)} + ${drainRedis.toFixed(1)} µs with 1 process; best measured ${formatNumber(bestDrain)}/s). The 1-minute load average was ${options.loadAtStart.toFixed(1)} when the case started: other work on the machine takes its share of the cores, so the measured rates sit below the bound. More masters or drainer processes cannot raise throughput here, they only divide the same cores (a third drainer process mostly adds CPU per entry: its polling competes with the other two).`,
     `Projection from the measured per-entry costs (cluster side, 1 drainer process), for the default ${DEFAULT_SHARD_COUNT} shards on an even slot split, each master on its own core and enough client cores, the hottest master saturating first: ${projection.join("; ")}. The hottest master holds ceil(${DEFAULT_SHARD_COUNT} ÷ masters) shards against a mean of ${DEFAULT_SHARD_COUNT} ÷ masters, so with 12 masters a third of the capacity goes unused; a shard count that is a multiple of the master count keeps them even (e.g. 24 or 48 for 12).`,
