@@ -24,7 +24,7 @@ export const DEFAULT_MIN_CLAIM_TTL_MS = 1_000;
 /** Default longest idempotency-claim lifetime; longer requested TTLs are lowered to it. */
 export const DEFAULT_MAX_CLAIM_TTL_MS = 60_000;
 
-/** Default longest time a process routes by a layout record it has not re-read: 1 s (ADR 12). */
+/** Default longest time a process routes by a layout record it has not re-read: 1 s (ADR 15). */
 export const DEFAULT_LAYOUT_REFRESH_MS = 1_000;
 
 /** How retry delays grow. */

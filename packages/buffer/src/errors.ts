@@ -58,7 +58,7 @@ export class BufferConfigurationError extends BufferError {
 }
 
 /**
- * A call met a shard fence left by a live reshard (ADR 12): `SHARD_MOVED` when the shard has
+ * A call met a shard fence left by a live reshard (ADR 15): `SHARD_MOVED` when the shard has
  * moved to the new layout (`MollifierBuffer` re-reads the layout and retries on its own; only
  * a caller of the internal operation functions sees it), `RESHARD_IN_PROGRESS` when the shard
  * was still being moved after the wait bound, and `RESHARD_REFUSED` when `reshard` cannot start

@@ -32,7 +32,7 @@
  * | `{<prefix>:global}:gate`              | —      | prefix of the gate's fleet-wide budget keys (owned by the gate); a     |
  * |                                       |        | budget spread over parts uses `{<prefix>:global:<i>:<k>}:gate` (ADR 14) |
  * | `{<prefix>}:layout`                   | HASH   | the layout record: `version`, `tagScheme`, `shardCount` (+ reshard)    |
- * | `T:fence`                             | STRING | set by a live reshard: `moving <n>><m>`, then `moved <n>><m>` (ADR 12) |
+ * | `T:fence`                             | STRING | set by a live reshard: `moving <n>><m>`, then `moved <n>><m>` (ADR 15) |
  * | `T:reshard-in`                        | HASH   | a reshard's depth totals already added to this shard, per old shard    |
  * | `{<prefix>}:reshard-lock`             | STRING | the token of the running `reshard` (with a TTL)                        |
  *
@@ -184,7 +184,7 @@ export interface EntryAddress {
 
 /**
  * Where orgs live: a stable layout of `shardCount` shards, or, while a live reshard runs
- * (ADR 12), the layout being left (`shardCount`) and the one being filled (`reshardTo`), with
+ * (ADR 15), the layout being left (`shardCount`) and the one being filled (`reshardTo`), with
  * the old shards `0 … movedShards - 1` already moved.
  */
 export interface ShardRouting {

@@ -11,7 +11,7 @@ import { SHARD_TAG_SCHEME } from "./shard-tags.js";
  * Version of the key layout: where every key lives and what every script checks. 1 placed
  * shards under `{<prefix>:<shard>}`; 2 places them on evenly spread slots
  * (`{<prefix>:<shard>:<k>}`, ADR 0010); 3 keeps 2's keys and adds the shard fences a live
- * reshard relies on (ADR 0012), so a release that does not honour them refuses a version 3
+ * reshard relies on (ADR 0015), so a release that does not honour them refuses a version 3
  * record. A version 2 record is read as 3 (same keys); `reshard` rewrites it as 3.
  */
 export const LAYOUT_VERSION = 3;

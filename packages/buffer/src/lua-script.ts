@@ -1,6 +1,6 @@
 // The Lua runtime lives in @mollifier/core, shared with the gate and the drainer; the buffer's
 // operation modules and its generated scripts import it through this one module, which adds the
-// shard fence of a live reshard (ADR 12) to every script that touches a shard.
+// shard fence of a live reshard (ADR 15) to every script that touches a shard.
 import {
   type LuaArguments,
   type LuaKeys,

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `mollifier reshard --to <n>`: the command line of `reshard` (ADR 12). An application edge, so
+// `mollifier reshard --to <n>`: the command line of `reshard` (ADR 15). An application edge, so
 // it is the one place in this package that builds a Redis client, from its arguments.
 import { parseArgs } from "node:util";
 import { Cluster, Redis } from "ioredis";

@@ -255,6 +255,27 @@ describe.each(redisTopologies)("reshard on $name", ({ test }) => {
     expect(await reshard({ redis, to: 64 })).toEqual({ outcome: "unchanged", shardCount: 64 });
   });
 
+  test("a key in a shard that no org owns stops the reshard before that shard is touched, and lifts its fence", async ({
+    redis,
+  }) => {
+    const running = new MollifierBuffer({ redis, shardCount: 4 });
+    await running.checkLayout();
+    const tag = shardTags("mollifier", 4)[2] as string;
+    await redis.set(`${tag}:mystery`, "1");
+    const error = await rejection(reshard({ redis, to: 8 }));
+    expect(error).toMatchObject({ code: "RESHARD_REFUSED" });
+    expect(String(error)).toContain(`${tag}:mystery belongs to no org`);
+    expect(await redis.exists(`${tag}:fence`)).toBe(0);
+    expect(await redis.hget("{mollifier}:layout", "reshardMoved")).toBe("2");
+    // The shard is served again, from the old layout.
+    const orgId = ORGS.find((org) => running.keys.shardOf(org) === 2) as string;
+    expect(await running.accept(input("r", orgId))).toMatchObject({ outcome: "accepted" });
+    await redis.del(`${tag}:mystery`);
+    expect(await reshard({ redis, to: 8 })).toMatchObject({ outcome: "completed" });
+    await running.refreshLayout();
+    expect(await running.getEntry({ orgId, envId: "env", runId: "r" })).toMatchObject({ state: "queued" });
+  });
+
   test("after a reshard a process configured for the old count refuses to start, naming the command that migrates", async ({
     redis,
   }) => {

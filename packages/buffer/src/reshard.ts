@@ -89,7 +89,7 @@ async function lockCall(
 }
 
 /**
- * Changes a buffer's shard count live (ADR 12): moves every key of every old shard (entries,
+ * Changes a buffer's shard count live (ADR 15): moves every key of every old shard (entries,
  * queues, leases, retries, idempotency keys, claims, FAILED records, depth counters) into the
  * new layout while processes accept and drain. One old shard at a time: its fence (`{tag}:fence`)
  * is set to `moving`, so every buffer script refuses it and callers wait; its keys are copied,
@@ -172,7 +172,13 @@ export async function reshard(options: ReshardOptions): Promise<ReshardResult> {
         await setFence(redis, plan, shard, "moving");
         progress({ step: "fenced", shard });
         await step();
-        const copied = await copyShard(redis, plan, shard);
+        const copied = await copyShard(redis, plan, shard).catch(async (error: unknown) => {
+          // A key no org owns is found before anything is written: lift the fence and say so.
+          if (BufferReshardError.isInstance(error) && error.code === "RESHARD_REFUSED") {
+            await redis.del(fenceKeyOfTag(plan.fromTags[shard] as string));
+          }
+          throw error;
+        });
         progress({ step: "copied", shard, keys: copied.length });
         await step();
       }

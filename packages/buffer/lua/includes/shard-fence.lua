@@ -1,4 +1,4 @@
--- Shard fence (ADR 12). The client appends the fence key of every shard the call touches,
+-- Shard fence (ADR 15). The client appends the fence key of every shard the call touches,
 -- {<tag>}:fence, after the script's own keys. While a reshard moves a shard its fence holds
 -- 'moving <from>><to>', then 'moved <from>><to>': the call is refused before any key is read,
 -- and the client waits (moving) or re-routes to the new layout (moved). No reshard: one GET of
