@@ -9,6 +9,7 @@ import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { defaultConfig } from "../app/config.server";
 import { runFromEntry } from "../app/mollifier/materialise.server";
+import { recordFailedEntry } from "../app/observability/failed-entry-index.server";
 import { type AppServices, createAppServices } from "../app/services.server";
 import { BUILD_DIRECTORY, createHttpServer, loadServerBuild } from "../server/http-server";
 import { ACME_PROD, GLOBEX_PROD, openTestDatabase } from "./harness";
@@ -94,7 +95,7 @@ const entryOf = (runId: string, tenant = acme) => ({
 
 describe("dashboard operator pages in Chromium", () => {
   redisTest(
-    "the buffer inspector lists, opens and cancels an env's buffered runs and replays a failed one into the database once",
+    "the buffer inspector lists, opens and cancels an env's buffered runs, shows a lease's deadline, replays a failed one into the database once and lists an unreadable one for discarding",
     async ({ redis }) => {
       await database.query("TRUNCATE runs");
       const services = await createAppServices({
@@ -115,6 +116,21 @@ describe("dashboard operator pages in Chromium", () => {
         status: "SYSTEM_FAILURE",
         error: "TerminalDrainError: poison payload",
       });
+      await recordFailedEntry(database, poison, Date.now() - 1_000);
+      // An entry whose stored snapshot no longer parses: the lease fails it, as the drainer's would.
+      await services.buffer.accept(entryOf("run_corrupt"));
+      const entries = services.buffer.keys.env(acme.orgId, acme.envId).entries;
+      const [acceptedAt] = ((await redis.hget(entries, "run_corrupt")) ?? "").split("|");
+      await redis.hset(entries, "run_corrupt", `${acceptedAt}|{"taskId":"e2e",`);
+      const corrupt = await services.buffer.lease({ orgId: acme.orgId, envId: acme.envId, count: 1 });
+      expect(corrupt.invalid.map((entry) => entry.runId)).toEqual(["run_corrupt"]);
+      await recordFailedEntry(database, { ...acme, runId: "run_corrupt" }, Date.now());
+      // A run a drainer holds.
+      await services.buffer.accept(entryOf("run_e2e_leased"));
+      const [leased] = (
+        await services.buffer.lease({ orgId: acme.orgId, envId: acme.envId, count: 1, leaseMs: 600_000 })
+      ).entries;
+      if (leased === undefined) throw new Error("the leased entry was not leased");
       for (const runId of ["run_e2e_1", "run_e2e_2", "run_e2e_3"])
         await services.buffer.accept(entryOf(runId));
       await services.buffer.accept(entryOf("run_globex_secret", globex));
@@ -147,16 +163,35 @@ describe("dashboard operator pages in Chromium", () => {
           "canceled in the buffer inspector",
         );
 
-        const failedRow = await page.textContent("[data-testid=failed-run]");
-        expect(failedRow).toContain("run_poison");
-        expect(failedRow).toContain("poison payload");
+        const failedRows = await page.$$eval("[data-testid=failed-run]", (rows) =>
+          rows.map((row) => row.textContent ?? ""),
+        );
+        expect(failedRows).toHaveLength(2);
+        // Newest failure first: the unreadable entry, with the buffer's decode error and its text.
+        expect(failedRows[0]).toContain("run_corrupt");
+        expect(failedRows[0]).toContain("not valid JSON");
+        expect(failedRows[1]).toContain("run_poison");
+        expect(failedRows[1]).toContain("poison payload");
+        await page.click("[data-testid=unreadable-run_corrupt] summary");
+        expect(await page.textContent("[data-testid=unreadable-run_corrupt] pre")).toBe('{"taskId":"e2e",');
+        expect(await page.$$("[data-testid=replay-run_corrupt]")).toHaveLength(0);
         await page.screenshot({ path: join(ARTIFACTS, "buffer-inspector.png"), fullPage: true });
 
         await page.click("[data-testid=replay-run_poison]");
         await expect
           .poll(() => page.textContent("[data-testid=inspector-notice]"))
           .toContain("run_poison: replayed");
+        await page.click("[data-testid=discard-run_corrupt]");
+        await expect
+          .poll(() => page.textContent("[data-testid=inspector-notice]"))
+          .toContain("run_corrupt: discarded");
         expect(await page.$$("[data-testid=failed-run]")).toHaveLength(0);
+
+        await page.goto(`${url}/dashboard/inspector?run=run_e2e_leased`);
+        const lease = await page.textContent("[data-testid=opened-lease]");
+        expect(lease).toContain("Leased to a drainer");
+        expect(lease).toContain(new Date(leased.leaseDeadline).toISOString().replace("T", " ").slice(0, 19));
+        await page.screenshot({ path: join(ARTIFACTS, "buffer-inspector-leased-run.png"), fullPage: true });
         // A globex run id is not acme's to open.
         await page.goto(`${url}/dashboard/inspector?run=run_globex_secret`);
         expect(await page.textContent("[data-testid=opened-run]")).toContain("Not in the buffer");

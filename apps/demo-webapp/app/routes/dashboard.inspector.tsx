@@ -263,7 +263,13 @@ export default function Inspector() {
                       {failure.error}
                       {failure.unreadable ? (
                         <details data-testid={`unreadable-${failure.runId}`}>
-                          <summary>snapshot unreadable: {failure.unreadable.error}</summary>
+                          <summary>
+                            unreadable snapshot
+                            {failure.unreadable.error === failure.error
+                              ? ""
+                              : `: ${failure.unreadable.error}`}{" "}
+                            (its stored text)
+                          </summary>
                           <pre>{failure.unreadable.excerpt}</pre>
                         </details>
                       ) : null}
