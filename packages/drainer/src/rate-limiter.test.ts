@@ -11,8 +11,8 @@ import { fill } from "./test-support/buffer-fixtures.js";
 interface Draw {
   /** Redis `TIME` (ms) right after each granted call, with the tokens it granted. */
   readonly grants: ReadonlyArray<{ readonly at: number; readonly count: number }>;
-  /** Redis `TIME` (ms) after every call, granted or not, in order. */
-  readonly calls: readonly number[];
+  /** Redis `TIME` (ms) after every call, granted or not, with the bucket it went to. */
+  readonly visits: ReadonlyArray<{ readonly bucket: number; readonly at: number }>;
 }
 
 /** Redis `TIME` (seconds, microseconds) in ms. */
@@ -26,7 +26,9 @@ function redisMs(time: ReadonlyArray<string | number>): number {
  * `durationMs` of Redis time has passed since the first call.
  * `TIME` is sent right behind each call on the same connection, so Redis
  * timestamps every grant (a standalone Redis runs them back to back; on a
- * cluster the one machine's clock serves every node).
+ * cluster the one machine's clock serves every node). The limiters must start
+ * their rotation at bucket 0 (`random: () => 0`): a limiter's k-th call then
+ * goes to bucket `k mod buckets`.
  */
 async function drawTogether(
   limiters: ReadonlyArray<{ limiter: SharedRateLimiter; client: RedisClient }>,
@@ -35,7 +37,8 @@ async function drawTogether(
   loops = 1,
 ): Promise<Draw> {
   const grants: Array<{ at: number; count: number }> = [];
-  const calls: number[] = [];
+  const visits: Array<{ bucket: number; at: number }> = [];
+  const callsMade = new Map<SharedRateLimiter, number>();
   const first = limiters[0];
   if (first === undefined) throw new Error("no limiter to draw with");
   const start = redisMs(await first.client.time());
@@ -44,10 +47,12 @@ async function drawTogether(
       .flatMap(({ limiter, client }) => Array.from({ length: loops }, () => ({ limiter, client })))
       .map(async ({ limiter, client }) => {
         for (;;) {
+          const call = callsMade.get(limiter) ?? 0;
+          callsMade.set(limiter, call + 1);
           const [result, time] = await Promise.all([limiter.acquire(wanted), client.time()]);
           const at = redisMs(time);
           if (at - start >= durationMs) return;
-          calls.push(at - start);
+          visits.push({ bucket: call % limiter.keys.length, at: at - start });
           if (result.outcome === "granted") grants.push({ at, count: result.count });
           else await sleep(result.retryAfterMs);
         }
@@ -55,7 +60,7 @@ async function drawTogether(
   );
   return {
     grants: grants.map((grant) => ({ ...grant, at: grant.at - start })),
-    calls: calls.sort((left, right) => left - right),
+    visits: visits.sort((left, right) => left.at - right.at),
   };
 }
 
@@ -70,23 +75,31 @@ function perSecond(draw: Draw, fromMs: number, seconds: number): number[] {
 }
 
 /**
- * Of each whole second, the ms in which no call reached Redis for longer than
- * `fillMs` (the time an emptied bucket takes to fill): a stalled test process
- * (this machine's two cores are shared) leaves refill there unused, which is
- * the callers' doing, not the limiter's.
+ * Of each whole second, the tokens no caller came for: a bucket emptied by a
+ * call (after a call it holds under one token) is full `fillMs` later, and
+ * refill between then and its next call is lost. A loaded test process (this
+ * machine's two cores are shared) can visit a bucket that late; that is the
+ * callers' doing, not the limiter's.
  */
-function stalledPerSecond(draw: Draw, fromMs: number, seconds: number, fillMs: number): number[] {
-  const stalled = Array.from({ length: seconds }, () => 0);
-  for (let index = 1; index < draw.calls.length; index++) {
-    const previous = draw.calls[index - 1] ?? 0;
-    const current = draw.calls[index] ?? 0;
-    // Refill past the buckets' capacity is lost from previous + fillMs on.
-    for (let ms = previous + fillMs; ms < current; ms++) {
-      const second = Math.floor((ms - fromMs) / 1000);
-      if (second >= 0 && second < seconds) stalled[second] = (stalled[second] ?? 0) + 1;
+function unclaimedPerSecond(
+  draw: Draw,
+  fromMs: number,
+  seconds: number,
+  options: { buckets: number; ratePerSecond: number; fillMs: number; durationMs: number },
+): number[] {
+  const unclaimed = Array.from({ length: seconds }, () => 0);
+  const perMs = options.ratePerSecond / options.buckets / 1_000;
+  for (let bucket = 0; bucket < options.buckets; bucket++) {
+    const times = draw.visits.filter((visit) => visit.bucket === bucket).map((visit) => visit.at);
+    times.push(options.durationMs);
+    for (let index = 1; index < times.length; index++) {
+      for (let ms = Math.ceil((times[index - 1] ?? 0) + options.fillMs); ms < (times[index] ?? 0); ms++) {
+        const second = Math.floor((ms - fromMs) / 1_000);
+        if (second >= 0 && second < seconds) unclaimed[second] = (unclaimed[second] ?? 0) + perMs;
+      }
     }
   }
-  return stalled;
+  return unclaimed.map(Math.floor);
 }
 
 /** The most tokens granted in any span of `spanMs` (grants sorted by time). */
@@ -212,11 +225,52 @@ describe.each(redisTopologies)("SharedRateLimiter on $name", ({ test }) => {
     }
   });
 
+  test("a cap of 400/s with one busy env, in one shard, drains at the whole cap, not at one bucket's share", async ({
+    redis,
+    createRedisClient,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await fill(buffer, "org", ["env"], 1_200);
+    // Four buckets of 100/s: a bucket per shard would drain this env at 100/s.
+    const limiter = new SharedRateLimiter({ redis, ratePerSecond: 400, burst: 40 });
+    expect(limiter.keys).toHaveLength(4);
+    const clock = createRedisClient();
+    const handledAt: number[] = [];
+    const drainer = new Drainer({
+      source: buffer,
+      rateLimiter: limiter,
+      concurrency: 20,
+      idleDelayMs: 5,
+      handler: async () => {
+        handledAt.push(redisMs(await clock.time()));
+      },
+    });
+    drainer.start();
+    try {
+      await expect.poll(() => handledAt.length, { timeout: 20_000, interval: 20 }).toBe(1_200);
+    } finally {
+      await drainer.stop({ timeoutMs: 5_000 });
+    }
+    handledAt.sort((left, right) => left - right);
+    const first = handledAt[0] ?? 0;
+    const spanMs = (handledAt.at(-1) ?? 0) - first;
+    // The burst goes at once; the rest at the cap. 10 % of slack for this shared machine's
+    // stalls (the limiter's own tests bound each second); the upper bound is exact.
+    const rate = ((1_200 - 40) / spanMs) * 1_000;
+    expect(rate).toBeGreaterThanOrEqual(360);
+    const draw = { grants: handledAt.map((at) => ({ at, count: 1 })), visits: [] };
+    expect(mostInAnySpan(draw, 990)).toBeLessThanOrEqual(440);
+  });
+
   for (const processes of [1, 4]) {
     test(`${processes} process(es) drawing 2,000/s over ten buckets get within 5 % of the cap in every second`, async ({
       createRedisClient,
     }) => {
-      const options: Omit<SharedRateLimiterOptions, "redis"> = { ratePerSecond: 2_000, prefix: "accuracy" };
+      const options: Omit<SharedRateLimiterOptions, "redis"> = {
+        ratePerSecond: 2_000,
+        prefix: "accuracy",
+        random: () => 0,
+      };
       const limiters = Array.from({ length: processes }, () => {
         const client = createRedisClient();
         return { client, limiter: new SharedRateLimiter({ ...options, redis: client }) };
@@ -226,11 +280,16 @@ describe.each(redisTopologies)("SharedRateLimiter on $name", ({ test }) => {
       // The first half second empties the full buckets; whole seconds after it are steady state.
       const seconds = perSecond(draw, 500, 3);
       // A bucket holds 50 ms of its rate.
-      const stalled = stalledPerSecond(draw, 500, 3, 50);
-      const report = `tokens per second: ${seconds.join(", ")}; ms stalled past a bucket's fill: ${stalled.join(", ")}`;
+      const unclaimed = unclaimedPerSecond(draw, 500, 3, {
+        buckets: 10,
+        ratePerSecond: 2_000,
+        fillMs: 50,
+        durationMs: 3_500,
+      });
+      const report = `tokens per second: ${seconds.join(", ")}; left unclaimed by late callers: ${unclaimed.join(", ")}`;
       for (const [second, count] of seconds.entries()) {
-        const asked = 1 - (stalled[second] ?? 0) / 1_000;
-        expect(count, report).toBeGreaterThanOrEqual(Math.floor(1_900 * asked));
+        // Within 5 % of the cap, less what no caller came for in time.
+        expect(count, report).toBeGreaterThanOrEqual(1_900 - (unclaimed[second] ?? 0));
         expect(count, report).toBeLessThanOrEqual(2_100);
       }
       // The bound that holds from the first call on: rate × 1 s + burst, i.e. 5 % over. The
