@@ -16,15 +16,21 @@ export function fenceKeyOfTag(tag: string): string {
  */
 export function withFenceKeys(keys: readonly string[]): string[] {
   const fenced = keys.slice();
-  let previous = "";
-  const seen: string[] = [];
+  let tags: string[] | undefined;
+  let first = "";
   for (const key of keys) {
+    // The common call: every key carries the first key's tag, checked without building a string.
+    if (first !== "" && key.startsWith(first)) continue;
     const end = key.indexOf("}");
     if (end < 0) continue;
     const tag = key.slice(0, end + 1);
-    if (tag === previous || seen.includes(tag)) continue;
-    previous = tag;
-    seen.push(tag);
+    if (first === "") {
+      first = tag;
+    } else {
+      tags ??= [first];
+      if (tags.includes(tag)) continue;
+      tags.push(tag);
+    }
     fenced.push(fenceKeyOfTag(tag));
   }
   return fenced;
