@@ -114,7 +114,7 @@ export interface DrainSource<Entry extends DrainEntry> {
    * every ack shares one group. The buffer answers the shard on a cluster and
    * one group on a single Redis, where one call is cheapest.
    */
-  ackGroup?(entry: Entry): number;
+  ackGroup?(entry: NoInfer<Entry>): number;
   retry(entry: Entry, failure: { error: string }): Promise<DrainRetryResult>;
   fail(entry: Entry, failure: { error: string; kind?: DrainFailureKind }): Promise<DrainFailResult>;
   reapExpiredLeases(options?: { limit?: number }): Promise<DrainReapResult>;
