@@ -75,6 +75,25 @@ describe("the snapshot schema", () => {
     }
   });
 
+  test("a traced trigger's W3C context is kept and read back; a context with a non-string value is refused", () => {
+    const traceContext = { traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01" };
+    const { text, snapshot } = encodeSnapshot({ ...base, traceContext }, 5, 1024);
+    expect(snapshot.traceContext).toEqual(traceContext);
+    expect(decodeSnapshot({ runId: base.runId, orgId: base.orgId, envId: base.envId }, text)).toEqual({
+      ok: true,
+      snapshot,
+    });
+    rejects(
+      () =>
+        encodeSnapshot(
+          { ...base, traceContext: { traceparent: 1 } as unknown as Record<string, string> },
+          5,
+          1024,
+        ),
+      "INVALID_INPUT",
+    );
+  });
+
   test("reading a stored snapshot of another version or broken JSON answers an error instead of throwing", () => {
     const address = { runId: "r", orgId: "o", envId: "e" };
     expect(decodeSnapshot(address, "{not json").ok).toBe(false);

@@ -116,6 +116,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A trace context carrier (`traceparent`, `tracestate`): string values only, as the schema's record. */
+function isStringRecord(value: unknown): value is Record<string, string> {
+  if (!isRecord(value)) return false;
+  for (const key in value) if (typeof value[key] !== "string") return false;
+  return true;
+}
+
 function isPlainOptions(value: unknown): value is SnapshotOptions {
   if (!isRecord(value)) return false;
   const { tags, maxAttempts } = value;
@@ -168,14 +175,14 @@ function plainSnapshotOf(
   // `for…in` rather than Object.keys: no array per call on the accept and lease hot paths.
   for (const field in fields) if (!TOP_LEVEL_FIELDS.has(field)) return undefined;
   const { runId, orgId, envId } = ids;
-  const { taskId, payloadType } = fields;
+  const { taskId, payloadType, traceContext } = fields;
   const options = fields.options ?? {};
   if (
     !(trusted || (isPlainId(runId) && isPlainId(orgId) && isPlainId(envId))) ||
     !isPlainId(taskId) ||
     !isEpochMs(createdAt) ||
     !(payloadType === undefined || typeof payloadType === "string") ||
-    fields.traceContext !== undefined ||
+    !(traceContext === undefined || isStringRecord(traceContext)) ||
     !isPlainOptions(options)
   ) {
     return undefined;
@@ -191,6 +198,8 @@ function plainSnapshotOf(
     options,
   };
   if (payloadType !== undefined) snapshot.payloadType = payloadType;
+  // A traced trigger's W3C context (ADR 13) keeps it on this path: zod's costs more than the span.
+  if (traceContext !== undefined) snapshot.traceContext = traceContext;
   return snapshot;
 }
 
