@@ -3,7 +3,12 @@ import { hasBrand, MollifierError, type OptionChecks, optionChecks } from "@moll
 const BRAND = Symbol.for("@mollifier/drainer/error");
 
 /** Machine-readable codes of {@link DrainerError}. */
-export type DrainerErrorCode = "INVALID_OPTIONS" | "STOP_IN_PROGRESS" | "RATE_LIMIT_REPLY" | "STOPPED";
+export type DrainerErrorCode =
+  | "INVALID_OPTIONS"
+  | "STOP_IN_PROGRESS"
+  | "RATE_LIMIT_REPLY"
+  | "RATE_LIMIT_UNAVAILABLE"
+  | "STOPPED";
 
 /**
  * The one error type `@mollifier/drainer` throws (for bugs and misuse; outcomes

@@ -1,4 +1,4 @@
-import { type RedisClient, runLuaScript, slotBalancedTags } from "@mollifier/core";
+import { keySlot, type RedisClient, runLuaScript, slotBalancedTags } from "@mollifier/core";
 import { DrainerError, drainerOptionChecks } from "./drainer-error.js";
 import { drainRateLimitScript } from "./generated/lua-scripts.js";
 
@@ -19,6 +19,26 @@ export const MAX_RATE_LIMIT_BUCKETS = 1_024;
  * batch (the default quantum) in one call.
  */
 export const MIN_BUCKET_TOKENS = 10;
+
+/**
+ * How long one bucket's call is waited for. Redis answers the script in well
+ * under a millisecond; a master that is down or failing over leaves it
+ * unanswered for seconds. Past this the bucket (and, on a cluster, every bucket
+ * on the same master) is skipped and the call goes to the next one.
+ */
+export const BUCKET_CALL_TIMEOUT_MS = 250;
+/** How long a bucket whose call failed or was not answered in time is skipped. */
+export const BUCKET_SKIP_MS = 1_000;
+
+/** The error of a bucket call not answered within {@link BUCKET_CALL_TIMEOUT_MS}. */
+export class RateLimitBucketTimeoutError extends DrainerError {
+  constructor(key: string) {
+    super(
+      "RATE_LIMIT_UNAVAILABLE",
+      `the rate limit bucket ${key} did not answer within ${BUCKET_CALL_TIMEOUT_MS} ms (its master is down or failing over)`,
+    );
+  }
+}
 
 /** Options of {@link SharedRateLimiter}. */
 export interface SharedRateLimiterOptions {
@@ -90,7 +110,12 @@ export class SharedRateLimiter {
   private readonly bucketRate: number;
   private readonly bucketBurst: number;
   private readonly keyLists: ReadonlyArray<readonly [string]>;
+  private readonly slots: readonly number[];
   private next: number;
+  // Buckets skipped until this time (ms), after a failed or unanswered call.
+  private readonly skipUntil: number[];
+  // Buckets whose last call is still unanswered: skipped until it answers.
+  private readonly unanswered = new Set<number>();
 
   constructor(options: SharedRateLimiterOptions) {
     this.redis = options.redis;
@@ -117,6 +142,8 @@ export class SharedRateLimiter {
         ? [`{${prefix}:drainer}:rate`]
         : slotBalancedTags(`${prefix}:drainer`, count).map((tag) => `${tag}:rate`);
     this.keyLists = this.keys.map((key) => [key] as const);
+    this.slots = this.keys.map((key) => keySlot(key));
+    this.skipUntil = this.keys.map(() => 0);
     this.bucketRate = this.ratePerSecond / count;
     this.bucketBurst = this.burst / count;
     const random = options.random ?? Math.random;
@@ -128,25 +155,93 @@ export class SharedRateLimiter {
     return this.keys[0] ?? "";
   }
 
-  /** Takes up to `wanted` tokens from the next bucket; `limited` says when to ask again. */
+  /**
+   * Takes up to `wanted` tokens from the next bucket; `limited` says when to
+   * ask again. A bucket that does not answer in time or fails is skipped for a
+   * while (on a cluster with every bucket on its master) and the call goes to
+   * the next bucket, so a master failing over holds back only its own share of
+   * the cap; the call throws only when no bucket can be reached.
+   */
   async acquire(wanted: number): Promise<RateLimitResult> {
     acquireChecks.integer("wanted", wanted, 1);
     const count = this.keyLists.length;
-    const keys = this.keyLists[this.next] ?? this.keyLists[0];
-    this.next = (this.next + 1) % count;
+    let lastError: unknown;
+    for (let tried = 0; tried < count; tried++) {
+      const bucket = this.next;
+      this.next = (this.next + 1) % count;
+      if (this.unanswered.has(bucket) || Date.now() < (this.skipUntil[bucket] ?? 0)) continue;
+      let reply: unknown;
+      try {
+        reply = await this.call(bucket, wanted);
+      } catch (error) {
+        lastError = error;
+        this.skip(bucket);
+        continue;
+      }
+      if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
+        throw new DrainerError("RATE_LIMIT_REPLY", `unexpected rate limit reply: ${JSON.stringify(reply)}`);
+      }
+      const [granted, waitMs] = reply;
+      if (granted > 0) return { outcome: "granted", count: granted };
+      // waitMs is this bucket's wait, at its 1/n of the rate; the next call goes to
+      // the next bucket, which the other buckets' refill makes likely sooner.
+      return { outcome: "limited", retryAfterMs: Math.max(1, Math.ceil(waitMs / count)) };
+    }
+    throw (
+      lastError ??
+      new DrainerError(
+        "RATE_LIMIT_UNAVAILABLE",
+        "no rate limit bucket can be reached (every one was skipped)",
+      )
+    );
+  }
+
+  // One bucket's script call, given up on after BUCKET_CALL_TIMEOUT_MS; the
+  // bucket stays skipped until the call answers.
+  private call(bucket: number, wanted: number): Promise<unknown> {
+    const keys = this.keyLists[bucket];
     if (keys === undefined) throw new DrainerError("RATE_LIMIT_REPLY", "the rate limiter has no bucket");
-    const reply = await runLuaScript(this.redis, drainRateLimitScript, keys, [
+    const answer = runLuaScript(this.redis, drainRateLimitScript, keys, [
       this.bucketRate,
       wanted,
       this.bucketBurst,
     ]);
-    if (!Array.isArray(reply) || typeof reply[0] !== "number" || typeof reply[1] !== "number") {
-      throw new DrainerError("RATE_LIMIT_REPLY", `unexpected rate limit reply: ${JSON.stringify(reply)}`);
-    }
-    const [granted, waitMs] = reply;
-    if (granted > 0) return { outcome: "granted", count: granted };
-    // waitMs is this bucket's wait, at its 1/n of the rate; the next call goes to
-    // the next bucket, which the other buckets' refill makes likely sooner.
-    return { outcome: "limited", retryAfterMs: Math.max(1, Math.ceil(waitMs / count)) };
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.unanswered.add(bucket);
+        reject(new RateLimitBucketTimeoutError(keys[0]));
+      }, BUCKET_CALL_TIMEOUT_MS);
+      answer.then(
+        (reply) => {
+          clearTimeout(timer);
+          this.unanswered.delete(bucket);
+          resolve(reply);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          this.unanswered.delete(bucket);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  // Skips a bucket for a while; on a cluster every bucket its master serves too,
+  // so a dead master costs one timeout rather than one per bucket.
+  private skip(bucket: number): void {
+    const until = Date.now() + BUCKET_SKIP_MS;
+    const master = this.masterOf(bucket);
+    this.slots.forEach((_, other) => {
+      if (other === bucket || (master !== undefined && this.masterOf(other) === master)) {
+        this.skipUntil[other] = until;
+      }
+    });
+  }
+
+  private masterOf(bucket: number): string | undefined {
+    const redis = this.redis;
+    if (!("slots" in redis)) return undefined;
+    const slot = this.slots[bucket];
+    return slot === undefined ? undefined : redis.slots[slot]?.[0];
   }
 }
