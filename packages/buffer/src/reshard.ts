@@ -113,8 +113,21 @@ export async function reshard(options: ReshardOptions): Promise<ReshardResult> {
   const lockTtlMs = options.lockTtlMs ?? DEFAULT_RESHARD_LOCK_TTL_MS;
   const token = randomBytes(12).toString("hex");
   await lockCall(redis, lockKey, "acquire", token, lockTtlMs);
+  // Renewed between steps and, for a long copy, on a timer in between; a renewal that finds the
+  // lock gone stops the run at its next step.
+  let lockLost: unknown;
+  const keepAlive = setInterval(
+    () => {
+      lockCall(redis, lockKey, "refresh", token, lockTtlMs).catch((error: unknown) => {
+        lockLost ??= error;
+      });
+    },
+    Math.max(1, Math.floor(lockTtlMs / 3)),
+  );
+  keepAlive.unref();
   const step = async () => {
     signal?.throwIfAborted();
+    if (lockLost !== undefined) throw lockLost;
     await lockCall(redis, lockKey, "refresh", token, lockTtlMs);
   };
   try {
@@ -205,6 +218,7 @@ export async function reshard(options: ReshardOptions): Promise<ReshardResult> {
     progress({ step: "finished" });
     return { outcome: "completed", from, to };
   } finally {
+    clearInterval(keepAlive);
     await lockCall(redis, lockKey, "release", token, lockTtlMs).catch(() => undefined);
   }
 }
