@@ -25,7 +25,7 @@ function keyed(index: number, runId = `keyed-${index}`): AcceptInput {
 }
 
 describe.each(redisTopologies)("a live reshard under load on $name", ({ test }) => {
-  test("16 -> 64 while one process accepts and two drain: 0 lost, 0 duplicated, every idempotency key answers its run", async ({
+  test("16 -> 64 while one process accepts (4 senders, single and batched) and two drain: 0 lost, 0 duplicated, every idempotency key answers its run", async ({
     redis,
     createRedisClient,
   }) => {
@@ -63,13 +63,21 @@ describe.each(redisTopologies)("a live reshard under load on $name", ({ test }) 
 
     const accepted: string[] = [];
     let accepting = true;
-    const acceptLoop = (async () => {
-      for (let index = 0; accepting || index < 400; index += 1) {
-        const result = await accepter.accept(trigger(index));
-        expect(result).toMatchObject({ outcome: "accepted", runId: `run-${index}` });
-        accepted.push(result.runId);
+    // Four concurrent senders, single accepts and batches of 5 in turn, each with its own run ids.
+    let next = 0;
+    const sender = async (worker: number) => {
+      for (let round = 0; accepting || next < 1_000; round += 1) {
+        const size = (round + worker) % 2 === 0 ? 1 : 5;
+        const inputs = Array.from({ length: size }, () => trigger(next++));
+        const results =
+          size === 1 ? [await accepter.accept(inputs[0] as AcceptInput)] : await accepter.acceptBatch(inputs);
+        results.forEach((result, index) => {
+          expect(result).toMatchObject({ outcome: "accepted", runId: inputs[index]?.runId });
+          accepted.push(result.runId);
+        });
       }
-    })();
+    };
+    const acceptLoop = Promise.all([0, 1, 2, 3].map(sender));
     await vi.waitFor(() => expect(accepted.length).toBeGreaterThan(200), { timeout: 10_000 });
 
     let secondStarted: Promise<unknown> | undefined;
