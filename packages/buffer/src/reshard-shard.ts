@@ -211,11 +211,6 @@ export async function setFence(
   await redis.set(fenceKeyOfTag(plan.fromTags[shard] as string), `${state} ${reshardName(plan)}`);
 }
 
-/** The fence state of old shard `shard`, if any. */
-export async function fenceOf(redis: RedisClient, plan: ReshardPlan, shard: number): Promise<string | null> {
-  return redis.get(fenceKeyOfTag(plan.fromTags[shard] as string));
-}
-
 /** Deletes every key of old shard `shard` but its fence (after it moved). Answers how many. */
 export async function deleteShard(redis: RedisClient, plan: ReshardPlan, shard: number): Promise<number> {
   const tag = plan.fromTags[shard] as string;

@@ -5,7 +5,7 @@ import { BufferKeys, DEFAULT_KEY_PREFIX } from "./keys.js";
 import { LAYOUT_VERSION, readStoredLayout, routingOf } from "./layout.js";
 import { type RedisClient, runLuaScript } from "./lua-script.js";
 import { replyArray, replyNumber, replyString, taggedReply } from "./reply.js";
-import { copyShard, deleteShard, fenceOf, type ReshardPlan, reshardName, setFence } from "./reshard-shard.js";
+import { copyShard, deleteShard, type ReshardPlan, reshardName, setFence } from "./reshard-shard.js";
 import { fenceKeyOfTag } from "./shard-fence.js";
 import { shardTags } from "./shard-tags.js";
 
@@ -181,20 +181,20 @@ export async function reshard(options: ReshardOptions): Promise<ReshardResult> {
       }
       const shard = moved;
       await step();
-      if ((await fenceOf(redis, plan, shard))?.startsWith("moved") !== true) {
-        await setFence(redis, plan, shard, "moving");
-        progress({ step: "fenced", shard });
-        await step();
-        const copied = await copyShard(redis, plan, shard).catch(async (error: unknown) => {
-          // A key no org owns is found before anything is written: lift the fence and say so.
-          if (BufferReshardError.isInstance(error) && error.code === "RESHARD_REFUSED") {
-            await redis.del(fenceKeyOfTag(plan.fromTags[shard] as string));
-          }
-          throw error;
-        });
-        progress({ step: "copied", shard, keys: copied.length });
-        await step();
-      }
+      // Not yet counted as moved, so nobody routes to its copy: (re)fence it and copy it whole,
+      // whatever an interrupted run left of an earlier copy.
+      await setFence(redis, plan, shard, "moving");
+      progress({ step: "fenced", shard });
+      await step();
+      const copied = await copyShard(redis, plan, shard).catch(async (error: unknown) => {
+        // A key no org owns is found before anything is written: lift the fence and say so.
+        if (BufferReshardError.isInstance(error) && error.code === "RESHARD_REFUSED") {
+          await redis.del(fenceKeyOfTag(plan.fromTags[shard] as string));
+        }
+        throw error;
+      });
+      progress({ step: "copied", shard, keys: copied.length });
+      await step();
       // From here processes route the shard's orgs to the new layout: its copy is complete, and
       // the old shard, fenced, has not changed since.
       await redis.hset(layoutKey, "reshardMoved", shard + 1);
