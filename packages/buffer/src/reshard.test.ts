@@ -1,5 +1,5 @@
 import { redisTopologies } from "@mollifier/testing";
-import { describe, expect } from "vitest";
+import { describe, expect, vi } from "vitest";
 import { MollifierBuffer } from "./buffer.js";
 import { BufferError } from "./errors.js";
 import type { RedisClient } from "./lua-script.js";
@@ -294,8 +294,15 @@ describe.each(redisTopologies)("reshard on $name", ({ test }) => {
     await new MollifierBuffer({ redis, shardCount: 4 }).checkLayout();
     await redis.set("{mollifier}:reshard-lock", "someone", "PX", 60_000);
     expect(await rejection(reshard({ redis, to: 8 }))).toMatchObject({ code: "RESHARD_REFUSED" });
-    await redis.del("{mollifier}:reshard-lock");
-    expect(await reshard({ redis, to: 8, maxShards: 1 })).toMatchObject({ outcome: "paused" });
+    // The lock of a run that crashed lapses: the next run goes ahead once it has.
+    await redis.set("{mollifier}:reshard-lock", "crashed", "PX", 300);
+    await vi.waitFor(
+      async () => expect(await reshard({ redis, to: 8, maxShards: 1 })).toMatchObject({ outcome: "paused" }),
+      {
+        timeout: 10_000,
+        interval: 50,
+      },
+    );
     const other = await rejection(reshard({ redis, to: 12 }));
     expect(other).toMatchObject({ code: "RESHARD_REFUSED" });
     expect(String(other)).toContain("finish it first with `mollifier reshard --to 8`");
