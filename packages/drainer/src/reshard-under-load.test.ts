@@ -25,7 +25,7 @@ function keyed(index: number, runId = `keyed-${index}`): AcceptInput {
 }
 
 describe.each(redisTopologies)("a live reshard under load on $name", ({ test }) => {
-  test("16 -> 64 while one process accepts (4 senders, single and batched) and two drain: 0 lost, 0 duplicated, every idempotency key answers its run", async ({
+  test("16 -> 64, crashed half-way and resumed, while one process accepts (4 senders, single and batched) and two drain: 0 lost, 0 duplicated, every idempotency key answers its run", async ({
     redis,
     createRedisClient,
   }) => {
@@ -82,12 +82,24 @@ describe.each(redisTopologies)("a live reshard under load on $name", ({ test }) 
 
     let secondStarted: Promise<unknown> | undefined;
     const atStart = { accepted: 0, handled: 0 };
+    // The first run dies half-way through copying shard 4 (its callers wait at the fence); the
+    // second resumes it, re-copying that shard, while the load goes on.
+    const crash = new AbortController();
+    const crashed = await reshard({
+      redis,
+      to: 64,
+      signal: crash.signal,
+      onProgress: (progress) => {
+        if (progress.step === "started")
+          Object.assign(atStart, { accepted: accepted.length, handled: handled.size });
+        if (progress.step === "copied" && progress.shard === 4) crash.abort(new Error("crashed"));
+      },
+    }).catch((error: unknown) => error);
+    expect(crashed).toMatchObject({ message: "crashed" });
     const result = await reshard({
       redis,
       to: 64,
       onProgress: (progress) => {
-        if (progress.step === "started")
-          Object.assign(atStart, { accepted: accepted.length, handled: handled.size });
         // A process configured for the new count starts half-way and joins the drain.
         if (progress.step === "moved" && progress.shard === 7) secondStarted = startDrainer(64);
       },
