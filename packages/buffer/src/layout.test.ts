@@ -42,9 +42,13 @@ describe.each(redisTopologies)("the stored layout on $name", ({ test }) => {
     expect(message).toContain(
       `{mollifier}:layout) is version ${LAYOUT_VERSION}, tag scheme ${SHARD_TAG_SCHEME}, 16 shards`,
     );
-    expect(message).toContain(`configured for version ${LAYOUT_VERSION}, tag scheme centre-slot-crc16, 64 shards`);
+    expect(message).toContain(
+      `configured for version ${LAYOUT_VERSION}, tag scheme centre-slot-crc16, 64 shards`,
+    );
     expect(message).toContain("start it with the stored layout (shardCount 16)");
-    expect(message).toContain("move the buffer to 64 shards live with `mollifier reshard --to 64 --redis <url>`");
+    expect(message).toContain(
+      "move the buffer to 64 shards live with `mollifier reshard --to 64 --redis <url>`",
+    );
     // The refusal changed nothing: the stored layout and the running buffer's entry are as they were.
     expect(await redis.hget("{mollifier}:layout", "shardCount")).toBe("16");
     expect(await running.depth({ orgId: "org" })).toBe(1);
