@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     );
   }
   // The global meter provider must exist before the services create the recorder's instruments.
-  const telemetry = startOpenTelemetry({
+  const telemetry = await startOpenTelemetry({
     serviceName: "mollifier-demo-drainer",
     ...openTelemetryOptionsFromEnv(),
   });

@@ -8,7 +8,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const build = await loadServerBuild();
   // The global meter provider must exist before the services create the recorder's instruments.
-  const telemetry = startOpenTelemetry(openTelemetryOptionsFromEnv());
+  const telemetry = await startOpenTelemetry(openTelemetryOptionsFromEnv());
   const started = await bootstrap(config, { tracing: telemetry.tracing });
   const server = createHttpServer(build, started.services, undefined, { metrics: telemetry.serveMetrics });
   await new Promise<void>((resolve, reject) => {
