@@ -42,8 +42,8 @@ export async function startDemoApp(settings: Record<string, string>): Promise<De
   const url = `http://127.0.0.1:${port}`;
   try {
     const started = await startServerProcess({
-      command: join(demoAppDirectory, "node_modules", ".bin", "tsx"),
-      args: ["server/serve.ts"],
+      command: process.execPath,
+      args: ["--import", "tsx", "server/serve.ts"],
       cwd: demoAppDirectory,
       env: environment,
       timeoutMs: START_TIMEOUT_MS,

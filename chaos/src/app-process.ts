@@ -2,9 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
-/** The demo app's directory; its server entry points are started through its own `tsx`. */
+/** The demo app's directory; its server entry points are started as its scripts do: `node --import tsx`. */
 export const DEMO_APP_DIRECTORY = resolve(import.meta.dirname, "../../apps/demo-webapp");
-const TSX = resolve(DEMO_APP_DIRECTORY, "node_modules/.bin/tsx");
 const READY_TIMEOUT_MS = 60_000;
 
 /** Which of the demo's processes: the web app (API and gate), or a separate drainer. */
@@ -62,12 +61,11 @@ export function appProcess(
     async start() {
       if (child !== undefined) throw new Error(`${name} is already running`);
       const started = Date.now();
-      const process_ = spawn(TSX, [entry], {
+      const process_ = spawn(process.execPath, ["--import", "tsx", entry], {
         cwd: DEMO_APP_DIRECTORY,
         env: { ...process.env, ...environment },
         stdio: ["ignore", "pipe", "pipe"],
-        // Its own process group: tsx runs the server in a child process, and a kill must reach
-        // both (a SIGKILL of tsx alone would leave the server running, holding its port).
+        // Its own process group, so a kill reaches every process the server may have started.
         detached: true,
       });
       child = process_;

@@ -3,7 +3,6 @@ import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const APP_DIRECTORY = resolve(import.meta.dirname, "..");
-const TSX = resolve(APP_DIRECTORY, "node_modules/.bin/tsx");
 const READY_LINE = /Dashboard:\s+(http:\/\/\S+?)\/\s/;
 const READY_TIMEOUT_MS = 60_000;
 
@@ -15,7 +14,7 @@ export interface ApiAnswer {
   readonly body: any;
 }
 
-/** The demo app started as `pnpm demo` runs it: `tsx server/serve.ts`, a real process on a free port. */
+/** The demo app started as `pnpm demo` runs it: `node --import tsx server/serve.ts`, a real process on a free port. */
 export interface StartedApp {
   /** `http://127.0.0.1:<port>`, as the app printed it. */
   readonly url: string;
@@ -45,7 +44,7 @@ function withoutDatabaseUrl(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
  * `pnpm demo` does: the test script's turbo dependency, or `pnpm build`.
  */
 export async function startApp(environment: Record<string, string>): Promise<StartedApp> {
-  const child: ChildProcess = spawn(TSX, ["server/serve.ts"], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server/serve.ts"], {
     cwd: APP_DIRECTORY,
     // The gate gets 2 s unless told otherwise: a loaded test machine stalls past its 25 ms budget,
     // and a decision that runs out of time fails open to the database. Each app gets its own
@@ -59,7 +58,7 @@ export async function startApp(environment: Record<string, string>): Promise<Sta
       ...environment,
     },
     stdio: ["ignore", "pipe", "pipe"],
-    // Its own group: tsx runs the server in a child, and the stop must reach both.
+    // Its own group, so the stop reaches every process the server may have started.
     detached: true,
   });
   let log = "";

@@ -3,11 +3,10 @@ import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const APP_DIRECTORY = resolve(import.meta.dirname, "..");
-const TSX = resolve(APP_DIRECTORY, "node_modules/.bin/tsx");
 const READY_LINE = /drainer running[^\n]*\n\s*metrics (\S+)/;
 const READY_TIMEOUT_MS = 60_000;
 
-/** The separate drainer started as `pnpm demo:drainer` runs it: `tsx server/drainer.ts`. */
+/** The separate drainer started as `pnpm demo:drainer` runs it: `node --import tsx server/drainer.ts`. */
 export interface StartedDrainer {
   /** The scrape URL it printed, or `"no"` when it serves none. */
   readonly metricsUrl: string;
@@ -20,7 +19,7 @@ export interface StartedDrainer {
  * resolves once it prints its ready lines.
  */
 export async function startDrainer(environment: Record<string, string>): Promise<StartedDrainer> {
-  const child: ChildProcess = spawn(TSX, ["server/drainer.ts"], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "server/drainer.ts"], {
     cwd: APP_DIRECTORY,
     env: { ...process.env, HOST: "127.0.0.1", ...environment },
     stdio: ["ignore", "pipe", "pipe"],
