@@ -8,6 +8,7 @@ export type DrainerErrorCode =
   | "STOP_IN_PROGRESS"
   | "RATE_LIMIT_REPLY"
   | "RATE_LIMIT_UNAVAILABLE"
+  | "LEASE_UNANSWERED"
   | "STOPPED";
 
 /**

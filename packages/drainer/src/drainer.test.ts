@@ -527,6 +527,40 @@ describe("Drainer (against a fake source)", () => {
     hung.resolve();
   });
 
+  test("a lease call that does not answer (its shard's master is down) holds back only its own env, and what it brings later is drained", async () => {
+    const held = deferred();
+    let masterDown = false;
+    // The master of org-down's shard dies once the first lease is sent to it: that call is not
+    // answered until the test lets it, and reads of the shard leave the org out meanwhile (what the
+    // buffer's active set does for a shard that does not answer).
+    class OneShardDown extends FakeDrainSource {
+      override async lease(request: Parameters<FakeDrainSource["lease"]>[0]) {
+        if (request.orgId === "org-down") {
+          masterDown = true;
+          await held.promise;
+        }
+        return super.lease(request);
+      }
+      override async activeOrgs(shard: number) {
+        const orgs = await super.activeOrgs(shard);
+        return masterDown ? orgs.filter((orgId) => orgId !== "org-down") : orgs;
+      }
+    }
+    const source = new OneShardDown();
+    source.add("org-down", "env", 3);
+    source.add("org-a", "env", 40);
+    source.add("org-b", "env", 40);
+    const { drainer } = drainerFor(source, { concurrency: 4 });
+    drainer.start();
+    // Every entry of the healthy orgs is drained while the held org's lease is unanswered.
+    await vi.waitFor(() => expect(source.acked).toHaveLength(80), { timeout: 10_000 });
+    expect(source.acked.every((runId) => !runId.startsWith("org-down."))).toBe(true);
+    held.resolve();
+    masterDown = false;
+    await vi.waitFor(() => expect(source.acked).toHaveLength(83), { timeout: 10_000 });
+    await drainer.stop();
+  });
+
   test("loop errors back off, are reported as degraded, and draining recovers", async () => {
     const source = new FakeDrainSource();
     source.add("org", "env", 5);

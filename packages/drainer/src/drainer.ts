@@ -4,7 +4,7 @@ import { AckBatcher } from "./ack-batcher.js";
 import type { HandlerSample } from "./adaptive-concurrency.js";
 import { AdaptiveConcurrency } from "./adaptive-concurrency.js";
 import { CircuitBreaker } from "./circuit-breaker.js";
-import type { DrainEntry } from "./drain-source.js";
+import type { DrainEntry, DrainSource } from "./drain-source.js";
 import { DrainerError, requireNumber } from "./drainer-error.js";
 import {
   type DrainerOptions,
@@ -29,6 +29,13 @@ const MAX_LEASE_BATCH = 1_000;
 const MAX_PARALLEL_LEASES = 8;
 /** Unanswered acks, in pools of `concurrency`, past which the dispatcher stops leasing. */
 const MAX_UNANSWERED_ACK_POOLS = 2;
+/**
+ * Longest the dispatcher keeps a grant's slots reserved for its `lease` call. A shard whose master
+ * is down (a cluster failing over) leaves the call unanswered for seconds; past this the slots go
+ * back to the pool and the env leaves the rotation, and entries the call still brings are handled
+ * when they come.
+ */
+const LEASE_WAIT_MS = 500;
 /** Longest a stopping drainer sleeps between checks of its in-flight entries (each finished entry wakes it). */
 const STOP_CHECK_MS = 1_000;
 
@@ -253,8 +260,14 @@ export class Drainer<Entry extends DrainEntry> {
 
   /** One step of the dispatcher: wait for a slot, refresh the active set, or lease one grant. */
   private async dispatchOnce(): Promise<void> {
-    const failure = this.leaseFailures.shift();
-    if (failure !== undefined) throw failure.error;
+    // Lease calls that failed since the last step count as one failure: one backoff step, not one
+    // per call (several leases to one dead shard used to sleep 100, 200, 400, 800 ms in a row).
+    const [failure, ...more] = this.leaseFailures.splice(0);
+    if (failure !== undefined) {
+      for (const { error } of more)
+        this.recorder.degraded({ component: "drainer", reason: "loop_error", error });
+      throw failure.error;
+    }
     // The database is down: new entries would only wait beside the ones already waiting. While
     // the circuit is open nothing is leased; half-open, the waiting entries are the probes, and
     // with none waiting one entry is leased to be the probe. (No Redis or database call here.)
@@ -323,27 +336,30 @@ export class Drainer<Entry extends DrainEntry> {
   }
 
   private async leaseGrant(grant: DrainGrant): Promise<void> {
+    const leasing = this.options.source.lease({
+      orgId: grant.orgId,
+      envId: grant.envId,
+      count: grant.count,
+      leaseMs: this.options.leaseMs,
+    });
     try {
-      const { entries, invalid } = await this.options.source.lease({
-        orgId: grant.orgId,
-        envId: grant.envId,
-        count: grant.count,
-        leaseMs: this.options.leaseMs,
+      const { entries, invalid } = await answeredWithin(leasing, LEASE_WAIT_MS, () => {
+        // Too late for this grant, but what the call leases is this process's to handle.
+        // (A drainer stopped meanwhile leaves them to the reaper.)
+        leasing.then(
+          (late) => {
+            if (this.running) this.takeLeased(grant, late);
+          },
+          () => {},
+        );
+        return new DrainerError(
+          "LEASE_UNANSWERED",
+          `no answer to lease (${grant.orgId}/${grant.envId}) within ${LEASE_WAIT_MS} ms`,
+        );
       });
       this.scheduler.complete(grant, entries.length + invalid.length);
       this.refresh.leased(entries.length + invalid.length);
-      for (const rejected of invalid) {
-        const { orgId, envId } = grant;
-        this.sourceFailures.report({
-          kind: "invalid_entry",
-          orgId,
-          envId,
-          runId: rejected.runId,
-          attempts: 0,
-          message: rejected.error,
-        });
-      }
-      for (const entry of entries) this.launch(entry);
+      this.takeLeased(grant, { entries, invalid });
     } catch (error) {
       // The env leaves the rotation until the next read of the active set, which leaves out a
       // shard that cannot be reached: the other shards' envs keep their turns meanwhile.
@@ -354,6 +370,21 @@ export class Drainer<Entry extends DrainEntry> {
     } finally {
       this.reservedSlots -= grant.count;
     }
+  }
+
+  // Runs what a lease call brought: its entries into the pool, the ones it rejected to the hook.
+  private takeLeased(grant: DrainGrant, leased: Awaited<ReturnType<DrainSource<Entry>["lease"]>>): void {
+    for (const rejected of leased.invalid) {
+      this.sourceFailures.report({
+        kind: "invalid_entry",
+        orgId: grant.orgId,
+        envId: grant.envId,
+        runId: rejected.runId,
+        attempts: 0,
+        message: rejected.error,
+      });
+    }
+    for (const entry of leased.entries) this.launch(entry);
   }
 
   /** Nothing left to grant (or a read was asked for): read the active set before leasing again. */
@@ -400,4 +431,21 @@ export class Drainer<Entry extends DrainEntry> {
     // makes it sleep again; a lease finishing wakes it regardless.
     if (this.enoughFreeSlots()) this.slotFreed.wake();
   };
+}
+
+/** `answer`, or a rejection with `onLate()`'s error once `ms` have passed without it. */
+function answeredWithin<T>(answer: Promise<T>, ms: number, onLate: () => Error): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(onLate()), ms);
+    answer.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
