@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { BufferKeys } from "@mollifier/buffer";
+import { slotOwnerPort } from "@mollifier/testing/servers";
 import type { Cluster } from "ioredis";
 import { DEMO_KEY_PREFIX, type Stack, type StackOptions } from "./stack.js";
 
@@ -11,13 +12,9 @@ const FAILOVER_TIMEOUT_MS = 30_000;
 export const VICTIM_ORG = "org_acme";
 
 // The port of the master serving `orgId`'s shard now.
-async function masterOf(observer: Cluster, orgId: string): Promise<number> {
+function masterOf(observer: Cluster, orgId: string): Promise<number> {
   const keys = new BufferKeys({ prefix: DEMO_KEY_PREFIX });
-  const slot = await observer.cluster("KEYSLOT", keys.shard(keys.shardOf(orgId)).tag);
-  const ranges = await observer.cluster("SLOTS");
-  const master = ranges.find(([start, end]) => slot >= start && slot <= end)?.[2];
-  if (!master) throw new Error(`no master serves slot ${slot}`);
-  return master[1];
+  return slotOwnerPort(observer, keys.shard(keys.shardOf(orgId)).tag);
 }
 
 /** A fault injected into a running stack while triggers are being sent. */

@@ -1,4 +1,4 @@
-import { type RedisClusterProcess, startRedisCluster } from "@mollifier/testing";
+import { type RedisClusterProcess, slotOwnerPort, startRedisCluster } from "@mollifier/testing";
 import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { MollifierBuffer } from "./buffer.js";
@@ -26,15 +26,6 @@ afterAll(async () => {
   await cluster?.dispose();
 });
 
-async function slotOwnerPort(tag: string): Promise<number> {
-  const slot = await redis.cluster("KEYSLOT", tag);
-  const ranges = await redis.cluster("SLOTS");
-  const owner = ranges.find(([start, end]) => slot >= start && slot <= end);
-  const master = owner?.[2];
-  if (!master) throw new Error(`no owner for slot ${slot}`);
-  return master[1];
-}
-
 describe("one master down on a cluster", () => {
   test("stops only its own shards: enumeration and sweeps answer the others and name the missing shards", async () => {
     const buffer = new MollifierBuffer({ redis, shardCount: 16 });
@@ -56,7 +47,7 @@ describe("one master down on a cluster", () => {
     if (!downServer) throw new Error("no third node");
     const downShards: number[] = [];
     for (const shard of keys.shards()) {
-      if ((await slotOwnerPort(keys.shard(shard).tag)) === downServer.port) downShards.push(shard);
+      if ((await slotOwnerPort(redis, keys.shard(shard).tag)) === downServer.port) downShards.push(shard);
     }
     expect(downShards.length).toBeGreaterThan(0);
     await downServer.stop();

@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { type RedisClusterProcess, startRedisCluster, startRedisServer } from "@mollifier/testing";
+import {
+  holdServer,
+  type RedisClusterProcess,
+  slotOwnerPort,
+  startRedisCluster,
+  startRedisServer,
+} from "@mollifier/testing";
 import { Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { MollifierBuffer } from "./buffer.js";
@@ -19,14 +25,6 @@ afterAll(async () => {
   redis?.disconnect();
   await cluster?.dispose();
 });
-
-async function slotOwnerPort(tag: string): Promise<number> {
-  const slot = await redis.cluster("KEYSLOT", tag);
-  const ranges = await redis.cluster("SLOTS");
-  const master = ranges.find(([start, end]) => slot >= start && slot <= end)?.[2];
-  if (!master) throw new Error(`no owner for slot ${slot}`);
-  return master[1];
-}
 
 const PAUSE_MS = 8_000;
 
@@ -49,24 +47,16 @@ describe("a master that does not answer", () => {
     if (!held) throw new Error("no second node");
     const heldShards: number[] = [];
     for (const shard of keys.shards()) {
-      if ((await slotOwnerPort(keys.shard(shard).tag)) === held.port) heldShards.push(shard);
+      if ((await slotOwnerPort(redis, keys.shard(shard).tag)) === held.port) heldShards.push(shard);
     }
     expect(heldShards.length).toBeGreaterThan(0);
 
-    const admin = new Redis(held.port, held.host);
-    let pauseOver = false;
-    await admin.call("CLIENT", "PAUSE", String(PAUSE_MS), "ALL");
-    const over = new Promise<void>((resolve) =>
-      setTimeout(() => {
-        pauseOver = true;
-        resolve();
-      }, PAUSE_MS),
-    );
+    const pause = await holdServer(held, PAUSE_MS);
     try {
       const first = await buffer.activeSet();
       // A second round while the first read of the held shards is still unanswered.
       const second = await buffer.activeSet();
-      expect(pauseOver).toBe(false);
+      expect(pause.isOver()).toBe(false);
       const healthy = orgs.filter((orgId) => !heldShards.includes(keys.shardOf(orgId))).sort();
       for (const active of [first, second]) {
         expect([...active.keys()].sort()).toEqual(healthy);
@@ -76,8 +66,7 @@ describe("a master that does not answer", () => {
         expect(active.unavailableShards[0]?.error.cause).toBeInstanceOf(ShardReadTimeoutError);
       }
     } finally {
-      await over;
-      admin.disconnect();
+      await pause.over;
     }
     // Once the master answers again (and the held reads are answered) its shards are back.
     let size = 0;

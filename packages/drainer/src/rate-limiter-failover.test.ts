@@ -1,5 +1,5 @@
-import { type RedisClusterProcess, startRedisCluster } from "@mollifier/testing";
-import { Cluster, Redis } from "ioredis";
+import { holdServer, type RedisClusterProcess, slotOwnerPort, startRedisCluster } from "@mollifier/testing";
+import { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { SharedRateLimiter } from "./rate-limiter.js";
 
@@ -26,60 +26,42 @@ describe("SharedRateLimiter with a master that does not answer", () => {
     expect(limiter.keys).toHaveLength(16);
     const held = cluster.servers[0];
     if (!held) throw new Error("no first node");
-    const masterOf = async (key: string) => {
-      const slot = await redis.cluster("KEYSLOT", key);
-      const ranges = await redis.cluster("SLOTS");
-      return ranges.find(([start, end]) => slot >= start && slot <= end)?.[2]?.[1];
-    };
     const heldBuckets = new Set<number>();
     for (const [index, key] of limiter.keys.entries()) {
-      if ((await masterOf(key)) === held.port) heldBuckets.add(index);
+      if ((await slotOwnerPort(redis, key)) === held.port) heldBuckets.add(index);
     }
     expect(heldBuckets.size).toBeGreaterThan(0);
     // Every bucket answered once, so the client knows every bucket's master.
     for (let call = 0; call < limiter.keys.length; call++) await limiter.acquire(1);
 
-    const admin = new Redis(held.port, held.host);
-    let pauseOver = false;
-    await admin.call("CLIENT", "PAUSE", String(PAUSE_MS), "ALL");
-    const over = new Promise<void>((resolve) =>
-      setTimeout(() => {
-        pauseOver = true;
-        resolve();
-      }, PAUSE_MS),
-    );
+    const pause = await holdServer(held, PAUSE_MS);
     try {
       let granted = 0;
       for (let call = 0; call < 40; call++) {
         const result = await limiter.acquire(1);
         if (result.outcome === "granted") granted += result.count;
       }
-      expect(pauseOver).toBe(false);
+      expect(pause.isOver()).toBe(false);
       expect(granted).toBeGreaterThan(0);
     } finally {
-      await over;
-      admin.disconnect();
+      await pause.over;
     }
   }, 30_000);
 
   test("throws naming the bucket when no bucket can be reached", async () => {
     const limiter = new SharedRateLimiter({ redis, ratePerSecond: 10, prefix: "single-bucket" });
     expect(limiter.keys).toHaveLength(1);
-    const slot = await redis.cluster("KEYSLOT", limiter.key);
-    const ranges = await redis.cluster("SLOTS");
-    const port = ranges.find(([start, end]) => slot >= start && slot <= end)?.[2]?.[1];
+    const port = await slotOwnerPort(redis, limiter.key);
     const held = cluster.servers.find((server) => server.port === port);
     if (!held) throw new Error("no server holds the bucket");
     await limiter.acquire(1);
-    const admin = new Redis(held.port, held.host);
-    await admin.call("CLIENT", "PAUSE", "2000", "ALL");
+    const pause = await holdServer(held, 2_000);
     try {
       await expect(limiter.acquire(1)).rejects.toThrow(
         /single-bucket:drainer\}:rate did not answer within 250 ms/,
       );
     } finally {
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      admin.disconnect();
+      await pause.over;
     }
   }, 30_000);
 });

@@ -1,7 +1,10 @@
 export { type PostgresServerProcess, postgresBinDirectory, startPostgresServer } from "./postgres-server.js";
 export {
+  type HeldServer,
+  holdServer,
   type RedisClusterProcess,
   type StartRedisClusterOptions,
+  slotOwnerPort,
   startRedisCluster,
 } from "./redis-cluster.js";
 export {

@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
-import { Redis } from "ioredis";
+import { type Cluster, Redis } from "ioredis";
 import {
   freeClusterPort,
   hasRedisServerBinary,
@@ -126,4 +126,41 @@ async function replicasInSync(clients: readonly Redis[]): Promise<boolean> {
       !info.includes("role:slave") ||
       (info.includes("master_link_status:up") && info.includes("master_sync_in_progress:0")),
   );
+}
+
+/** The port of the master that serves `key`'s slot now, as `client`'s cluster reports it. */
+export async function slotOwnerPort(client: Cluster, key: string): Promise<number> {
+  const slot = await client.cluster("KEYSLOT", key);
+  const ranges = await client.cluster("SLOTS");
+  const master = ranges.find(([start, end]) => slot >= start && slot <= end)?.[2];
+  if (!master) throw new Error(`no master serves slot ${slot}`);
+  return master[1];
+}
+
+/** A server holding every client's commands (`CLIENT PAUSE … ALL`) until `over` resolves. */
+export interface HeldServer {
+  /** Resolves when the pause has ended. */
+  readonly over: Promise<void>;
+  /** Whether the pause has ended. */
+  isOver(): boolean;
+}
+
+/**
+ * Makes the server at `host:port` hold every command for `ms` without answering, as a master
+ * that died looks to a cluster client until the client gives up on it or a replica takes over.
+ */
+export async function holdServer(server: { host: string; port: number }, ms: number): Promise<HeldServer> {
+  const admin = new Redis(server.port, server.host);
+  let ended = false;
+  try {
+    await admin.call("CLIENT", "PAUSE", String(ms), "ALL");
+  } catch (error) {
+    admin.disconnect();
+    throw error;
+  }
+  const over = sleep(ms).then(() => {
+    ended = true;
+    admin.disconnect();
+  });
+  return { over, isOver: () => ended };
 }

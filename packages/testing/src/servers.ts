@@ -2,8 +2,11 @@
 // (the bench, the chaos suite).
 export { type PostgresServerProcess, postgresBinDirectory, startPostgresServer } from "./postgres-server.js";
 export {
+  type HeldServer,
+  holdServer,
   type RedisClusterProcess,
   type StartRedisClusterOptions,
+  slotOwnerPort,
   startRedisCluster,
 } from "./redis-cluster.js";
 export {
