@@ -1,3 +1,4 @@
+import { answeredWithin } from "@mollifier/core";
 import type { BufferContext } from "./buffer-options.js";
 import { withValidIds } from "./entry-keys.js";
 import { decodeSegment } from "./keys.js";
@@ -44,34 +45,28 @@ export class ShardReadTimeoutError extends Error {
 // Cluster reads still on the wire, per client and key. A key whose last read is
 // unanswered is not waited for again: each round after the first one that met a
 // dead master skips it at once, until that read settles.
-const unansweredReads = new WeakMap<RedisClient, Map<string, Promise<SetRead>>>();
+const unansweredReads = new WeakMap<RedisClient, Set<string>>();
 
 function readWithin(redis: RedisClient, key: string, timeoutMs: number): Promise<SetRead> {
-  let pending = unansweredReads.get(redis);
-  if (pending === undefined) {
-    pending = new Map();
-    unansweredReads.set(redis, pending);
+  let unanswered = unansweredReads.get(redis);
+  if (unanswered === undefined) {
+    unanswered = new Set();
+    unansweredReads.set(redis, unanswered);
   }
-  const unanswered = pending;
-  if (unanswered.has(key)) {
+  const readsOut = unanswered;
+  if (readsOut.has(key)) {
     return Promise.resolve({ ok: false, error: new ShardReadTimeoutError(key, timeoutMs) });
   }
   const read = redis.smembers(key).then(
     (members): SetRead => ({ ok: true, members }),
     (error: unknown): SetRead => ({ ok: false, error }),
   );
-  unanswered.set(key, read);
-  return new Promise((resolve) => {
-    const timer = setTimeout(
-      () => resolve({ ok: false, error: new ShardReadTimeoutError(key, timeoutMs) }),
-      timeoutMs,
-    );
-    void read.then((answer) => {
-      clearTimeout(timer);
-      unanswered.delete(key);
-      resolve(answer);
-    });
-  });
+  readsOut.add(key);
+  void read.then(() => readsOut.delete(key));
+  // A read that fails resolves to its error (SetRead), so only the deadline rejects.
+  return answeredWithin(read, timeoutMs, () => new ShardReadTimeoutError(key, timeoutMs)).catch(
+    (error: unknown): SetRead => ({ ok: false, error }),
+  );
 }
 
 /**

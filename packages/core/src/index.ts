@@ -1,3 +1,4 @@
+export { answeredWithin } from "./answered-within.js";
 export { type BackoffPolicy, backoffDelayMs } from "./backoff-delay.js";
 export {
   crc16,

@@ -1,3 +1,4 @@
+import { answeredWithin } from "@mollifier/core";
 import type { MollifierRecorder } from "@mollifier/telemetry";
 import pLimit, { type LimitFunction } from "p-limit";
 import { AckBatcher } from "./ack-batcher.js";
@@ -431,21 +432,4 @@ export class Drainer<Entry extends DrainEntry> {
     // makes it sleep again; a lease finishing wakes it regardless.
     if (this.enoughFreeSlots()) this.slotFreed.wake();
   };
-}
-
-/** `answer`, or a rejection with `onLate()`'s error once `ms` have passed without it. */
-function answeredWithin<T>(answer: Promise<T>, ms: number, onLate: () => Error): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(onLate()), ms);
-    answer.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

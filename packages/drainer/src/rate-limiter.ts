@@ -1,4 +1,4 @@
-import { keySlot, type RedisClient, runLuaScript, slotBalancedTags } from "@mollifier/core";
+import { answeredWithin, keySlot, type RedisClient, runLuaScript, slotBalancedTags } from "@mollifier/core";
 import { DrainerError, drainerOptionChecks } from "./drainer-error.js";
 import { drainRateLimitScript } from "./generated/lua-scripts.js";
 
@@ -206,24 +206,15 @@ export class SharedRateLimiter {
       wanted,
       this.bucketBurst,
     ]);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.unanswered.add(bucket);
-        reject(new RateLimitBucketTimeoutError(keys[0]));
-      }, BUCKET_CALL_TIMEOUT_MS);
-      answer.then(
-        (reply) => {
-          clearTimeout(timer);
-          this.unanswered.delete(bucket);
-          resolve(reply);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          this.unanswered.delete(bucket);
-          reject(error);
-        },
-      );
+    const answered = answeredWithin(answer, BUCKET_CALL_TIMEOUT_MS, () => {
+      this.unanswered.add(bucket);
+      return new RateLimitBucketTimeoutError(keys[0]);
     });
+    void answer.then(
+      () => this.unanswered.delete(bucket),
+      () => this.unanswered.delete(bucket),
+    );
+    return answered;
   }
 
   // Skips a bucket for a while; on a cluster every bucket its master serves too,
