@@ -200,6 +200,33 @@ describe("the packed packages in a fresh npm project", () => {
     expect(plain.stdout.trim()).toBe(PACKAGES.map(() => "true").join(","));
   });
 
+  it("the installed `mollifier` bin refuses a Redis without a buffer and reshards one that has a buffered run", async () => {
+    await redis.stop();
+    await redis.start();
+    const directory = project(6);
+    const bin = join(directory, "node_modules", ".bin", "mollifier");
+    await expect(sh(bin, ["reshard", "--to", "4", "--redis", redis.url], directory)).rejects.toThrow(
+      "reshard failed (RESHARD_REFUSED): no layout record",
+    );
+    writeFileSync(
+      join(directory, "accept-one.mjs"),
+      [
+        'import { MollifierBuffer } from "@mollifier/buffer";',
+        'import { Redis } from "ioredis";',
+        "const redis = new Redis(process.env.REDIS_URL);",
+        "const buffer = new MollifierBuffer({ redis });",
+        "await buffer.checkLayout();",
+        'await buffer.accept({ runId: "run_bin", orgId: "org_1", envId: "env_1", taskId: "t", payload: {} });',
+        "await redis.quit();",
+      ].join("\n"),
+    );
+    await sh(process.execPath, ["accept-one.mjs"], directory, { REDIS_URL: redis.url });
+    const { stdout } = await sh(bin, ["reshard", "--to", "4", "--redis", redis.url], directory);
+    expect(stdout).toContain("-> 4 shards");
+    const again = await sh(bin, ["reshard", "--to", "4", "--redis", redis.url], directory);
+    expect(again.stdout).toContain("already 4 shards; nothing to do");
+  });
+
   it("an esbuild bundle of the gate example runs", async () => {
     const directory = project(6);
     await build({
