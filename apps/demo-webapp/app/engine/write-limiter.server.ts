@@ -1,7 +1,9 @@
 /**
  * The database's write capacity: at most `maxConcurrent` writes at once, the
- * rest wait in FIFO order. It also counts, so the demo can show writes/s and
- * prove the limit was never exceeded.
+ * rest wait in FIFO order, and each write holds its slot for at least
+ * `latencyMs` (the write runs while that time passes, as a slower database's
+ * would), so the limit is `maxConcurrent × 1000 / latencyMs` writes/s. It also
+ * counts, so the demo can show writes/s and prove the limit was never exceeded.
  */
 export class WriteLimiter {
   #inFlight = 0;
@@ -45,8 +47,12 @@ export class WriteLimiter {
     // Invariant: the slot was taken for us (either above or by the releaser).
     this.#maxInFlight = Math.max(this.#maxInFlight, this.#inFlight);
     try {
-      if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
-      return await write();
+      if (this.latencyMs === 0) return await write();
+      const [result] = await Promise.all([
+        write(),
+        new Promise((resolve) => setTimeout(resolve, this.latencyMs)),
+      ]);
+      return result;
     } finally {
       this.#completed++;
       const next = this.#waiting.shift();
