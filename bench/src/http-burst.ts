@@ -26,6 +26,8 @@ export interface BurstRequest {
   readonly sentAtMs: number;
   readonly completedAtMs: number;
   readonly ok: boolean;
+  /** The answer was a buffered (mollified) run: it carries the buffer's `notice`. */
+  readonly buffered: boolean;
 }
 
 /** What the sending side measured. */
@@ -46,6 +48,11 @@ export interface HttpBurstResult {
  * `POST /api/v1/tasks/:taskId/trigger`, open loop on a fixed schedule (capped
  * at `maxInFlight`), spread evenly over the seeded envs. Payloads carry the
  * burst id and a sequence number so the app can verify the burst afterwards.
+ *
+ * The `maxInFlight` keep-alive connections are opened before the first request,
+ * as a load generator's pool is: a burst comes from clients that are already
+ * connected, and a few hundred connects in the first second would measure the
+ * sender's and the kernel's connection set-up on two shared cores, not the API.
  */
 export async function sendHttpBurst(options: HttpBurstOptions): Promise<HttpBurstResult> {
   const burstId = `bench_${randomBytes(6).toString("hex")}`;
@@ -54,23 +61,24 @@ export async function sendHttpBurst(options: HttpBurstOptions): Promise<HttpBurs
   const latencies: number[] = [];
   const runIds: string[] = [];
   const statusCounts: Record<string, number> = {};
-  const inFlight = new Set<Promise<void>>();
-  let lastSentAtMs = 0;
-  // Keep-alive connections on raw sockets, at most maxInFlight, reused in turn (first idle first) so
-  // none sits idle long enough for the server to close it.
   const target = new URL(options.url);
   const host = target.hostname;
   const port = Number(target.port || 80);
-  const idle: RawHttpConnection[] = [];
-  const connections: RawHttpConnection[] = [];
+  const connections = await openConnections(host, port, Math.min(options.maxInFlight, total));
+  // Idle connections, reused in turn (first idle first) so none sits idle long enough for the server
+  // to close it; a connection the server closed anyway is replaced.
+  const idle = [...connections];
+  let inFlight = 0;
+  let slotFreed: (() => void) | undefined;
+  let lastSentAtMs = 0;
   const startedAt = Date.now();
   const origin = performance.now();
   const fire = async (sequence: number) => {
     const sentAtMs = performance.now() - origin;
     let ok = false;
+    let buffered = false;
     let status = "network";
     let connection = idle.shift();
-    // A connection the server closed while it sat idle is dropped, not reused.
     while (connection !== undefined && !connection.usable) connection = idle.shift();
     if (connection === undefined) {
       connection = new RawHttpConnection(host, port);
@@ -88,7 +96,8 @@ export async function sendHttpBurst(options: HttpBurstOptions): Promise<HttpBurs
       );
       idle.push(connection);
       status = String(response.status);
-      const answer = JSON.parse(response.body.toString()) as { id?: unknown };
+      const answer = JSON.parse(response.body.toString()) as { id?: unknown; notice?: unknown };
+      buffered = typeof answer.notice === "string";
       if (response.status >= 200 && response.status < 300 && typeof answer.id === "string") {
         ok = true;
         runIds.push(answer.id);
@@ -99,17 +108,28 @@ export async function sendHttpBurst(options: HttpBurstOptions): Promise<HttpBurs
     const completedAtMs = performance.now() - origin;
     statusCounts[status] = (statusCounts[status] ?? 0) + 1;
     latencies.push(completedAtMs - sentAtMs);
-    requests.push({ sentAtMs, completedAtMs, ok });
+    requests.push({ sentAtMs, completedAtMs, ok, buffered });
   };
+  const finished: Promise<void>[] = [];
   for (let sequence = 0; sequence < total; sequence++) {
     const wait = (sequence * 1000) / options.ratePerSecond - (performance.now() - origin);
     if (wait > 1) await sleep(wait);
-    while (inFlight.size >= options.maxInFlight) await Promise.race(inFlight);
+    while (inFlight >= options.maxInFlight) {
+      await new Promise<void>((resolve) => {
+        slotFreed = resolve;
+      });
+    }
     lastSentAtMs = performance.now() - origin;
-    const work = fire(sequence).finally(() => inFlight.delete(work));
-    inFlight.add(work);
+    inFlight++;
+    finished.push(
+      fire(sequence).finally(() => {
+        inFlight--;
+        slotFreed?.();
+        slotFreed = undefined;
+      }),
+    );
   }
-  await Promise.all(inFlight);
+  await Promise.all(finished);
   for (const connection of connections) connection.close();
   return {
     burstId,
@@ -121,4 +141,11 @@ export async function sendHttpBurst(options: HttpBurstOptions): Promise<HttpBurs
     statusCounts,
     latenciesMs: Float64Array.from(latencies),
   };
+}
+
+/** Opens `count` keep-alive connections and waits until every one is connected. */
+async function openConnections(host: string, port: number, count: number): Promise<RawHttpConnection[]> {
+  const connections = Array.from({ length: count }, () => new RawHttpConnection(host, port));
+  await Promise.all(connections.map((connection) => connection.connected));
+  return connections;
 }

@@ -44,6 +44,11 @@ export class RawHttpConnection {
     });
   }
 
+  /** Resolves once the socket is connected; rejects if it could not connect. */
+  get connected(): Promise<void> {
+    return this.#connected;
+  }
+
   /** False once the socket failed or closed (a server closes a keep-alive connection left idle). */
   get usable(): boolean {
     return this.#failure === undefined;
