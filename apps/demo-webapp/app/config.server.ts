@@ -4,7 +4,7 @@ import {
   parseGateConfig,
   parseGateConfigFromEnv,
 } from "@mollifier/gate";
-import { z } from "zod";
+import { z } from "zod/v4";
 
 /** How the trigger path uses Mollifier. */
 export type MollifierMode = "off" | "shadow" | "dual-write" | "mollify";

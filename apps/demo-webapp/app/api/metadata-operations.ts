@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { z } from "zod";
+import { z } from "zod/v4";
 
 /** A metadata key an operation may name: never one that reaches an object's prototype. */
 const key = z

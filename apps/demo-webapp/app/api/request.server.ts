@@ -1,5 +1,5 @@
 import { isDependencyUnavailable } from "@mollifier/drainer";
-import type { z } from "zod";
+import type { z } from "zod/v4";
 import type { SeededEnvironment } from "../engine/seed.server";
 import type { AppServices } from "../services.server";
 import { ApiError, unavailable } from "./api-error";
@@ -26,7 +26,7 @@ export async function readJson(request: ApiRequest, maxBytes: number, optional =
 }
 
 /** Validates against `schema`: 422 with the first issue as the message. */
-export function validate<Schema extends z.ZodTypeAny>(schema: Schema, value: unknown): z.infer<Schema> {
+export function validate<Schema extends z.ZodType>(schema: Schema, value: unknown): z.infer<Schema> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) throw new ApiError(422, describeIssue(parsed.error), "INVALID_OPTIONS");
   return parsed.data;

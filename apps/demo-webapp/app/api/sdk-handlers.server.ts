@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { z } from "zod";
+import { z } from "zod/v4";
 import type { SeededEnvironment } from "../engine/seed.server";
 import type { AppServices } from "../services.server";
 import { ApiError, notFound } from "./api-error";

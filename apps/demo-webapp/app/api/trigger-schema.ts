@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/v4";
 import { metadataOperationSchema } from "./metadata-operations";
 
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
@@ -126,10 +126,17 @@ export const metadataBodySchema = z
 export const cancelBodySchema = z.object({ reason: z.string().max(512).optional() }).strict();
 export const resetBodySchema = z.object({ taskId: identifier }).strict();
 
-/** The first issue of a zod error as one line: `options.tags: Array must contain at most 10 element(s)`. */
+/** The first issue of a zod error as one line: `options.tags: Too big: expected array to have <=10 items`. */
 export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
+  let issue: z.core.$ZodIssue | undefined = error.issues[0];
   if (!issue) return "invalid request";
-  const path = issue.path.join(".");
-  return path ? `${path}: ${issue.message}` : issue.message;
+  let path = issue.path;
+  // A union names no reason of its own ("Invalid input"): the first alternative's says what was
+  // expected (`options.delay: must be a duration like 30s, …`).
+  while (issue.code === "invalid_union" && issue.errors[0]?.[0] !== undefined) {
+    issue = issue.errors[0][0];
+    path = [...path, ...issue.path];
+  }
+  const at = path.join(".");
+  return at ? `${at}: ${issue.message}` : issue.message;
 }

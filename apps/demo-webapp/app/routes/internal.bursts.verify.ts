@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from "react-router";
-import { z } from "zod";
+import { z } from "zod/v4";
 import { servicesOf } from "../context.server";
 
 const bodySchema = z.object({
