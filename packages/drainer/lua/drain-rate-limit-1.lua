@@ -5,7 +5,8 @@
 -- ARGV[3] burst: the bucket's capacity in tokens (>= 1, may be fractional)
 -- Returns:
 --   {granted, waitMs}: granted is 0..wanted tokens taken now; when granted is 0, waitMs is the
---   time until one token is available, else 0
+--   time until min(wanted, burst) tokens are available, else 0: a caller that comes back then
+--   takes the batch it asked for in one call, rather than one token per call at the rate
 local bucketKey = KEYS[1]
 local rate = tonumber(ARGV[1])
 local wanted = tonumber(ARGV[2])
@@ -33,6 +34,6 @@ redis.call('PEXPIRE', bucketKey, math.ceil(burst * 1000 / rate) + 1000)
 
 local waitMs = 0
 if granted == 0 then
-  waitMs = math.ceil((1 - tokens) * 1000 / rate)
+  waitMs = math.ceil((math.max(1, math.min(wanted, math.floor(burst))) - tokens) * 1000 / rate)
 end
 return {granted, waitMs}

@@ -155,6 +155,28 @@ describe.each(redisTopologies)("SharedRateLimiter on $name", ({ test }) => {
     if (limited.outcome === "limited") expect(limited.retryAfterMs).toBeLessThanOrEqual(100);
   });
 
+  test("an empty bucket says when it holds the batch asked for, so a caller at the cap leases batches", async ({
+    redis,
+  }) => {
+    const limiter = new SharedRateLimiter({ redis, ratePerSecond: 10, burst: 8 });
+    expect(await limiter.acquire(8)).toEqual({ outcome: "granted", count: 8 });
+    const one = await limiter.acquire(1);
+    const four = await limiter.acquire(4);
+    const many = await limiter.acquire(50);
+    if (one.outcome !== "limited" || four.outcome !== "limited" || many.outcome !== "limited") {
+      throw new Error(`expected three limited answers, got ${JSON.stringify([one, four, many])}`);
+    }
+    // 100 ms a token: up to 100 ms for one, 400 ms for four, and never longer than the burst's
+    // 800 ms (less by what refilled while the calls ran).
+    expect(one.retryAfterMs).toBeLessThanOrEqual(100);
+    expect(four.retryAfterMs).toBeGreaterThan(250);
+    expect(four.retryAfterMs).toBeLessThanOrEqual(400);
+    expect(many.retryAfterMs).toBeGreaterThan(650);
+    expect(many.retryAfterMs).toBeLessThanOrEqual(800);
+    await sleep(four.retryAfterMs);
+    expect(await limiter.acquire(4)).toEqual({ outcome: "granted", count: 4 });
+  });
+
   test("two processes on the same key share one bucket", async ({ redis, createRedisClient }) => {
     const one = new SharedRateLimiter({ redis, ratePerSecond: 1, burst: 4 });
     const two = new SharedRateLimiter({ redis: createRedisClient(), ratePerSecond: 1, burst: 4 });

@@ -157,7 +157,8 @@ export class SharedRateLimiter {
 
   /**
    * Takes up to `wanted` tokens from the next bucket; `limited` says when to
-   * ask again. A bucket that does not answer in time or fails is skipped for a
+   * ask again: when the bucket holds the `wanted` tokens (up to its burst), so
+   * a drainer at the cap leases batches rather than one entry per token. A bucket that does not answer in time or fails is skipped for a
    * while (on a cluster with every bucket on its master) and the call goes to
    * the next bucket, so a master failing over holds back only its own share of
    * the cap; the call throws only when no bucket can be reached.
