@@ -1,40 +1,11 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { redisTest } from "@mollifier/testing";
 import type { Redis } from "ioredis";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, expect } from "vitest";
 import { defaultConfig } from "../app/config.server";
 import { createAppServices } from "../app/services.server";
-import { BUILD_DIRECTORY, createHttpServer, loadServerBuild } from "../server/http-server";
+import { ARTIFACTS, ensureBuild, withBrowser } from "./browser";
 import { openTestDatabase } from "./harness";
-
-const APP_DIRECTORY = resolve(import.meta.dirname, "..");
-const ARTIFACTS = join(APP_DIRECTORY, "test-artifacts");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-function newestSource(directory: string): number {
-  let newest = 0;
-  for (const name of readdirSync(directory)) {
-    const path = join(directory, name);
-    const stat = statSync(path);
-    newest = Math.max(newest, stat.isDirectory() ? newestSource(path) : stat.mtimeMs);
-  }
-  return newest;
-}
-
-// The dashboard is served from the production build; rebuild it when the app changed since.
-function ensureBuild(): void {
-  const entry = join(BUILD_DIRECTORY, "server/index.js");
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newestSource(join(APP_DIRECTORY, "app"))) return;
-  execFileSync(join(APP_DIRECTORY, "node_modules/.bin/react-router"), ["build"], {
-    cwd: APP_DIRECTORY,
-    stdio: "pipe",
-  });
-}
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
 beforeAll(async () => {
@@ -61,28 +32,7 @@ redisTest(
       database,
       runDrainer: true,
     });
-    const server: Server = createHttpServer(await loadServerBuild(), services);
-    await new Promise<void>((resolveListen) => server.listen(0, "127.0.0.1", () => resolveListen()));
-    const address = server.address();
-    const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}/`;
-    const profile = mkdtempSync(join(tmpdir(), "mollifier-e2e-chromium-"));
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    try {
-      const page = browser.pages()[0] ?? (await browser.newPage());
-      await page.setViewportSize({ width: 1280, height: 1000 });
+    await withBrowser(services, async (page, url) => {
       await page.goto(url);
       await expect.poll(() => page.textContent("[data-testid=mode]")).toContain("mollify");
       await page.fill("[data-testid=burst-rate]", "150");
@@ -100,15 +50,8 @@ redisTest(
       const report = await page.textContent("[data-testid=burst-report]");
       expect(report).toMatch(/runsLost0/);
       expect(report).toMatch(/runsDuplicated0/);
-      mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, "dashboard-after-burst.png"), fullPage: true });
-    } finally {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
-      server.closeAllConnections();
-      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
-      await services.close();
-    }
+    });
   },
   120_000,
 );

@@ -1,88 +1,25 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
-import type { Server } from "node:http";
-import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { redisTest } from "@mollifier/testing";
 import type { Redis } from "ioredis";
-import { type BrowserContext, chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { defaultConfig } from "../app/config.server";
 import { runFromEntry } from "../app/mollifier/materialise.server";
 import { recordFailedEntry } from "../app/observability/failed-entry-index.server";
-import { type AppServices, createAppServices } from "../app/services.server";
-import { BUILD_DIRECTORY, createHttpServer, loadServerBuild } from "../server/http-server";
+import { createAppServices } from "../app/services.server";
+import { ARTIFACTS, ensureBuild, withBrowser } from "./browser";
 import { ACME_PROD, GLOBEX_PROD, openTestDatabase } from "./harness";
 
-const APP_DIRECTORY = resolve(import.meta.dirname, "..");
-const ARTIFACTS = join(APP_DIRECTORY, "test-artifacts");
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const acme = ACME_PROD ?? (undefined as never);
 const globex = GLOBEX_PROD ?? (undefined as never);
-
-function newestSource(directory: string): number {
-  let newest = 0;
-  for (const name of readdirSync(directory)) {
-    const path = join(directory, name);
-    const stat = statSync(path);
-    newest = Math.max(newest, stat.isDirectory() ? newestSource(path) : stat.mtimeMs);
-  }
-  return newest;
-}
-
-// The pages are served from the production build; rebuild it when the app changed since.
-function ensureBuild(): void {
-  const entry = join(BUILD_DIRECTORY, "server/index.js");
-  if (existsSync(entry) && statSync(entry).mtimeMs >= newestSource(join(APP_DIRECTORY, "app"))) return;
-  execFileSync(join(APP_DIRECTORY, "node_modules/.bin/react-router"), ["build"], {
-    cwd: APP_DIRECTORY,
-    stdio: "pipe",
-  });
-}
 
 let database: Awaited<ReturnType<typeof openTestDatabase>>;
 beforeAll(async () => {
   ensureBuild();
   database = await openTestDatabase();
-  mkdirSync(ARTIFACTS, { recursive: true });
 });
 afterAll(async () => {
   await database.close();
 });
-
-/** Serves `services` on a free port and opens Chromium; `use` drives the page. */
-async function withBrowser(
-  services: AppServices,
-  use: (page: Awaited<ReturnType<BrowserContext["newPage"]>>, url: string) => Promise<void>,
-): Promise<void> {
-  const server: Server = createHttpServer(await loadServerBuild(), services);
-  await new Promise<void>((done) => server.listen(0, "127.0.0.1", () => done()));
-  const address = server.address();
-  const url = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-  const profile = mkdtempSync(join(tmpdir(), "mollifier-e2e-chromium-"));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-    ],
-  });
-  try {
-    const page = browser.pages()[0] ?? (await browser.newPage());
-    await page.setViewportSize({ width: 1280, height: 1000 });
-    await use(page, url);
-  } finally {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-    server.closeAllConnections();
-    await new Promise<void>((done) => server.close(() => done()));
-    await services.close();
-  }
-}
 
 const entryOf = (runId: string, tenant = acme) => ({
   runId,
