@@ -7,14 +7,17 @@ import {
   startRedisServer,
 } from "@mollifier/testing/servers";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { BATCH_ROUTE } from "../app/api/trigger-routes";
 import { prometheusSeriesOf } from "../app/observability/prometheus-names";
-import { TRACE_ATTRIBUTES, TRIGGER_ROUTE } from "../app/observability/trigger-tracing";
+import { BATCH_ITEM_SPAN, TRACE_ATTRIBUTES, TRIGGER_ROUTE } from "../app/observability/trigger-tracing";
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "./otlp-receiver";
 import { type StartedApp, startApp } from "./started-app";
 import { type StartedDrainer, startDrainer } from "./started-drainer";
 
 const GLOBEX_PROD_KEY = "mk_prod_globex_demo";
+const INITECH_PROD_KEY = "mk_prod_initech_demo";
 const POLL_LIMIT_MS = 30_000;
+const INTERNAL = 1;
 const SERVER = 2;
 const CONSUMER = 5;
 
@@ -24,6 +27,8 @@ const GATE = {
   MOLLIFIER_TRIP_THRESHOLD: "2",
   MOLLIFIER_TRIP_WINDOW_MS: "600000",
   MOLLIFIER_TRIP_HOLD_MS: "600000",
+  // Batch items go through the gate too (their own test below).
+  MOLLIFIER_BATCH_SUPPORT: "true",
   // Spans leave in batches every 100 ms, not every 5 s.
   OTEL_BSP_SCHEDULE_DELAY: "100",
 };
@@ -121,6 +126,57 @@ describe("a trace per trigger, with the in-process drainer", () => {
     expect(write).toMatchObject({ name: "database write", traceId: request.traceId });
     // Written in the request, never drained: no drain span names it.
     expect(spanOfRun(receiver.spans(), CONSUMER, runId)).toBeUndefined();
+  });
+
+  test("a batch request's span holds a span per item; a buffered item's drain links to its item's span", async () => {
+    const answer = await app.api("POST", "/api/v1/tasks/batch-task/batch", {
+      key: INITECH_PROD_KEY,
+      body: { items: [0, 1, 2, 3].map((item) => ({ payload: { item } })) },
+    });
+    expect(answer.status).toBe(201);
+    const runIds: string[] = answer.body.runs.map((run: { id: string }) => run.id);
+    const request = await eventually("the batch request span", () =>
+      receiver.spans().find((span) => span.kind === SERVER && span.name === `POST ${BATCH_ROUTE}`),
+    );
+    expect(request.attributes).toMatchObject({ "http.route": BATCH_ROUTE, "http.response.status_code": 201 });
+    const items = await eventually("the four item spans", () => {
+      const children = receiver
+        .spans()
+        .filter((span) => span.kind === INTERNAL && span.parentSpanId === request.spanId);
+      return children.length === 4 ? children : undefined;
+    });
+    const itemOf = (runId: string) => {
+      const item = items.find((span) => span.attributes[TRACE_ATTRIBUTES.runId] === runId);
+      if (item === undefined) throw new Error(`no item span names ${runId}`);
+      return item;
+    };
+    for (const [index, runId] of runIds.entries()) {
+      expect(itemOf(runId)).toMatchObject({
+        name: BATCH_ITEM_SPAN,
+        traceId: request.traceId,
+        attributes: {
+          [TRACE_ATTRIBUTES.batchIndex]: index,
+          [TRACE_ATTRIBUTES.envId]: "env_initech_prod",
+          [TRACE_ATTRIBUTES.taskId]: "batch-task",
+        },
+      });
+    }
+    // Two items fit the env's budget and are written in the request, under their item's span;
+    // the third trips the env, and the rest are buffered and drained with a link to their item.
+    const destinations = runIds.map((runId) => itemOf(runId).attributes[TRACE_ATTRIBUTES.destination]);
+    expect(destinations).toEqual(["database", "database", "buffer", "buffer"]);
+    const [firstItem = request] = items.filter((span) => span.attributes[TRACE_ATTRIBUTES.batchIndex] === 0);
+    await eventually("the first item's database write span", () =>
+      receiver
+        .spans()
+        .find((span) => span.parentSpanId === firstItem.spanId && span.name === "database write"),
+    );
+    for (const runId of runIds.slice(2)) {
+      const drain = await eventually(`the drain span of ${runId}`, () =>
+        spanOfRun(receiver.spans(), CONSUMER, runId),
+      );
+      expect(drain.links).toEqual([{ traceId: request.traceId, spanId: itemOf(runId).spanId }]);
+    }
   });
 
   test("a caller's traceparent makes the request span its child", async () => {

@@ -21,6 +21,7 @@ import {
   retrieveRunV3,
   streamBatchItems,
 } from "./sdk-handlers.server";
+import { BATCH_ITEMS_ROUTE, BATCH_ROUTE, TRIGGER_ROUTE } from "./trigger-routes";
 
 type Handler = (
   request: ApiRequest,
@@ -52,8 +53,8 @@ function route(method: string, path: string, handler: Handler): ApiRoute {
  * the tests dispatch through it, in the module graph of the services.
  */
 export const API_ROUTES: readonly ApiRoute[] = [
-  route("POST", "/api/v1/tasks/:taskId/trigger", triggerTask),
-  route("POST", "/api/v1/tasks/:taskId/batch", batchTrigger),
+  route("POST", TRIGGER_ROUTE, triggerTask),
+  route("POST", BATCH_ROUTE, batchTrigger),
   route("GET", "/api/v1/runs", listRuns),
   route("GET", "/api/v1/runs/:runId", retrieveRun),
   route("POST", "/api/v1/runs/:runId/cancel", cancelRun),
@@ -65,7 +66,7 @@ export const API_ROUTES: readonly ApiRoute[] = [
   route("GET", "/api/v3/runs/:runId", retrieveRunV3),
   route("POST", "/api/v2/runs/:runId/cancel", cancelRunV2),
   route("POST", "/api/v3/batches", createBatch),
-  route("POST", "/api/v3/batches/:batchId/items", streamBatchItems),
+  route("POST", BATCH_ITEMS_ROUTE, streamBatchItems),
   route("GET", "/api/v2/batches/:batchId", retrieveBatch),
 ];
 

@@ -1,3 +1,5 @@
+import type { SeededEnvironment } from "../engine/seed.server";
+import type { TriggerTrace } from "../observability/trigger-tracing";
 import type { AppServices } from "../services.server";
 import { ApiError } from "./api-error";
 import type { ApiRequest } from "./api-request";
@@ -6,6 +8,7 @@ import { applyMetadataOperations, metadataRecord } from "./metadata-operations";
 import { handleApi, readJson, validate } from "./request.server";
 import { decodePacket } from "./sdk-payload";
 import { bufferHeaders } from "./trigger-dev-run";
+import { BATCH_ROUTE } from "./trigger-routes";
 import {
   batchBodySchema,
   cancelBodySchema,
@@ -15,6 +18,7 @@ import {
   tagsBodySchema,
   triggerBodySchema,
 } from "./trigger-schema";
+import type { TriggerResult } from "./trigger-service.server";
 
 /**
  * The API, framework-free: each handler takes the request, its path params
@@ -67,18 +71,41 @@ export function triggerTask(request: ApiRequest, params: { taskId?: string }, se
 }
 
 export function batchTrigger(request: ApiRequest, params: { taskId?: string }, services: AppServices) {
-  return handleApi(request, services, async (env) => {
+  // Tracing on: the request's span, with a child span per item (see triggerBatchItem).
+  const trace = services.tracing?.startTrigger(request, BATCH_ROUTE);
+  const answer = handleApi(request, services, async (env) => {
     const taskId = taskIdOf(params.taskId);
     const body = validate(batchBodySchema, await readJson(request, services.config.maxPayloadBytes));
     const runs = [];
-    for (const item of body.items) {
-      const { response } = await services.triggers.trigger(env, taskId, decodeTriggerBody(item), {
-        batch: true,
-      });
+    for (const [index, item] of body.items.entries()) {
+      const { response } = await triggerBatchItem(
+        services,
+        trace,
+        index,
+        env,
+        taskId,
+        decodeTriggerBody(item),
+      );
       runs.push(response);
     }
     return Response.json({ runs }, { status: 201 });
   });
+  return trace === undefined ? answer : trace.endWith(answer);
+}
+
+/** Triggers one item of a batch request; with tracing on, in its own child span of the request's. */
+export function triggerBatchItem(
+  services: AppServices,
+  trace: TriggerTrace | undefined,
+  index: number,
+  env: SeededEnvironment,
+  taskId: string,
+  body: TriggerBody,
+): Promise<TriggerResult> {
+  if (trace === undefined) return services.triggers.trigger(env, taskId, body, { batch: true });
+  return trace.item(index, env, taskId, (span) =>
+    services.triggers.trigger(env, taskId, body, { batch: true, trace: span }),
+  );
 }
 
 export function retrieveRun(request: ApiRequest, params: { runId?: string }, services: AppServices) {

@@ -4,10 +4,11 @@ import type { SeededEnvironment } from "../engine/seed.server";
 import type { AppServices } from "../services.server";
 import { ApiError, notFound } from "./api-error";
 import type { ApiRequest } from "./api-request";
-import { decodeTriggerBody } from "./handlers.server";
+import { decodeTriggerBody, triggerBatchItem } from "./handlers.server";
 import { handleApi, readJson, validate } from "./request.server";
 import type { RunView } from "./run-view";
 import { bufferHeaders, listRunItem, retrieveRunResponse } from "./trigger-dev-run";
+import { BATCH_ITEMS_ROUTE } from "./trigger-routes";
 import { MAX_BATCH_ITEMS, triggerOptionsSchema } from "./trigger-schema";
 
 /**
@@ -254,7 +255,9 @@ const batchItem = z
  * before any item is triggered: one invalid line answers 422 and triggers none.
  */
 export function streamBatchItems(request: ApiRequest, params: Record<string, string>, services: AppServices) {
-  return handleApi(request, services, async (env) => {
+  // Tracing on: the request's span, with a child span per item (see triggerBatchItem).
+  const trace = services.tracing?.startTrigger(request, BATCH_ITEMS_ROUTE);
+  const answer = handleApi(request, services, async (env) => {
     const batch = await batchOf(env, params.batchId ?? "", services);
     const runCount = Number(batch.run_count);
     const limit = services.config.maxPayloadBytes * Math.min(runCount, MAX_BATCH_ITEMS);
@@ -303,7 +306,7 @@ export function streamBatchItems(request: ApiRequest, params: Record<string, str
         ...(item.payload !== undefined ? { payload: item.payload } : {}),
         ...(item.options !== undefined ? { options: item.options } : {}),
       });
-      const { response } = await services.triggers.trigger(env, item.task, body, { batch: true });
+      const { response } = await triggerBatchItem(services, trace, item.index, env, item.task, body);
       await database.query(
         `INSERT INTO batch_items (batch_id, item_index, run_id, task_id) VALUES ($1, $2, $3, $4)
          ON CONFLICT DO NOTHING`,
@@ -320,6 +323,7 @@ export function streamBatchItems(request: ApiRequest, params: Record<string, str
       ...(sealed ? {} : { enqueuedCount: known.size, expectedCount: runCount }),
     });
   });
+  return trace === undefined ? answer : trace.endWith(answer);
 }
 
 /** `GET /api/v2/batches/:batchId`: the batch and its run ids in item order. */

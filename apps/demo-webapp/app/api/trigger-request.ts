@@ -1,7 +1,7 @@
 import type { GateInputs } from "@mollifier/gate";
 import type { SeededEnvironment } from "../engine/seed.server";
 import type { AcceptInput } from "../mollifier/buffer-port";
-import type { TriggerTrace } from "../observability/trigger-tracing";
+import type { TriggerSpan } from "../observability/trigger-tracing";
 import { durationMs, type TriggerBody, type TriggerOptions } from "./trigger-schema";
 
 /** Default lifetime of an idempotency key. */
@@ -21,7 +21,7 @@ export interface TriggerRequest {
   /** Consumed by the database write; a trigger carrying one always bypasses the buffer. */
   readonly oneTimeUseToken: string | undefined;
   /** The request's span while tracing is on: a direct write is its child; the run carries its context. */
-  readonly trace?: TriggerTrace | undefined;
+  readonly trace?: TriggerSpan | undefined;
 }
 
 /**
@@ -65,7 +65,7 @@ export function triggerRequestOf(input: {
   readonly batch: boolean;
   readonly runId: string;
   readonly now: number;
-  readonly trace?: TriggerTrace | undefined;
+  readonly trace?: TriggerSpan | undefined;
 }): TriggerRequest {
   const { env, taskId, runId, now } = input;
   const options = input.body.options ?? {};

@@ -8,7 +8,7 @@ import type { RunEngine } from "../engine/run-engine.server";
 import type { SeededEnvironment } from "../engine/seed.server";
 import type { AppBuffer } from "../mollifier/buffer-port";
 import type { AppGate } from "../mollifier/gate-port";
-import type { TriggerTrace } from "../observability/trigger-tracing";
+import type { TriggerSpan } from "../observability/trigger-tracing";
 import { type ClaimStep, createIdempotencyClaims } from "./idempotency-claim.server";
 import { createRunLookup } from "./run-lookup.server";
 import { createTriggerDestinations } from "./trigger-destinations.server";
@@ -117,7 +117,7 @@ export function createTriggerService(dependencies: TriggerServiceDependencies) {
     env: SeededEnvironment,
     taskId: string,
     body: TriggerBody,
-    context: { batch?: boolean; trace?: TriggerTrace } = {},
+    context: { batch?: boolean; trace?: TriggerSpan } = {},
   ): Promise<TriggerResult> {
     const request = triggerRequestOf({
       env,

@@ -12,9 +12,13 @@ import {
   trace,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { TRIGGER_ROUTE } from "../api/trigger-routes";
 
-/** The trigger route's template, the server span's name and `http.route`. */
-export const TRIGGER_ROUTE = "/api/v1/tasks/:taskId/trigger";
+/** The trigger route's template: the server span's name and `http.route` unless a batch route. */
+export { TRIGGER_ROUTE };
+
+/** The name of a batch item's span, a child of its batch request's span. */
+export const BATCH_ITEM_SPAN = "trigger batch item";
 
 /**
  * Span attribute names, in `@mollifier/telemetry`'s span namespace and spelling (`spanAttributesOf`:
@@ -31,6 +35,7 @@ export const TRACE_ATTRIBUTES = {
   cached: "mollifier.cached",
   attempts: "mollifier.attempts",
   timeInBufferMs: "mollifier.time_in_buffer_ms",
+  batchIndex: "mollifier.batch.index",
 } as const;
 
 /** What the request span records of a trigger's outcome (the trigger service's result, loosely typed). */
@@ -40,14 +45,14 @@ export interface TriggerOutcome {
   readonly destination: string | undefined;
 }
 
-/** One trigger request's server span, handed down the trigger path while tracing is on. */
-export interface TriggerTrace {
+/** The span one run is triggered in, handed down the trigger path while tracing is on. */
+export interface TriggerSpan {
   /**
-   * The request span's W3C trace context (`traceparent`, and `tracestate` when the caller sent one):
-   * stored in a buffered run's snapshot, so the drain span can link to the request.
+   * The span's W3C trace context (`traceparent`, and `tracestate` when the caller sent one):
+   * stored in a buffered run's snapshot, so the drain span can link to it.
    */
   readonly traceContext: Record<string, string>;
-  /** Runs a direct database write as a child span of the request span. */
+  /** Runs a direct database write as a child span of this span. */
   childSpan<T>(name: string, work: () => Promise<T>): Promise<T>;
   /** Records what the trigger came to: run id, env, task, gate decision and destination. */
   recordOutcome(
@@ -55,8 +60,22 @@ export interface TriggerTrace {
     taskId: string,
     outcome: TriggerOutcome,
   ): void;
+}
+
+/** One trigger request's server span. */
+export interface TriggerTrace extends TriggerSpan {
   /** Ends the span once the answer is known: its status code, or the error that escaped. */
   endWith<Answer extends { readonly status: number }>(answer: Promise<Answer>): Promise<Answer>;
+  /**
+   * Runs one item of a batch request in a child span of its own (`trigger batch item`): the item's
+   * run id and decision are recorded there, and its buffered run's drain links to it.
+   */
+  item<T extends TriggerOutcome>(
+    index: number,
+    env: { readonly orgId: string; readonly envId: string },
+    taskId: string,
+    trigger: (span: TriggerSpan) => Promise<T>,
+  ): Promise<T>;
 }
 
 /** The buffered run a drain span is about: `LeasedEntry`'s fields the span reads. */
@@ -71,8 +90,14 @@ export interface DrainedEntry {
 
 /** The demo's tracing: a span per trigger request, a span per drain linked to it. */
 export interface TriggerTracing {
-  /** Starts the trigger route's server span, a child of the caller's `traceparent` when it sent one. */
-  startTrigger(request: { readonly headers: { get(name: string): string | null } }): TriggerTrace;
+  /**
+   * Starts a trigger route's server span (`route` is its template, {@link TRIGGER_ROUTE} unless a
+   * batch route), a child of the caller's `traceparent` when it sent one.
+   */
+  startTrigger(
+    request: { readonly headers: { get(name: string): string | null } },
+    route?: string,
+  ): TriggerTrace;
   /**
    * Runs one materialisation as a drain span: a new trace, linked to the request span whose context
    * the snapshot carries (a buffered run outlives its request, so the drain is not its child).
@@ -111,6 +136,35 @@ async function inSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The {@link TriggerSpan} of `span`, and the context its children start in. */
+function spanScope(tracer: Tracer, span: Span): TriggerSpan & { readonly context: Context } {
+  const context = trace.setSpan(ROOT_CONTEXT, span);
+  const traceContext: Record<string, string> = {};
+  propagator.inject(context, traceContext, defaultTextMapSetter);
+  return {
+    context,
+    traceContext,
+    childSpan(name, work) {
+      return inSpan(tracer.startSpan(name, { kind: SpanKind.CLIENT }, context), work);
+    },
+    recordOutcome(env, taskId, outcome) {
+      const attributes: Attributes = {
+        [TRACE_ATTRIBUTES.runId]: outcome.response.id,
+        [TRACE_ATTRIBUTES.orgId]: env.orgId,
+        [TRACE_ATTRIBUTES.envId]: env.envId,
+        [TRACE_ATTRIBUTES.taskId]: taskId,
+        [TRACE_ATTRIBUTES.cached]: outcome.response.isCached === true,
+      };
+      if (outcome.decision !== undefined) {
+        attributes[TRACE_ATTRIBUTES.gateAction] = outcome.decision.action;
+        attributes[TRACE_ATTRIBUTES.gateReason] = outcome.decision.reason;
+      }
+      if (outcome.destination !== undefined) attributes[TRACE_ATTRIBUTES.destination] = outcome.destination;
+      span.setAttributes(attributes);
+    },
+  };
+}
+
 /**
  * The trigger and drain spans over `tracer`. Context is passed explicitly (no context manager, no
  * async-hooks cost on the hot path): the request span travels down the trigger path as a
@@ -118,36 +172,15 @@ async function inSpan<T>(span: Span, work: () => Promise<T>): Promise<T> {
  */
 export function createTriggerTracing(tracer: Tracer, clock: () => number = Date.now): TriggerTracing {
   return {
-    startTrigger(request) {
+    startTrigger(request, route = TRIGGER_ROUTE) {
       const span = tracer.startSpan(
-        `POST ${TRIGGER_ROUTE}`,
-        { kind: SpanKind.SERVER, attributes: { "http.request.method": "POST", "http.route": TRIGGER_ROUTE } },
+        `POST ${route}`,
+        { kind: SpanKind.SERVER, attributes: { "http.request.method": "POST", "http.route": route } },
         incomingContext(request.headers),
       );
-      const spanContext = trace.setSpan(ROOT_CONTEXT, span);
-      const traceContext: Record<string, string> = {};
-      propagator.inject(spanContext, traceContext, defaultTextMapSetter);
+      const requestSpan = spanScope(tracer, span);
       return {
-        traceContext,
-        childSpan(name, work) {
-          return inSpan(tracer.startSpan(name, { kind: SpanKind.CLIENT }, spanContext), work);
-        },
-        recordOutcome(env, taskId, outcome) {
-          const attributes: Attributes = {
-            [TRACE_ATTRIBUTES.runId]: outcome.response.id,
-            [TRACE_ATTRIBUTES.orgId]: env.orgId,
-            [TRACE_ATTRIBUTES.envId]: env.envId,
-            [TRACE_ATTRIBUTES.taskId]: taskId,
-            [TRACE_ATTRIBUTES.cached]: outcome.response.isCached === true,
-          };
-          if (outcome.decision !== undefined) {
-            attributes[TRACE_ATTRIBUTES.gateAction] = outcome.decision.action;
-            attributes[TRACE_ATTRIBUTES.gateReason] = outcome.decision.reason;
-          }
-          if (outcome.destination !== undefined)
-            attributes[TRACE_ATTRIBUTES.destination] = outcome.destination;
-          span.setAttributes(attributes);
-        },
+        ...requestSpan,
         async endWith(answer) {
           try {
             const answered = await answer;
@@ -160,6 +193,19 @@ export function createTriggerTracing(tracer: Tracer, clock: () => number = Date.
           } finally {
             span.end();
           }
+        },
+        item(index, env, taskId, trigger) {
+          const itemSpan = tracer.startSpan(
+            BATCH_ITEM_SPAN,
+            { kind: SpanKind.INTERNAL, attributes: { [TRACE_ATTRIBUTES.batchIndex]: index } },
+            requestSpan.context,
+          );
+          const scope = spanScope(tracer, itemSpan);
+          return inSpan(itemSpan, async () => {
+            const outcome = await trigger(scope);
+            scope.recordOutcome(env, taskId, outcome);
+            return outcome;
+          });
         },
       };
     },
