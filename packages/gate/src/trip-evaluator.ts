@@ -81,8 +81,6 @@ const NOT_CONNECTED: ReadonlySet<string> = new Set([
   "close",
   "end",
 ]);
-// Bounds the per-env key cache; cleared wholesale when full (cheap, rarely hit).
-const MAX_CACHED_ENVS = 10_000;
 const ENV_OUTCOMES = ["under_budget", "per_env_rate", "per_env_rate", "backlogged"] as const;
 
 interface EnvScriptKeys {
@@ -137,7 +135,9 @@ export class RedisTripEvaluator implements TripEvaluator {
   readonly #buckets: number;
   readonly #globalThreshold: number | undefined;
   readonly #globalParts: GlobalBudgetParts | undefined;
-  readonly #envKeys = new Map<string, EnvScriptKeys>();
+  // Keyed by the buffer's own (memoised) env keys: when the buffer follows a reshard, its key
+  // builder answers new env keys, so this cache cannot keep an env on the shard it left.
+  readonly #envKeys = new WeakMap<ReturnType<BufferKeys["env"]>, EnvScriptKeys>();
 
   constructor(options: RedisTripEvaluatorOptions) {
     check.object("redis", options.redis);
@@ -235,17 +235,14 @@ export class RedisTripEvaluator implements TripEvaluator {
   }
 
   #envScriptKeys(orgId: string, envId: string): EnvScriptKeys {
-    // Length-prefixed, so no pair of ids can alias another pair.
-    const cacheKey = `${orgId.length}:${orgId}${envId}`;
-    const cached = this.#envKeys.get(cacheKey);
-    if (cached !== undefined) return cached;
     const env = this.#keys.env(orgId, envId);
+    const cached = this.#envKeys.get(env);
+    if (cached !== undefined) return cached;
     const built: EnvScriptKeys = {
       keys: [`${env.gatePrefix}:window`, env.depth],
       depthField: env.envDepthField,
     };
-    if (this.#envKeys.size >= MAX_CACHED_ENVS) this.#envKeys.clear();
-    this.#envKeys.set(cacheKey, built);
+    this.#envKeys.set(env, built);
     return built;
   }
 }
