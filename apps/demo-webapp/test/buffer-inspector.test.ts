@@ -142,6 +142,41 @@ describe("the buffer inspector", () => {
   );
 
   redisTest(
+    "a replay keeps the tags and metadata the run met while buffered; a run canceled while buffered is not replayed",
+    async ({ redis }) => {
+      const harness = await createHarness({ redis: redis as Redis, database, runDrainer: false });
+      const { services } = harness;
+      try {
+        const address = (runId: string) => ({ orgId: acme.orgId, envId: acme.envId, runId });
+        await services.buffer.accept(snapshotOf("run_tagged"));
+        await services.buffer.accept(snapshotOf("run_canceled"));
+        await services.buffer.addTags({ ...address("run_tagged"), tags: ["added-while-buffered"] });
+        await services.buffer.setMetadata({
+          ...address("run_tagged"),
+          metadata: '{"step":3}',
+          expectedVersion: 0,
+        });
+        await services.buffer.cancel({ ...address("run_canceled"), reason: "operator" });
+        const { entries } = await services.buffer.lease({ orgId: acme.orgId, envId: acme.envId, count: 2 });
+        for (const entry of entries) await services.buffer.fail(entry, { error: "handler failed" });
+
+        expect(await replayFailedRun(services, acme, "run_canceled")).toEqual({
+          outcome: "refused",
+          reason: "the run was canceled while it was buffered",
+        });
+        expect(await services.buffer.getFailed(address("run_canceled"))).toBeDefined();
+
+        expect(await replayFailedRun(services, acme, "run_tagged")).toMatchObject({ outcome: "replayed" });
+        const replayed = await openBufferedRun(services, acme, "run_tagged");
+        expect(replayed?.mutations).toMatchObject({ tags: ["added-while-buffered"], metadata: '{"step":3}' });
+        expect(await services.buffer.getFailed(address("run_tagged"))).toBeUndefined();
+      } finally {
+        await harness.close();
+      }
+    },
+  );
+
+  redisTest(
     "replaying a failed entry drains it into the database exactly once, under the same run id",
     async ({ redis }) => {
       let failing = true;

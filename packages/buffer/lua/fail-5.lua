@@ -36,6 +36,7 @@ local has_idempotency = ARGV[9] == '1'
 --@include now-ms
 --@include entry-removal
 --@include entry-value
+--@include failed-record
 
 if redis.call('HGET', entries, run .. F_LEASE) ~= token or redis.call('ZREM', leases, member) == 0 then
   return { 'lease_lost' }
@@ -44,9 +45,7 @@ local kept = redis.call('HMGET', entries, run, run .. F_ATTEMPTS)
 -- The FAILED record keeps snapshot and acceptedAt as separate fields.
 local snapshot = entry_snapshot(kept[1])
 local accepted_at = entry_accepted_at(kept[1])
-redis.call('DEL', failed)
-redis.call('HSET', failed, 'snapshot', snapshot or '', 'acceptedAt', accepted_at or 0, 'attempts', kept[2] or '0',
-  'error', error_text, 'kind', kind, 'failedAt', now_ms())
+write_failed_record(failed, entries, run, snapshot, accepted_at, kept[2] or '0', error_text, kind, now_ms())
 redis.call('PEXPIRE', failed, retention_ms)
 delete_entry(entries, run)
 decrement_depth(depth, org_field, env_field)

@@ -34,6 +34,7 @@ local has_idempotency = ARGV[8] == '1'
 --@include now-ms
 --@include entry-removal
 --@include entry-value
+--@include failed-record
 
 local now = now_ms()
 local deadline = redis.call('ZSCORE', leases, member)
@@ -49,9 +50,7 @@ if not kept[1] or attempts < max_attempts then
   return { 'skipped' }
 end
 redis.call('ZREM', leases, member)
-redis.call('DEL', failed)
-redis.call('HSET', failed, 'snapshot', snapshot, 'acceptedAt', accepted_at, 'attempts', attempts,
-  'error', error_text, 'kind', 'attempts_exhausted', 'failedAt', now)
+write_failed_record(failed, entries, run, snapshot, accepted_at, attempts, error_text, 'attempts_exhausted', now)
 redis.call('PEXPIRE', failed, retention_ms)
 delete_entry(entries, run)
 decrement_depth(depth, org_field, env_field)

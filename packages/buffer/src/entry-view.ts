@@ -69,6 +69,8 @@ export interface FailedEntryView<Payload = unknown> {
   failedAt: number;
   attempts: number;
   acceptedAt: number;
+  /** What callers did to the run while it was buffered (cancel, tags, metadata, delay, key reset). */
+  mutations: EntryMutations;
 }
 
 function parseTags(text: string | undefined): string[] {

@@ -5,7 +5,7 @@ import type { BufferEntryView, FailedEntryView, FailureKind } from "./entry-view
 import { toEntryMutations } from "./entry-view.js";
 import { activeEnvs, activeOrgs } from "./enumerate.js";
 import { BufferInputError } from "./errors.js";
-import { decodeMutationFields } from "./generated/entry-record.js";
+import { decodeMutationFields, MUTATION_FIELDS } from "./generated/entry-record.js";
 import { readEntryScript, readOldestEntryScript } from "./generated/lua-scripts.js";
 import { decodeSegment, type EntryAddress, encodeSegment } from "./keys.js";
 import { runLuaScript } from "./lua-script.js";
@@ -117,6 +117,14 @@ export async function getFailed(
     failedAt: Number(failedAt ?? 0),
     attempts: Number(attempts ?? 0),
     acceptedAt: Number(acceptedAt ?? 0),
+    // The fail scripts copy a mutated entry's fields as `mutation:<name>` (lua/includes/failed-record.lua).
+    mutations: toEntryMutations(
+      decodeMutationFields(
+        "getFailed",
+        MUTATION_FIELDS.map((name) => record[`mutation:${name}`]),
+        0,
+      ),
+    ),
   };
   if (decoded.ok) view.snapshot = decoded.snapshot;
   return view;

@@ -17,6 +17,9 @@ describe.each(redisTopologies)("the lease reaper's attempt bound on $name", ({ t
     const buffer = new MollifierBuffer({ redis, retry: { maxAttempts: MAX_ATTEMPTS } });
     await buffer.accept(input("poison", { options: { idempotencyKey: "key" } }));
     await buffer.accept(input("healthy"));
+    expect(await buffer.addTags({ ...env, runId: "poison", tags: ["tagged-while-buffered"] })).toMatchObject({
+      outcome: "updated",
+    });
     const results = [];
     for (let delivery = 1; delivery <= MAX_ATTEMPTS; delivery++) {
       const { entries } = await buffer.lease({ ...env, count: 1, leaseMs: 20 });
@@ -47,6 +50,8 @@ describe.each(redisTopologies)("the lease reaper's attempt bound on $name", ({ t
       kind: "attempts_exhausted",
       attempts: MAX_ATTEMPTS,
       snapshot: { payload: { n: "poison" } },
+      // What callers did while it was buffered stays with the FAILED record.
+      mutations: { tags: ["tagged-while-buffered"], metadataVersion: 0, idempotencyReset: false },
     });
     expect(await buffer.listEntries(env)).toMatchObject({ entries: [{ runId: "healthy" }] });
     expect(await buffer.depth(env)).toBe(1);

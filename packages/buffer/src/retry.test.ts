@@ -97,6 +97,42 @@ describe.each(redisTopologies)("retry, promoteDueRetries and fail on $name", ({ 
     });
   });
 
+  test("a FAILED record keeps the mutations the run met while buffered; an unmutated one has none", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await buffer.accept(input("mutated", { options: { tags: ["own"] } }));
+    await buffer.accept(input("plain"));
+    const address = { ...env, runId: "mutated" };
+    expect(await buffer.addTags({ ...address, tags: ["added"] })).toMatchObject({ outcome: "updated" });
+    expect(
+      await buffer.setMetadata({ ...address, metadata: '{"step":2}', expectedVersion: 0 }),
+    ).toMatchObject({
+      outcome: "updated",
+    });
+    expect(await buffer.cancel({ ...address, reason: "no longer needed" })).toMatchObject({
+      outcome: "canceled",
+    });
+    const { entries } = await buffer.lease({ ...env, count: 2 });
+    expect(entries.map((entry) => entry.runId)).toEqual(["mutated", "plain"]);
+    for (const entry of entries) {
+      expect(await buffer.fail(entry, { error: "handler failed" })).toEqual({ outcome: "failed" });
+    }
+    const mutated = await buffer.getFailed(address);
+    expect(mutated?.mutations).toEqual({
+      canceled: { at: expect.any(Number), reason: "no longer needed" },
+      tags: ["added"],
+      metadata: '{"step":2}',
+      metadataVersion: 1,
+      idempotencyReset: false,
+    });
+    expect((await buffer.getFailed({ ...env, runId: "plain" }))?.mutations).toEqual({
+      tags: [],
+      metadataVersion: 0,
+      idempotencyReset: false,
+    });
+  });
+
   test("fail keeps a FAILED record with its error for the retention time and leaves every queue and index", async ({
     redis,
   }) => {

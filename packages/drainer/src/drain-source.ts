@@ -83,7 +83,7 @@ export interface DrainRunAddress {
  * What a source still holds of an entry it failed itself (the lease reaper,
  * or `lease` for an entry that no longer parses): the entry as far as it can
  * be read. The buffer's FAILED record gives the snapshot (when it parses),
- * `attempts` and `acceptedAt`, not the mutations.
+ * `attempts`, `acceptedAt` and the mutations the entry met while buffered.
  */
 export type DrainFailedEntry<Entry extends DrainEntry> = Partial<Entry>;
 

@@ -192,8 +192,10 @@ export async function listFailedRuns(
 
 /**
  * Replays a FAILED entry: the same snapshot is accepted again under the same run id, so the drainer
- * writes it once more. Order matters for exactly-once: the failure row goes first (a drain of the
- * replayed entry must not meet it and ack as a duplicate), then the accept, then the FAILED record.
+ * writes it once more, with what callers did to the run while it was buffered (its tags, metadata
+ * and delay are set again; a key reset leaves the key off). A run canceled while buffered is not
+ * replayed. Order matters for exactly-once: the failure row goes first (a drain of the replayed
+ * entry must not meet it and ack as a duplicate), then the accept, then the FAILED record.
  * A replay interrupted or repeated is safe: the record stays until the accept succeeded, an accept
  * of a run still buffered is a duplicate, and the database keys runs by id.
  */
@@ -206,11 +208,22 @@ export async function replayFailedRun(
   const failed = await services.buffer.getFailed(address);
   if (failed === undefined) return { outcome: "not_found" };
   if (failed.snapshot === undefined) return { outcome: "unreadable", error: failed.error };
+  const { mutations } = failed;
+  if (mutations.canceled !== undefined) {
+    return { outcome: "refused", reason: "the run was canceled while it was buffered" };
+  }
   await services.database.query(
     `DELETE FROM runs WHERE id = $1 AND env_id = $2 AND status = 'SYSTEM_FAILURE' AND source = 'drainer'`,
     [runId, tenant.envId],
   );
-  const accepted = await services.buffer.accept(failed.snapshot);
+  const {
+    idempotencyKey: _reset,
+    idempotencyKeyExpiresAt: _resetExpiry,
+    ...withoutKey
+  } = failed.snapshot.options;
+  const accepted = await services.buffer.accept(
+    mutations.idempotencyReset ? { ...failed.snapshot, options: withoutKey } : failed.snapshot,
+  );
   if (accepted.outcome === "duplicate_idempotency" || accepted.outcome === "over_capacity") {
     // Not replayed: the run stays failed, with its row back as the failure hook wrote it.
     await services.engine.createRun({
@@ -228,11 +241,27 @@ export async function replayFailedRun(
           : `run ${accepted.runId} holds its idempotency key now`,
     };
   }
+  if (accepted.outcome === "accepted") await reapplyMutations(services, address, mutations);
   await services.buffer.discardFailed(address);
   await forgetFailedEntries(services.database, tenant.envId, [runId]);
   return accepted.outcome === "accepted"
     ? { outcome: "replayed", runId, position: accepted.position }
     : { outcome: "already_buffered", runId };
+}
+
+/** Sets a replayed entry's tags, metadata and delay as the failed one had them. */
+async function reapplyMutations(
+  services: AppServices,
+  address: { readonly orgId: string; readonly envId: string; readonly runId: string },
+  mutations: FailedEntryView["mutations"],
+): Promise<void> {
+  if (mutations.tags.length > 0) await services.buffer.addTags({ ...address, tags: mutations.tags });
+  if (mutations.metadata !== undefined) {
+    await services.buffer.setMetadata({ ...address, metadata: mutations.metadata, expectedVersion: 0 });
+  }
+  if (mutations.delayUntil !== undefined) {
+    await services.buffer.setDelay({ ...address, delayUntil: mutations.delayUntil });
+  }
 }
 
 /** Discards a FAILED entry: the run stays failed, its record leaves the inspector. */
