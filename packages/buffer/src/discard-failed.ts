@@ -1,6 +1,9 @@
 import type { BufferContext } from "./buffer-options.js";
 import { withValidIds } from "./entry-keys.js";
+import { discardFailedScript } from "./generated/lua-scripts.js";
 import type { EntryAddress } from "./keys.js";
+import { runLuaScript } from "./lua-script.js";
+import { replyNumber } from "./reply.js";
 
 /** What `discardFailed` answers: whether a retained FAILED record was there to delete. */
 export type DiscardFailedResult = { outcome: "discarded" } | { outcome: "not_found" };
@@ -8,14 +11,17 @@ export type DiscardFailedResult = { outcome: "discarded" } | { outcome: "not_fou
 /**
  * Deletes a retained FAILED record (see `getFailed`) before its retention ends: an operator
  * discarded it, or replayed it (`getFailed`, then `accept` of its snapshot under the same run id,
- * then this). One key, so one command; a second call answers `not_found`.
+ * then this). A second call answers `not_found`. A script rather than a `DEL`, so that a live
+ * reshard's shard fence holds it while the record's shard is copied (ADR 15).
  */
 export async function discardFailed(
   context: BufferContext,
   address: EntryAddress,
 ): Promise<DiscardFailedResult> {
-  const deleted = await context.redis.del(
-    withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId)),
+  const key = withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId));
+  const deleted = replyNumber(
+    discardFailedScript.name,
+    await runLuaScript(context.redis, discardFailedScript, [key], []),
   );
   return deleted > 0 ? { outcome: "discarded" } : { outcome: "not_found" };
 }

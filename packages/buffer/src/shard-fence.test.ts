@@ -62,6 +62,25 @@ describe.each(redisTopologies)("a fenced shard on $name", ({ test }) => {
     expect(await accepted).toMatchObject({ outcome: "accepted" });
   });
 
+  test("discarding a FAILED record waits while its shard is moving, so the copy cannot bring it back", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis });
+    await buffer.accept(input);
+    const { entries } = await buffer.lease({ orgId: "org", envId: "env", count: 1 });
+    const [entry] = entries;
+    if (entry === undefined) throw new Error("nothing was leased");
+    await buffer.fail(entry, { error: "failed" });
+    const address = { orgId: "org", envId: "env", runId: "r" };
+    const fence = fenceKeyOfTag(buffer.keys.env("org", "env").tag);
+    await redis.set(fence, "moving 16>64");
+    const discarded = buffer.discardFailed(address);
+    expect(await redis.exists(buffer.keys.failed("org", "env", "r"))).toBe(1);
+    await redis.del(fence);
+    expect(await discarded).toEqual({ outcome: "discarded" });
+    expect(await buffer.getFailed(address)).toBeUndefined();
+  });
+
   test("a call to a shard that has moved is refused before it writes, with SHARD_MOVED", async ({
     redis,
   }) => {
