@@ -1,5 +1,5 @@
 import type { Database } from "./database.server";
-import type { NewRun, RunRecord, RunStatus } from "./run-record";
+import { createdRecord, type NewRun, type RunRecord, toRecord } from "./run-record";
 import { WriteLimiter } from "./write-limiter.server";
 
 export type CreateRunResult =
@@ -33,47 +33,6 @@ export interface RunEngineOptions {
 
 export const DEFAULT_MAX_CONCURRENT_WRITES = 4;
 export const DEFAULT_MAX_TAGS = 10;
-
-type Row = Record<string, unknown>;
-
-const optionalString = (value: unknown): string | undefined =>
-  typeof value === "string" ? value : undefined;
-const optionalNumber = (value: unknown): number | undefined =>
-  value === null || value === undefined ? undefined : Number(value);
-
-function toRecord(row: Row): RunRecord {
-  return {
-    id: String(row.id),
-    orgId: String(row.org_id),
-    envId: String(row.env_id),
-    taskId: String(row.task_id),
-    status: String(row.status) as RunStatus,
-    payload: row.payload ?? null,
-    idempotencyKey: optionalString(row.idempotency_key),
-    idempotencyKeyExpiresAt: optionalNumber(row.idempotency_key_expires_at),
-    tags: Array.isArray(row.tags) ? row.tags.map(String) : [],
-    metadata: row.metadata ?? undefined,
-    metadataVersion: Number(row.metadata_version ?? 0),
-    delayUntil: optionalNumber(row.delay_until),
-    parentRunId: optionalString(row.parent_run_id),
-    oneTimeUseToken: optionalString(row.one_time_use_token),
-    error: optionalString(row.error),
-    source: row.source === "drainer" ? "drainer" : "api",
-    createdAt: Number(row.created_at),
-    writtenAt: Number(row.written_at),
-  };
-}
-
-/** The record of a run just inserted from `run`, as {@link toRecord} would read its row back. */
-function createdRecord(run: NewRun, writtenAt: number): RunRecord {
-  return {
-    ...run,
-    payload: run.payload ?? null,
-    tags: [...run.tags],
-    metadataVersion: run.metadataVersion ?? 0,
-    writtenAt,
-  };
-}
 
 /**
  * A small run engine over Postgres. Every write goes through one

@@ -178,7 +178,7 @@ export function createTriggerTracing(tracer: Tracer, clock: () => number = Date.
         { kind: SpanKind.SERVER, attributes: { "http.request.method": "POST", "http.route": route } },
         incomingContext(request.headers),
       );
-      const requestSpan = spanScope(tracer, span);
+      const { context, ...requestSpan } = spanScope(tracer, span);
       return {
         ...requestSpan,
         async endWith(answer) {
@@ -198,7 +198,7 @@ export function createTriggerTracing(tracer: Tracer, clock: () => number = Date.
           const itemSpan = tracer.startSpan(
             BATCH_ITEM_SPAN,
             { kind: SpanKind.INTERNAL, attributes: { [TRACE_ATTRIBUTES.batchIndex]: index } },
-            requestSpan.context,
+            context,
           );
           const scope = spanScope(tracer, itemSpan);
           return inSpan(itemSpan, async () => {
