@@ -17,6 +17,8 @@ export const DEFAULT_RETRY_MAX_DELAY_MS = 60_000;
 export const DEFAULT_RETRY_JITTER = 0.2;
 /** Default time a FAILED record is kept: 7 days. */
 export const DEFAULT_FAILED_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** Default wait before a failure the buffer made itself, still unreported, is handed out again. */
+export const DEFAULT_FAILURE_REPORT_RETRY_MS = 30_000;
 /** Default cap on an entry's tags. */
 export const DEFAULT_MAX_TAGS = 10;
 /** Default shortest idempotency-claim lifetime; shorter requested TTLs are raised to it. */
@@ -95,6 +97,13 @@ export interface MollifierBufferOptions {
    */
   failedRetentionMs?: number;
   /**
+   * How long a failure the buffer made itself (a lease reaped out of attempts, an entry invalid at
+   * lease) waits for `settleFailureReport` before `claimUnreportedFailures` hands it out again: the
+   * consumer that learnt of it may have died before reporting it.
+   * @default 30000
+   */
+  failureReportRetryMs?: number;
+  /**
    * Most entries one env may hold (any state); `accept` answers `over_capacity` beyond. Unset: no cap.
    * @default undefined
    */
@@ -148,6 +157,7 @@ export interface ResolvedBufferOptions {
     readonly maxElapsedMs: number | undefined;
   };
   readonly failedRetentionMs: number;
+  readonly failureReportRetryMs: number;
   readonly maxEnvDepth: number | undefined;
   readonly maxOrgDepth: number | undefined;
   readonly maxTags: number;
@@ -230,6 +240,12 @@ export function resolveBufferOptions(options: MollifierBufferOptions): BufferCon
         "failedRetentionMs",
         options.failedRetentionMs,
         DEFAULT_FAILED_RETENTION_MS,
+        1,
+      ),
+      failureReportRetryMs: integer(
+        "failureReportRetryMs",
+        options.failureReportRetryMs,
+        DEFAULT_FAILURE_REPORT_RETRY_MS,
         1,
       ),
       maxEnvDepth: optionalInteger("maxEnvDepth", options.maxEnvDepth, 1),

@@ -74,6 +74,12 @@ import {
 import { type RetryRequest, type RetryResult, retry } from "./retry.js";
 import type { ActiveSet } from "./shard-failure.js";
 import type { AcceptInput } from "./snapshot.js";
+import {
+  type ClaimUnreportedResult,
+  claimUnreportedFailures,
+  type SettleFailureReportResult,
+  settleFailureReport,
+} from "./unreported.js";
 
 /**
  * The buffer: a thin facade over one module per operation, all sharing one
@@ -224,6 +230,16 @@ export class MollifierBuffer<Payload = unknown> {
   /** Deletes a retained FAILED record (discarded or replayed by an operator). See {@link discardFailed}. */
   discardFailed(address: EntryAddress): Promise<DiscardFailedResult> {
     return this.follow(() => discardFailed(this.context, address));
+  }
+
+  /** Failures the buffer made itself whose report is overdue. See {@link claimUnreportedFailures}. */
+  claimUnreportedFailures(options?: SweepOptions): Promise<ClaimUnreportedResult> {
+    return this.follow(() => claimUnreportedFailures(this.context, options));
+  }
+
+  /** Settles the report of a failure the buffer made itself. See {@link settleFailureReport}. */
+  settleFailureReport(address: EntryAddress): Promise<SettleFailureReportResult> {
+    return this.follow(() => settleFailureReport(this.context, address));
   }
 
   /** An env's queued entries, a page at a time. See {@link listEntries}. */

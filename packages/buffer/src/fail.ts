@@ -20,32 +20,39 @@ export interface FailRequest {
 export type FailResult = { outcome: "failed" } | { outcome: "lease_lost" };
 
 /**
- * The five keys both fail scripts (`fail` and `fail-expired-lease`) take: the
- * env's entries, the shard's leases and depth, the FAILED record, and the
- * idempotency index (the entries hash stands in when the run has no key).
+ * The six keys both fail scripts (`fail` and `fail-expired-lease`) take: the
+ * env's entries, the shard's leases and depth, the FAILED record, the
+ * idempotency index (the entries hash stands in when the run has no key) and
+ * the shard's unreported failures.
  */
 export function failedEntryKeys(
   context: BufferContext,
   address: EntryAddress,
   keys: EntryKeys["keys"],
   idempotencyKey: string | undefined,
-): [string, string, string, string, string] {
+): [string, string, string, string, string, string] {
   return [
     keys.entries,
     keys.leases,
     keys.depth,
     withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId)),
     idempotencyKey ?? keys.entries,
+    keys.unreported,
   ];
 }
 
-/** Fails a leased entry by its ids and token (also used by `lease` for snapshots that no longer parse). */
+/**
+ * Fails a leased entry by its ids and token (also used by `lease` for snapshots that no longer
+ * parse). `unreported`: the buffer failed it itself, so it waits in the unreported set until its
+ * report is settled (see `unreported.ts`); a caller that fails an entry reports it itself.
+ */
 export async function failEntry(
   context: BufferContext,
   address: EntryAddress,
   leaseToken: string,
   request: FailRequest,
   snapshot: Pick<TriggerSnapshot, "taskId" | "options"> | undefined,
+  unreported = false,
 ): Promise<FailResult> {
   const { keys, runField, member } = entryKeys(context.keys, address);
   const idempotencyKey = snapshotIdempotencyKey(context.keys, address, snapshot);
@@ -64,6 +71,7 @@ export async function failEntry(
       keys.orgDepthField,
       keys.envDepthField,
       idempotencyKey === undefined ? "" : "1",
+      unreported ? context.options.failureReportRetryMs : "",
     ],
   );
   const outcome = replyString(script, replyArray(script, raw)[0]);

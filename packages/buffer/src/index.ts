@@ -3,6 +3,7 @@ export type { AckResult } from "./ack.js";
 export { MollifierBuffer } from "./buffer.js";
 export {
   DEFAULT_FAILED_RETENTION_MS,
+  DEFAULT_FAILURE_REPORT_RETRY_MS,
   DEFAULT_LAYOUT_REFRESH_MS,
   DEFAULT_LEASE_MS,
   DEFAULT_MAX_CLAIM_TTL_MS,
@@ -94,3 +95,4 @@ export type { RetryRequest, RetryResult } from "./retry.js";
 export { type BufferedRunRecord, type BufferedRunStatus, runFromEntry } from "./run-from-entry.js";
 export { ActiveSet, type ShardFailure } from "./shard-failure.js";
 export type { AcceptInput, SnapshotOptions, TriggerSnapshot } from "./snapshot.js";
+export type { ClaimUnreportedResult, SettleFailureReportResult, UnreportedFailure } from "./unreported.js";

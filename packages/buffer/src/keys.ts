@@ -26,6 +26,8 @@
  * | `T:retries`                           | ZSET   | `<org>:<env>:<run>` scored by the time the retry is due (ms)           |
  * | `T:depth`                             | HASH   | `total`, `org:<org>`, `env:<org>:<env>` → entries buffered (any state) |
  * | `T:failed:<org>:<env>:<run>`          | HASH   | a terminally failed entry, kept for inspection, with a TTL             |
+ * | `T:unreported`                        | ZSET   | `<org>:<env>:<run>` failed by the buffer itself, scored by the time    |
+ * |                                       |        | its report is due (again) until settled (see `unreported.ts`)          |
  * | `T:idem:<org>:<env>:<task>:<key>`     | STRING | run id of the buffered run holding this idempotency key                |
  * | `T:claim:<org>:<env>:<task>:<key>`    | HASH   | an idempotency claim: owner token, state, run id; with a TTL           |
  * | `T:gate:<org>:<env>`                  | —      | prefix of the gate's per-env trip-evaluator keys (owned by the gate)   |
@@ -158,6 +160,8 @@ export interface ShardKeys {
   readonly leases: string;
   readonly retries: string;
   readonly depth: string;
+  /** Failures the buffer made itself (reaped, invalid) whose report is not yet settled. */
+  readonly unreported: string;
 }
 
 /** The keys and ids of one (org, env) pair. */
@@ -202,6 +206,7 @@ function buildShardKeys(prefix: string, shardCount: number, firstId: number): Sh
       leases: `${tag}:leases`,
       retries: `${tag}:retries`,
       depth: `${tag}:depth`,
+      unreported: `${tag}:unreported`,
     }),
   );
 }

@@ -96,7 +96,7 @@ export async function lease(context: BufferContext, request: LeaseRequest): Prom
     if (value === undefined || !decoded.ok) {
       const error = decoded.ok ? MISSING_ACCEPT_TIME_ERROR : decoded.error;
       result.invalid.push({ runId, error });
-      failures.push(failEntry(context, address, token, { error, kind: "invalid_entry" }, undefined));
+      failures.push(failEntry(context, address, token, { error, kind: "invalid_entry" }, undefined, true));
       continue;
     }
     const mutations: EntryMutations = toEntryMutations(

@@ -7,7 +7,7 @@ import { snapshotIdempotencyKey } from "./idempotency-index.js";
 import type { EntryAddress } from "./keys.js";
 import { runLuaScript } from "./lua-script.js";
 import { replyArray, replyNumber, replyString, UnexpectedReplyError } from "./reply.js";
-import { type ShardFailure, shardFailure } from "./shard-failure.js";
+import { eachShard, type ShardFailure } from "./shard-failure.js";
 import { decodeSnapshot } from "./snapshot.js";
 
 /** Default most members one sweep handles per shard. */
@@ -70,28 +70,16 @@ async function sweep<T>(
 ): Promise<{ moved: T[]; unavailable: ShardFailure[] }> {
   const limit = options?.limit ?? DEFAULT_SWEEP_LIMIT;
   const now = await redisNow(context);
-  const shardNumbers = context.keys.shards();
-  const perShard = await Promise.allSettled(
-    shardNumbers.map(async (shard) => {
-      const key = context.keys.shard(shard)[set];
-      const members = await context.redis.zrangebyscore(key, "-inf", now, "LIMIT", 0, limit);
-      // One member after another: each goes to the head of its queue, so the
-      // order they are moved in is the order they end up in.
-      const moved: T[] = [];
-      for (const member of members) moved.push(await move(member, key));
-      return moved;
-    }),
-  );
-  const moved: T[] = [];
-  const unavailable: ShardFailure[] = [];
-  perShard.forEach((outcome, index) => {
-    const shard = shardNumbers[index] ?? index;
-    if (outcome.status === "fulfilled") moved.push(...outcome.value);
-    else
-      unavailable.push(shardFailure(shard, context.keys.shard(shard).tag, `sweeping ${set}`, outcome.reason));
+  const { results, unavailable } = await eachShard(context, `sweeping ${set}`, async (shard) => {
+    const key = context.keys.shard(shard)[set];
+    const members = await context.redis.zrangebyscore(key, "-inf", now, "LIMIT", 0, limit);
+    // One member after another: each goes to the head of its queue, so the
+    // order they are moved in is the order they end up in.
+    const moved: T[] = [];
+    for (const member of members) moved.push(await move(member, key));
+    return moved;
   });
-  if (unavailable.length === shardNumbers.length && unavailable[0]) throw unavailable[0].error;
-  return { moved, unavailable };
+  return { moved: results, unavailable };
 }
 
 function exhaustionError(attempts: number): string {
@@ -127,6 +115,7 @@ async function failExpiredLease(
       keys.orgDepthField,
       keys.envDepthField,
       idempotencyKey === undefined ? "" : "1",
+      context.options.failureReportRetryMs,
     ],
   );
   const reply = replyArray(script, raw);

@@ -9,7 +9,7 @@ import { fenceKeyOfTag } from "./shard-fence.js";
 const KEYS_PER_PIPELINE = 200;
 const SCAN_COUNT = 1_000;
 /** Keys of a shard that belong to no org (see `keys.ts`). */
-const SHARD_LEVEL = new Set(["orgs", "leases", "retries", "depth"]);
+const SHARD_LEVEL = new Set(["orgs", "leases", "retries", "unreported", "depth"]);
 /** A reshard's own bookkeeping in a shard: never copied. */
 const BOOKKEEPING = new Set(["fence", "reshard-in"]);
 
@@ -65,6 +65,7 @@ interface Destination {
   readonly orgs: string[];
   readonly leases: string[];
   readonly retries: string[];
+  readonly unreported: string[];
   readonly depthFields: string[];
   total: number;
 }
@@ -92,6 +93,7 @@ export async function copyShard(redis: RedisClient, plan: ReshardPlan, shard: nu
         orgs: [],
         leases: [],
         retries: [],
+        unreported: [],
         depthFields: [],
         total: 0,
       };
@@ -112,10 +114,11 @@ export async function copyShard(redis: RedisClient, plan: ReshardPlan, shard: nu
     }
     destinationOf(org).keys.push({ name: `${destinationOf(org).tag}:${rest}`, from: key });
   }
-  const [orgs, leases, retries, depth] = await Promise.all([
+  const [orgs, leases, retries, unreported, depth] = await Promise.all([
     redis.smembers(`${tag}:orgs`),
     redis.zrange(`${tag}:leases`, 0, -1, "WITHSCORES"),
     redis.zrange(`${tag}:retries`, 0, -1, "WITHSCORES"),
+    redis.zrange(`${tag}:unreported`, 0, -1, "WITHSCORES"),
     redis.hgetall(`${tag}:depth`),
   ]);
   for (const org of orgs) destinationOf(org).orgs.push(org);
@@ -128,6 +131,7 @@ export async function copyShard(redis: RedisClient, plan: ReshardPlan, shard: nu
   };
   splitScored(leases, (destination) => destination.leases);
   splitScored(retries, (destination) => destination.retries);
+  splitScored(unreported, (destination) => destination.unreported);
   for (const [field, value] of Object.entries(depth)) {
     if (field === "total") continue;
     const [kind, org] = field.split(":");
@@ -181,6 +185,10 @@ async function copyInto(
   }
   for (const pairs of chunks(destination.retries, KEYS_PER_PIPELINE * 2)) {
     merge.zadd(`${tag}:retries`, ...pairs);
+    merges += 1;
+  }
+  for (const pairs of chunks(destination.unreported, KEYS_PER_PIPELINE * 2)) {
+    merge.zadd(`${tag}:unreported`, ...pairs);
     merges += 1;
   }
   for (const pairs of chunks(destination.depthFields, KEYS_PER_PIPELINE * 2)) {

@@ -56,6 +56,16 @@ async function fillBuffer(buffer: MollifierBuffer) {
     expect(await buffer.fail(failed, { error: "boom" })).toEqual({ outcome: "failed" });
     leased.push(held);
   }
+  // An entry that no longer decodes is failed at lease, its report left to be claimed.
+  for (const orgId of ORGS) {
+    await buffer.accept(input(`${orgId}-invalid`, orgId, { envId: "invalid" }));
+    await buffer.context.redis.hset(
+      buffer.keys.env(orgId, "invalid").entries,
+      `${orgId}-invalid`,
+      '1790000000000|{"schemaVersion":99}',
+    );
+    expect((await buffer.lease({ orgId, envId: "invalid", count: 1 })).invalid).toHaveLength(1);
+  }
   return leased;
 }
 
@@ -89,10 +99,10 @@ async function observe(buffer: MollifierBuffer) {
 }
 
 describe.each(redisTopologies)("reshard on $name", ({ test }) => {
-  test("a reshard from 16 to 64 moves every entry, lease, retry, FAILED record, idempotency key, claim and depth counter", async ({
+  test("a reshard from 16 to 64 moves every entry, lease, retry, FAILED record, unreported failure, idempotency key, claim and depth counter", async ({
     redis,
   }) => {
-    const running = new MollifierBuffer({ redis, shardCount: 16 });
+    const running = new MollifierBuffer({ redis, shardCount: 16, failureReportRetryMs: 1 });
     expect(await running.checkLayout()).toMatchObject({ outcome: "created" });
     const leased = await fillBuffer(running);
     const before = await observe(running);
@@ -132,6 +142,11 @@ describe.each(redisTopologies)("reshard on $name", ({ test }) => {
       });
     }
     expect((await started.stats()).depth).toBe(ORGS.length * 4);
+    // Every report the old shards still owed is owed by the new ones.
+    const { failures } = await started.claimUnreportedFailures({ limit: ORGS.length });
+    expect(failures.map((failure) => failure.runId).sort()).toEqual(
+      ORGS.map((orgId) => `${orgId}-invalid`).sort(),
+    );
   });
 
   test("a process that has not re-read the layout is re-routed by the moved shard's fence on its next write", async ({

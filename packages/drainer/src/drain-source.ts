@@ -80,6 +80,17 @@ export interface DrainRunAddress {
 }
 
 /**
+ * A failure the source made itself (reaped out of attempts, invalid at lease) whose report is
+ * overdue: whoever learnt of it did not settle it in time (it died, or its hook threw).
+ */
+export interface DrainUnreportedFailure extends DrainRunAddress {
+  /** `attempts_exhausted` for the reaper's, `invalid_entry` for lease's. */
+  readonly kind: string;
+  readonly attempts: number;
+  readonly error: string;
+}
+
+/**
  * What a source still holds of an entry it failed itself (the lease reaper,
  * or `lease` for an entry that no longer parses): the entry as far as it can
  * be read. The buffer's FAILED record gives the snapshot (when it parses),
@@ -125,6 +136,19 @@ export interface DrainSource<Entry extends DrainEntry> {
    * The buffer's `getFailed` satisfies it.
    */
   getFailed?(address: DrainRunAddress): Promise<NoInfer<DrainFailedEntry<Entry>> | undefined>;
+  /**
+   * Optional, with `settleFailureReport`: makes the hook for failures the source made itself
+   * survive the drainer that learnt of them. The source keeps each such failure until its report
+   * is settled; this hands out the overdue ones (each to one caller at a time), which the
+   * maintenance loop delivers to `onTerminalFailure` as if just learnt. Without it a drainer that
+   * dies (or whose hook throws) before the hook finishes loses that hook call.
+   */
+  claimUnreportedFailures?(options?: { limit?: number }): Promise<{
+    readonly failures: readonly DrainUnreportedFailure[];
+    readonly unavailableShards?: readonly DrainShardFailure[];
+  }>;
+  /** Optional, with `claimUnreportedFailures`: the failure's hook ran (or there is none); stop handing it out. */
+  settleFailureReport?(address: DrainRunAddress): Promise<unknown>;
   promoteDueRetries(options?: {
     limit?: number;
   }): Promise<{ promoted: number; unavailableShards?: readonly DrainShardFailure[] }>;

@@ -92,6 +92,78 @@ describe.each(redisTopologies)("Drainer on a MollifierBuffer on $name", ({ test 
     expect(await buffer.depth({ orgId: "org", envId: "env" })).toBe(0);
   });
 
+  test("a failure the reaper made for a drainer that died before its hook ran reaches another drainer's hook, once", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis, retry: { maxAttempts: 1 }, failureReportRetryMs: 100 });
+    await buffer.accept(trigger("org", "env", 1));
+    await buffer.lease({ orgId: "org", envId: "env", count: 1, leaseMs: 20 });
+    // The drainer whose reaper failed the entry dies with the answer: its hook never runs.
+    await vi.waitFor(async () => expect((await buffer.reapExpiredLeases()).failed).toBe(1), {
+      timeout: 5_000,
+      interval: 20,
+    });
+    const recorder = recordingRecorder();
+    const failures: TerminalFailure<LeasedEntry>[] = [];
+    const survivor = new Drainer({
+      ...fast,
+      source: buffer,
+      recorder,
+      handler: async () => {},
+      onTerminalFailure: async (failure) => {
+        failures.push(failure);
+      },
+    });
+    survivor.start();
+    await vi.waitFor(() => expect(failures).toHaveLength(1), { timeout: 10_000 });
+    // Settled: later passes, past the retry time, do not hand it out again.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await survivor.stop();
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({
+      kind: "lease_expired",
+      runId: "run_org_env_1",
+      attempts: 1,
+      message: expect.stringContaining("attempts exhausted"),
+      entry: { runId: "run_org_env_1", snapshot: { taskId: "task" } },
+    });
+    // Counted as failed once, by the reaper's own drainer (which died), not again here.
+    expect(recorder.events.failed).toEqual([]);
+    expect(await buffer.claimUnreportedFailures()).toMatchObject({ failures: [] });
+  });
+
+  test("a hook that throws for a failure the source made is run again later, until it succeeds", async ({
+    redis,
+  }) => {
+    const buffer = new MollifierBuffer({ redis, retry: { maxAttempts: 1 }, failureReportRetryMs: 50 });
+    await buffer.accept(trigger("org", "env", 1));
+    await buffer.lease({ orgId: "org", envId: "env", count: 1, leaseMs: 20 });
+    const recorder = recordingRecorder();
+    let calls = 0;
+    const written: string[] = [];
+    const drainer = new Drainer({
+      ...fast,
+      source: buffer,
+      recorder,
+      handler: async () => {},
+      onTerminalFailure: async (failure) => {
+        calls += 1;
+        // The failed-run row cannot be written the first two times (its database is down).
+        if (calls <= 2) throw new Error("database unavailable");
+        written.push(failure.runId);
+      },
+    });
+    drainer.start();
+    await vi.waitFor(() => expect(written).toEqual(["run_org_env_1"]), { timeout: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await drainer.stop();
+    expect(calls).toBe(3);
+    expect(recorder.events.failed).toHaveLength(1);
+    expect(recorder.events.degraded.filter((event) => event.reason === "terminal_hook_failed")).toHaveLength(
+      2,
+    );
+  });
+
   test("three drainers in parallel on one buffer handle every entry exactly once, none lost", async ({
     redis,
     createRedisClient,

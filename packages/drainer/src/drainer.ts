@@ -180,7 +180,7 @@ export class Drainer<Entry extends DrainEntry> {
       wake: this.wake,
       running: () => this.running,
       onReady: () => this.refresh.request(),
-      onFailed: (failure) => this.sourceFailures.report(failure),
+      onFailed: (failure, redelivered) => this.sourceFailures.report(failure, redelivered),
     });
     this.loops = Promise.all([this.dispatchLoop(), maintenance]).then(() => undefined);
   }

@@ -15,14 +15,21 @@ export interface MaintenanceLoopOptions<Entry extends DrainEntry> {
   readonly running: () => boolean;
   /** Called when entries became ready again (reaped or promoted), so the active set is re-read. */
   readonly onReady: () => void;
-  /** Called for each expired lease the source failed instead of reaping (attempts used up); must not throw. */
-  readonly onFailed: (failure: SourceFailure) => void;
+  /**
+   * Called for each expired lease the source failed instead of reaping (attempts used up), and
+   * with `redelivered` for each failure the source hands out again because its report was never
+   * settled (`claimUnreportedFailures`); must not throw.
+   */
+  readonly onFailed: (failure: SourceFailure, redelivered?: boolean) => void;
 }
 
+const NO_UNREPORTED = Promise.resolve({ failures: [], unavailableShards: [] });
+
 /**
- * The lease reaper and due-retry promoter, run by every drainer on an
- * interval. Leases the source failed instead of reaping (attempts used up)
- * go to `onFailed` as `lease_expired`. Safe with several drainers: the source re-checks each lease and
+ * The lease reaper, due-retry promoter and unreported-failure sweep, run by
+ * every drainer on an interval. Leases the source failed instead of reaping
+ * (attempts used up) go to `onFailed` as `lease_expired`, and so do the
+ * source's failures whose report is overdue. Safe with several drainers: the source re-checks each lease and
  * retry atomically, so two passes never move one entry twice. Errors are
  * reported as `degraded` and retried with backoff.
  */
@@ -33,14 +40,19 @@ export async function runMaintenance<Entry extends DrainEntry>(
   const limit = options.batchSize;
   while (options.running()) {
     try {
-      const [reap, promote] = await Promise.all([
+      const [reap, promote, unreported] = await Promise.all([
         options.source.reapExpiredLeases({ limit }),
         options.source.promoteDueRetries({ limit }),
+        options.source.claimUnreportedFailures?.({ limit }) ?? NO_UNREPORTED,
       ]);
       const { promoted } = promote;
       backoff.succeeded();
       // One master down stops only its own shards: they are reported, the others were swept.
-      for (const { error } of [...(reap.unavailableShards ?? []), ...(promote.unavailableShards ?? [])]) {
+      for (const { error } of [
+        ...(reap.unavailableShards ?? []),
+        ...(promote.unavailableShards ?? []),
+        ...(unreported.unavailableShards ?? []),
+      ]) {
         options.recorder.degraded({
           component: "drainer",
           reason: "shard_unavailable",
@@ -54,10 +66,17 @@ export async function runMaintenance<Entry extends DrainEntry>(
         const { orgId, envId, runId, attempts, error } = failure;
         options.onFailed({ kind: "lease_expired", orgId, envId, runId, attempts, message: error });
       }
+      // Failures whose report nobody settled (a drainer died before its hook ran, or the hook threw).
+      for (const failure of unreported.failures) {
+        const { orgId, envId, runId, attempts, error } = failure;
+        const kind = failure.kind === "invalid_entry" ? "invalid_entry" : "lease_expired";
+        options.onFailed({ kind, orgId, envId, runId, attempts, message: error }, true);
+      }
       if (reaped > 0 || promoted > 0) options.onReady();
       // A full batch means more are waiting: go again at once.
       const swept = reaped + (reap.failed ?? 0);
-      if (swept < limit && promoted < limit) await options.wake.sleep(options.intervalMs);
+      const full = swept >= limit || promoted >= limit || unreported.failures.length >= limit;
+      if (!full) await options.wake.sleep(options.intervalMs);
     } catch (error) {
       options.recorder.degraded({ component: "drainer", reason: "maintenance_error", error });
       await options.wake.sleep(backoff.failed());

@@ -60,11 +60,16 @@ export interface SourceFailure extends DrainRunAddress {
  * Delivers the failures the source made itself (the reaper's, invalid entries
  * at lease) to `onTerminalFailure`, beside the loop that learnt of them, so a
  * slow hook holds neither leasing nor reaping. The entry is already FAILED in
- * the source: a hook that throws is reported as `degraded`
- * (`terminal_hook_failed`) and the FAILED record stays for inspection.
+ * the source. Once the hook has run (or when there is none) the report is
+ * settled with the source (`settleFailureReport`); a hook that throws is
+ * reported as `degraded` (`terminal_hook_failed`) and left unsettled, so a
+ * source that keeps unreported failures hands it out again later, to this
+ * drainer or another (at least once, as a crashed drainer's would be).
  */
 export class SourceFailureReporter<Entry extends DrainEntry> {
   private readonly running = new Set<Promise<void>>();
+  /** Runs whose report is being delivered here: a second hand-out of one waits for the next. */
+  private readonly delivering = new Set<string>();
 
   constructor(
     private readonly source: DrainSource<Entry>,
@@ -77,20 +82,28 @@ export class SourceFailureReporter<Entry extends DrainEntry> {
     return this.running.size;
   }
 
-  /** Records the failure and runs the hook for it; never throws. */
-  report(failure: SourceFailure): void {
+  /**
+   * Records the failure and runs the hook for it; never throws. `redelivered`: the source handed
+   * it out again (its first report was never settled), so it was counted as failed already.
+   */
+  report(failure: SourceFailure, redelivered = false): void {
     const { orgId, envId, runId, attempts, message } = failure;
-    // Metrics keep the buffer's kinds: an entry reaped out of attempts is `attempts_exhausted` there.
-    const kind = failure.kind === "lease_expired" ? "attempts_exhausted" : failure.kind;
-    try {
-      this.recorder.failed({ orgId, envId, runId, kind, attempts, error: message });
-    } catch {
-      // A recorder that throws broke its contract; the hook still runs.
+    const run = `${orgId}\u0000${envId}\u0000${runId}`;
+    if (this.delivering.has(run)) return;
+    if (!redelivered) {
+      // Metrics keep the buffer's kinds: an entry reaped out of attempts is `attempts_exhausted` there.
+      const kind = failure.kind === "lease_expired" ? "attempts_exhausted" : failure.kind;
+      try {
+        this.recorder.failed({ orgId, envId, runId, kind, attempts, error: message });
+      } catch {
+        // A recorder that throws broke its contract; the hook still runs.
+      }
     }
-    if (this.hook === undefined) return;
-    const delivery: Promise<void> = this.deliver(failure, this.hook).finally(() =>
-      this.running.delete(delivery),
-    );
+    this.delivering.add(run);
+    const delivery: Promise<void> = this.deliver(failure).finally(() => {
+      this.running.delete(delivery);
+      this.delivering.delete(run);
+    });
     this.running.add(delivery);
   }
 
@@ -99,24 +112,31 @@ export class SourceFailureReporter<Entry extends DrainEntry> {
     while (this.running.size > 0) await Promise.all(this.running);
   }
 
-  private async deliver(failure: SourceFailure, hook: TerminalFailureHook<Entry>): Promise<void> {
+  private async deliver(failure: SourceFailure): Promise<void> {
     const { orgId, envId, runId, kind, attempts, message } = failure;
-    try {
-      const entry = await this.source.getFailed?.({ orgId, envId, runId });
-      await hook({ kind, orgId, envId, runId, entry, message, attempts, error: message });
-    } catch (error) {
+    if (this.hook !== undefined) {
       try {
-        this.recorder.degraded({
-          component: "drainer",
-          reason: "terminal_hook_failed",
-          error,
-          orgId,
-          envId,
-          runId,
-        });
-      } catch {
-        // Nothing is left to tell; the FAILED record stays in the source.
+        const entry = await this.source.getFailed?.({ orgId, envId, runId });
+        await this.hook({ kind, orgId, envId, runId, entry, message, attempts, error: message });
+      } catch (error) {
+        this.degraded("terminal_hook_failed", error, failure);
+        return;
       }
+    }
+    try {
+      await this.source.settleFailureReport?.({ orgId, envId, runId });
+    } catch (error) {
+      // Unsettled, it is handed out again later: the hook may run twice, never not at all.
+      this.degraded("settle_failed", error, failure);
+    }
+  }
+
+  private degraded(reason: "terminal_hook_failed" | "settle_failed", error: unknown, failure: SourceFailure) {
+    const { orgId, envId, runId } = failure;
+    try {
+      this.recorder.degraded({ component: "drainer", reason, error, orgId, envId, runId });
+    } catch {
+      // Nothing is left to tell; the FAILED record stays in the source.
     }
   }
 }

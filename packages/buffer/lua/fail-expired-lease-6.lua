@@ -4,6 +4,7 @@
 -- KEYS[3] depth hash of the shard
 -- KEYS[4] failed record of the run
 -- KEYS[5] idempotency index key; any key of the slot when ARGV[8] is ""
+-- KEYS[6] unreported-failures set of the shard
 -- ARGV[1] run field (encoded run id)
 -- ARGV[2] lease member, "<org>:<env>:<run>"
 -- ARGV[3] most deliveries (the buffer's retry.maxAttempts)
@@ -12,6 +13,7 @@
 -- ARGV[6] org depth field
 -- ARGV[7] env depth field
 -- ARGV[8] "1" when the entry carries an idempotency key, else ""
+-- ARGV[9] ms after which the failure may be reported again if nobody settled its report
 -- Returns: {"failed", attempts}
 -- Returns: {"skipped"} the lease is gone, not yet expired, or its attempts are not used up (another reaper, an ack or an extend won)
 
@@ -21,6 +23,7 @@ local leases = KEYS[2]
 local depth = KEYS[3]
 local failed = KEYS[4]
 local idempotency = KEYS[5]
+local unreported = KEYS[6]
 local run = ARGV[1]
 local member = ARGV[2]
 local max_attempts = tonumber(ARGV[3])
@@ -29,6 +32,7 @@ local retention_ms = tonumber(ARGV[5])
 local org_field = ARGV[6]
 local env_field = ARGV[7]
 local has_idempotency = ARGV[8] == '1'
+local report_retry_ms = tonumber(ARGV[9])
 
 --@include entry-record
 --@include now-ms
@@ -52,6 +56,8 @@ end
 redis.call('ZREM', leases, member)
 write_failed_record(failed, entries, run, snapshot, accepted_at, attempts, error_text, 'attempts_exhausted', now)
 redis.call('PEXPIRE', failed, retention_ms)
+-- The reaper's caller reports it now; should that caller die first, claim-unreported hands it out again.
+redis.call('ZADD', unreported, now + report_retry_ms, member)
 delete_entry(entries, run)
 decrement_depth(depth, org_field, env_field)
 if has_idempotency then

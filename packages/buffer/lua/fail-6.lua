@@ -4,6 +4,7 @@
 -- KEYS[3] depth hash of the shard
 -- KEYS[4] failed record of the run
 -- KEYS[5] idempotency index key; any key of the slot when ARGV[9] is ""
+-- KEYS[6] unreported-failures set of the shard
 -- ARGV[1] run field (encoded run id)
 -- ARGV[2] lease member, "<org>:<env>:<run>"
 -- ARGV[3] lease token
@@ -13,6 +14,7 @@
 -- ARGV[7] org depth field
 -- ARGV[8] env depth field
 -- ARGV[9] "1" when the entry carries an idempotency key, else ""
+-- ARGV[10] ms after which the failure may be reported again, when the buffer failed it itself (invalid at lease); "" when the caller reports it
 -- Returns: {"failed"}
 -- Returns: {"lease_lost"}
 
@@ -22,6 +24,7 @@ local leases = KEYS[2]
 local depth = KEYS[3]
 local failed = KEYS[4]
 local idempotency = KEYS[5]
+local unreported = KEYS[6]
 local run = ARGV[1]
 local member = ARGV[2]
 local token = ARGV[3]
@@ -31,6 +34,7 @@ local retention_ms = tonumber(ARGV[6])
 local org_field = ARGV[7]
 local env_field = ARGV[8]
 local has_idempotency = ARGV[9] == '1'
+local report_retry_ms = tonumber(ARGV[10])
 
 --@include entry-record
 --@include now-ms
@@ -45,8 +49,13 @@ local kept = redis.call('HMGET', entries, run, run .. F_ATTEMPTS)
 -- The FAILED record keeps snapshot and acceptedAt as separate fields.
 local snapshot = entry_snapshot(kept[1])
 local accepted_at = entry_accepted_at(kept[1])
-write_failed_record(failed, entries, run, snapshot, accepted_at, kept[2] or '0', error_text, kind, now_ms())
+local now = now_ms()
+write_failed_record(failed, entries, run, snapshot, accepted_at, kept[2] or '0', error_text, kind, now)
 redis.call('PEXPIRE', failed, retention_ms)
+if report_retry_ms then
+  -- Nobody has reported this failure yet: it waits in the unreported set until it is (claim-unreported).
+  redis.call('ZADD', unreported, now + report_retry_ms, member)
+end
 delete_entry(entries, run)
 decrement_depth(depth, org_field, env_field)
 if has_idempotency then

@@ -1,6 +1,0 @@
--- Deletes a retained FAILED record before its retention ends (an operator discarded or replayed it). A script, not a DEL, so that a live reshard's fence holds it while the record's shard is copied: a DEL during the copy would be undone by the copy.
--- KEYS[1] the FAILED record of the run
--- Returns: 1 when a record was deleted, 0 when none was retained
-
---@include shard-fence
-return redis.call('DEL', KEYS[1])
