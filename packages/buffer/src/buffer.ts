@@ -71,6 +71,7 @@ import {
   type RedisConfigurationCheck,
   type RedisConfigurationCheckOptions,
 } from "./redis-configuration.js";
+import { type ReleaseResult, release } from "./release.js";
 import { type RetryRequest, type RetryResult, retry } from "./retry.js";
 import type { ActiveSet } from "./shard-failure.js";
 import type { AcceptInput } from "./snapshot.js";
@@ -166,6 +167,11 @@ export class MollifierBuffer<Payload = unknown> {
   /** Schedules a delayed retry. See {@link retry}. */
   retry(entry: LeasedEntry, request: RetryRequest): Promise<RetryResult> {
     return this.follow(() => retry(this.context, entry, request));
+  }
+
+  /** Gives a lease up without spending an attempt (a dependency is down). See {@link release}. */
+  release(entry: LeasedEntry): Promise<ReleaseResult> {
+    return this.follow(() => release(this.context, entry));
   }
 
   /** Fails an entry terminally. See {@link fail}. */

@@ -143,6 +143,12 @@ describe.each(redisTopologies)("the entry record on $name", ({ test }) => {
     );
     await expectRecordFields("promoteDueRetries");
 
+    const released = await leaseAll(60_000);
+    for (const runId of ["keyed", "batch-2"]) {
+      expect(await buffer.release(held(released, runId))).toEqual({ outcome: "released" });
+    }
+    await expectRecordFields("release");
+
     expect((await leaseAll(20)).size).toBe(2);
     await reapUntil("reaped", 2);
     await expectRecordFields("reapExpiredLeases (reaped)");

@@ -84,6 +84,7 @@ export {
   type RedisConfigurationCheck,
   type RedisConfigurationCheckOptions,
 } from "./redis-configuration.js";
+export type { ReleaseResult } from "./release.js";
 export {
   DEFAULT_RESHARD_LOCK_TTL_MS,
   type ReshardOptions,

@@ -127,6 +127,13 @@ export interface DrainSource<Entry extends DrainEntry> {
    */
   ackGroup?(entry: NoInfer<Entry>): number;
   retry(entry: Entry, failure: { error: string }): Promise<DrainRetryResult>;
+  /**
+   * Optional: gives the lease up without spending an attempt; the entry is leased again at once,
+   * by this drainer or another. The drainer calls it for entries it could not run because the
+   * handler's dependency was down (`isUnavailable`) when it stops waiting for them; without it
+   * those go through `retry` and spend an attempt. The buffer's `release` satisfies it.
+   */
+  release?(entry: Entry): Promise<{ readonly outcome: "released" | "lease_lost" }>;
   fail(entry: Entry, failure: { error: string; kind?: DrainFailureKind }): Promise<DrainFailResult>;
   reapExpiredLeases(options?: { limit?: number }): Promise<DrainReapResult>;
   /**

@@ -39,6 +39,12 @@ export interface EntryProcessorContext<Entry extends DrainEntry> {
 
 const MAX_ERROR_TEXT = 2_000;
 
+/** How a handler's run ended without success; `unavailable`: it waited on the breaker and gave up. */
+interface HandlerFailure {
+  readonly error: unknown;
+  readonly unavailable?: true;
+}
+
 // A class with the getter on its prototype, so a handler's context costs one
 // small object; the signal (an AbortController) is made only for handlers that read it.
 class HandlerContext implements DrainHandlerContext {
@@ -83,7 +89,7 @@ export function processEntry<Entry extends DrainEntry>(
     onDone(undefined);
     return;
   }
-  const finish = (failure: { error: unknown } | undefined): void => {
+  const finish = (failure: HandlerFailure | undefined): void => {
     let sample: HandlerSample | Promise<HandlerSample>;
     try {
       sample = handled(lease, started, failure, context);
@@ -114,10 +120,11 @@ export function processEntry<Entry extends DrainEntry>(
           return;
         }
         // The database is down, not this run: no attempt is spent. The entry keeps its
-        // lease (the keeper extends it) and runs again once the breaker lets a call through.
+        // lease (the keeper extends it) and runs again once the breaker lets a call through;
+        // given up (the drainer stops, or the lease is lost) it is released, still unspent.
         context.breaker.recordUnavailable();
         const giveUp = AbortSignal.any([lease.signal, context.abandoned]);
-        context.breaker.whenCallable(giveUp).then(run, () => finish({ error }));
+        context.breaker.whenCallable(giveUp).then(run, () => finish({ error, unavailable: true }));
       },
     );
   };
@@ -128,7 +135,7 @@ export function processEntry<Entry extends DrainEntry>(
 function handled<Entry extends DrainEntry>(
   lease: HeldLease<Entry>,
   started: number,
-  failure: { error: unknown } | undefined,
+  failure: HandlerFailure | undefined,
   context: EntryProcessorContext<Entry>,
 ): HandlerSample | Promise<HandlerSample> {
   const handlerDurationMs = Math.max(0, context.clock() - started);
@@ -142,7 +149,7 @@ function handled<Entry extends DrainEntry>(
 
 function settle<Entry extends DrainEntry>(
   entry: Entry,
-  failure: { error: unknown } | undefined,
+  failure: HandlerFailure | undefined,
   handlerDurationMs: number,
   context: EntryProcessorContext<Entry>,
 ): HandlerSample | Promise<HandlerSample> {
@@ -151,6 +158,24 @@ function settle<Entry extends DrainEntry>(
     return { durationMs: handlerDurationMs, failed: false };
   }
   const ref: RunRef = { orgId: entry.orgId, envId: entry.envId, runId: entry.runId };
+  const release = context.source.release;
+  if (failure.unavailable === true && release !== undefined) {
+    // Not the run failing: the sample does not count as a failed one.
+    return release
+      .call(context.source, entry)
+      .then(
+        (result) => {
+          if (result.outcome === "lease_lost") {
+            context.recorder.degraded({ component: "drainer", reason: "lease_lost", ...ref });
+          }
+        },
+        (error: unknown) => {
+          // Still leased: the reaper returns it once the lease expires (that costs an attempt).
+          context.recorder.degraded({ component: "drainer", reason: "settle_failed", error, ...ref });
+        },
+      )
+      .then(() => ({ durationMs: handlerDurationMs, failed: false }));
+  }
   const retryable = safePredicate(context, failure.error, entry);
   return settleFailure(entry, ref, failure.error, retryable, context).then(() => ({
     durationMs: handlerDurationMs,
