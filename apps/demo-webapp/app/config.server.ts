@@ -35,6 +35,12 @@ export interface AppConfig {
   readonly writeLatencyMs: number;
   /** Largest accepted request body, bytes. */
   readonly maxPayloadBytes: number;
+  /**
+   * Most runs one env (`maxEnvDepth`) or one org (`maxOrgDepth`) may have buffered; a trigger the
+   * buffer refuses beyond is answered 429 with `Retry-After`. Unset: no cap.
+   */
+  readonly maxEnvDepth: number | undefined;
+  readonly maxOrgDepth: number | undefined;
   /** Whether this process runs the drainer. */
   readonly drainerInProcess: boolean;
   /**
@@ -85,6 +91,8 @@ const environmentSchema = z.object({
   MOLLIFIER_DB_MAX_WRITES: integer(4),
   MOLLIFIER_DB_WRITE_LATENCY_MS: integer(5),
   MOLLIFIER_MAX_PAYLOAD_BYTES: integer(512 * 1024),
+  MOLLIFIER_MAX_ENV_DEPTH: z.coerce.number().int().positive().optional(),
+  MOLLIFIER_MAX_ORG_DEPTH: z.coerce.number().int().positive().optional(),
   MOLLIFIER_DRAINER: z.enum(["in-process", "separate"]).default("in-process"),
   MOLLIFIER_IDEMPOTENCY_DURING_REDIS_OUTAGE: z.enum(["strict", "lenient"]).default("strict"),
   REDIS_URL: z.string().optional(),
@@ -139,6 +147,8 @@ export function loadConfig(environment: Record<string, string | undefined> = pro
     maxConcurrentWrites: Math.max(1, values.MOLLIFIER_DB_MAX_WRITES),
     writeLatencyMs: values.MOLLIFIER_DB_WRITE_LATENCY_MS,
     maxPayloadBytes: values.MOLLIFIER_MAX_PAYLOAD_BYTES,
+    maxEnvDepth: values.MOLLIFIER_MAX_ENV_DEPTH,
+    maxOrgDepth: values.MOLLIFIER_MAX_ORG_DEPTH,
     drainerInProcess: values.MOLLIFIER_DRAINER === "in-process",
     idempotencyDuringRedisOutage: values.MOLLIFIER_IDEMPOTENCY_DURING_REDIS_OUTAGE,
     redisUrl: values.REDIS_URL,

@@ -107,7 +107,13 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     writeLatencyMs: config.writeLatencyMs,
   });
   const metrics = createRecorder();
-  const buffer = new MollifierBuffer({ redis, prefix, maxPayloadBytes: config.maxPayloadBytes });
+  const buffer = new MollifierBuffer({
+    redis,
+    prefix,
+    maxPayloadBytes: config.maxPayloadBytes,
+    maxEnvDepth: config.maxEnvDepth,
+    maxOrgDepth: config.maxOrgDepth,
+  });
   // Before anything accepts or drains: a process with another shard layout than the fleet's refuses here.
   await buffer.checkLayout();
   const activity = new TenantActivity();

@@ -102,6 +102,38 @@ describe("every error row of the README's answer table, from the started server"
     expect(other.body.id).not.toBe(first.body.id);
   });
 
+  test("429 with Retry-After: an env tripped with as many runs buffered as MOLLIFIER_MAX_ENV_DEPTH allows, nothing written", async () => {
+    const cappedRedis = await startRedisServer();
+    const capped = await startApp({
+      REDIS_URL: cappedRedis.url,
+      MOLLIFIER_DRAINER: "separate",
+      MOLLIFIER_TRIP_THRESHOLD: "1",
+      MOLLIFIER_TRIP_HOLD_MS: "600000",
+      MOLLIFIER_GATE_TIME_BUDGET_MS: "2000",
+      MOLLIFIER_MAX_ENV_DEPTH: "2",
+    });
+    try {
+      const sent = (index: number) =>
+        capped.api("POST", "/api/v1/tasks/email/trigger", { body: { payload: { index } } });
+      // The first passes under budget (database); the env trips, and the buffer takes two.
+      const answers = [];
+      for (let index = 0; index < 3; index++) answers.push(await sent(index));
+      expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201]);
+      // The two after it were mollified (buffered), not written.
+      expect(answers.map((answer) => answer.body.notice !== undefined)).toEqual([false, true, true]);
+      const refused = await sent(3);
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get("retry-after")).toBe("5");
+      expect(refused.body).toEqual({ error: expect.stringContaining("(2)"), code: "BUFFER_FULL" });
+      const listed = await capped.api("GET", "/api/v1/runs?page[size]=10");
+      expect(listed.status).toBe(200);
+      expect((listed.body.data as unknown[]).length).toBe(3);
+    } finally {
+      await capped.stop();
+      await cappedRedis.dispose();
+    }
+  });
+
   // Last: it stops Redis. The database (PGlite, in the app) cannot be stopped from here, so the
   // "both stores down" and "stored run while the database is down" rows are covered by
   // test/outage.test.ts and test/database-outage.test.ts.

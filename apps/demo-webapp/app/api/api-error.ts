@@ -38,3 +38,12 @@ export const RETRY_AFTER_SECONDS = 5;
 /** 503: neither the database nor the buffer could take (or check) the request; nothing was written. */
 export const unavailable = (message: string): ApiError =>
   new ApiError(503, message, "UNAVAILABLE", RETRY_AFTER_SECONDS);
+
+/** 429: the buffer holds as many of this env's (or org's) runs as it may; nothing was written. */
+export const bufferFull = (scope: "env" | "org", depth: number, limit: number): ApiError =>
+  new ApiError(
+    429,
+    `this ${scope === "env" ? "environment" : "organization"} has ${depth} runs waiting in the buffer, the most it may have (${limit}); nothing was written, retry later`,
+    "BUFFER_FULL",
+    RETRY_AFTER_SECONDS,
+  );

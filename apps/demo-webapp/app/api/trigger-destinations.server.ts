@@ -4,7 +4,7 @@ import { initialRunStatus } from "../engine/initial-run-status";
 import type { RunEngine } from "../engine/run-engine.server";
 import type { SeededEnvironment } from "../engine/seed.server";
 import type { AcceptResult, AppBuffer } from "../mollifier/buffer-port";
-import { ApiError, unavailable } from "./api-error";
+import { ApiError, bufferFull, unavailable } from "./api-error";
 import type { RunLookup } from "./run-lookup.server";
 import type { TriggerRequest } from "./trigger-request";
 import { responseFromAccepted, responseFromRecord, type TriggerResponse } from "./trigger-response";
@@ -66,13 +66,19 @@ export function createTriggerDestinations(dependencies: {
     }
   }
 
-  /** The buffer's answer for a trigger it took (or found held); `undefined` when it could not take it. */
+  /**
+   * The buffer's answer for a trigger it took (or found held); `undefined` when it could not take
+   * it. Over its depth cap it refuses with 429: the env is over its budget, so the database is not
+   * the place for the run either.
+   */
   async function buffered(
     env: SeededEnvironment,
     trigger: TriggerRequest,
   ): Promise<TriggerResponse | undefined> {
     const accepted = await accept(trigger);
-    if (accepted === undefined || accepted.outcome === "over_capacity") return undefined;
+    if (accepted === undefined) return undefined;
+    if (accepted.outcome === "over_capacity")
+      throw bufferFull(accepted.scope, accepted.depth, accepted.limit);
     if (accepted.outcome === "accepted") return responseFromAccepted(trigger.run, accepted.position, clock());
     // Nothing was buffered for this request: answer the run that holds the key (or id).
     return lookup.byId(env, accepted.runId, accepted.outcome === "duplicate_idempotency");
@@ -101,7 +107,7 @@ export function createTriggerDestinations(dependencies: {
   return {
     database: databaseOrBuffer,
     async buffer(env, trigger) {
-      // Fail open: a buffer that is down or full must not fail the trigger. Gone meanwhile
+      // Fail open: a buffer that is down must not fail the trigger (a full one refuses, above). Gone meanwhile
       // (a key reset): the database's unique key still keeps one run per key.
       return (await buffered(env, trigger)) ?? database(env, trigger);
     },
