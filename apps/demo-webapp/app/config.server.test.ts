@@ -57,3 +57,18 @@ describe("the gate's settings", () => {
     expect(() => defaultConfig({ gate: { tripThreshold: 0 } })).toThrow(/tripThreshold/);
   });
 });
+
+describe("the buffer's depth caps", () => {
+  test("are unset by default and read as positive integers", () => {
+    expect(loadConfig({})).toMatchObject({ maxEnvDepth: undefined, maxOrgDepth: undefined });
+    expect(loadConfig({ MOLLIFIER_MAX_ENV_DEPTH: "500", MOLLIFIER_MAX_ORG_DEPTH: "2000" })).toMatchObject({
+      maxEnvDepth: 500,
+      maxOrgDepth: 2000,
+    });
+  });
+
+  test("a cap that is not a positive integer fails at start naming its variable", () => {
+    expect(() => loadConfig({ MOLLIFIER_MAX_ENV_DEPTH: "0" })).toThrow(/MOLLIFIER_MAX_ENV_DEPTH/);
+    expect(() => loadConfig({ MOLLIFIER_MAX_ORG_DEPTH: "many" })).toThrow(/MOLLIFIER_MAX_ORG_DEPTH/);
+  });
+});
