@@ -80,7 +80,10 @@ function drainProgress(): { poll(depth: number, leases: number): void; done(): v
 }
 
 async function main(): Promise<void> {
+  // `pnpm burst -- --rate 500` hands the script the `--` too; options follow it all the same.
+  const args = process.argv.slice(2);
   const { values } = parseArgs({
+    args: args[0] === "--" ? args.slice(1) : args,
     options: {
       url: { type: "string" },
       rate: { type: "string" },
@@ -97,8 +100,8 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const { help: _help, ...given } = values;
-  const options = parseBurstOptions(given);
+  const { help: _help, ...flags } = values;
+  const options = parseBurstOptions(flags);
   let url = options.url ?? "http://127.0.0.1:3000";
   let stopApp: (() => Promise<void>) | undefined;
   if (!(await answers(url))) {
