@@ -7,7 +7,7 @@ import {
   startRedisServer,
 } from "@mollifier/testing/servers";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { BATCH_ROUTE } from "../app/api/trigger-routes";
+import { BATCH_ITEMS_ROUTE, BATCH_ROUTE } from "../app/api/trigger-routes";
 import { prometheusSeriesOf } from "../app/observability/prometheus-names";
 import { BATCH_ITEM_SPAN, TRACE_ATTRIBUTES, TRIGGER_ROUTE } from "../app/observability/trigger-tracing";
 import { type OtlpReceiver, type ReceivedSpan, startOtlpReceiver } from "./otlp-receiver";
@@ -16,6 +16,7 @@ import { type StartedDrainer, startDrainer } from "./started-drainer";
 
 const GLOBEX_PROD_KEY = "mk_prod_globex_demo";
 const INITECH_PROD_KEY = "mk_prod_initech_demo";
+const INITECH_STAGING_KEY = "mk_staging_initech_demo";
 const POLL_LIMIT_MS = 30_000;
 const INTERNAL = 1;
 const SERVER = 2;
@@ -177,6 +178,66 @@ describe("a trace per trigger, with the in-process drainer", () => {
       );
       expect(drain.links).toEqual([{ traceId: request.traceId, spanId: itemOf(runId).spanId }]);
     }
+  });
+
+  test("the SDK's two-step batch: the item stream's span holds a span per item, and a buffered item's drain links to it", async () => {
+    const created = await app.api("POST", "/api/v3/batches", {
+      key: INITECH_STAGING_KEY,
+      body: { runCount: 3 },
+    });
+    expect(created.status).toBe(201);
+    const batchId: string = created.body.id;
+    const lines = [0, 1, 2].map((index) =>
+      JSON.stringify({ index, task: "sdk-batch-task", payload: { index } }),
+    );
+    const streamed = await app.api("POST", `/api/v3/batches/${batchId}/items`, {
+      key: INITECH_STAGING_KEY,
+      rawBody: lines.join("\n"),
+      headers: { "content-type": "application/x-ndjson" },
+    });
+    expect(streamed.status).toBe(200);
+    expect(streamed.body).toMatchObject({ itemsAccepted: 3, sealed: true });
+    const retrieved = await app.api("GET", `/api/v2/batches/${batchId}`, { key: INITECH_STAGING_KEY });
+    const runIds: string[] = retrieved.body.runs;
+    expect(runIds).toHaveLength(3);
+
+    const request = await eventually("the item stream's request span", () =>
+      receiver.spans().find((span) => span.kind === SERVER && span.name === `POST ${BATCH_ITEMS_ROUTE}`),
+    );
+    expect(request.attributes).toMatchObject({
+      "http.route": BATCH_ITEMS_ROUTE,
+      "http.response.status_code": 200,
+    });
+    const items = await eventually("the three item spans", () => {
+      const children = receiver
+        .spans()
+        .filter((span) => span.kind === INTERNAL && span.parentSpanId === request.spanId);
+      return children.length === 3 ? children : undefined;
+    });
+    const itemOf = (runId: string) => {
+      const item = items.find((span) => span.attributes[TRACE_ATTRIBUTES.runId] === runId);
+      if (item === undefined) throw new Error(`no item span names ${runId}`);
+      return item;
+    };
+    for (const [index, runId] of runIds.entries()) {
+      expect(itemOf(runId)).toMatchObject({
+        name: BATCH_ITEM_SPAN,
+        traceId: request.traceId,
+        attributes: {
+          [TRACE_ATTRIBUTES.batchIndex]: index,
+          [TRACE_ATTRIBUTES.envId]: "env_initech_staging",
+          [TRACE_ATTRIBUTES.taskId]: "sdk-batch-task",
+        },
+      });
+    }
+    // Two items fit the env's budget; the third trips it and is buffered, then drained.
+    const destinations = runIds.map((runId) => itemOf(runId).attributes[TRACE_ATTRIBUTES.destination]);
+    expect(destinations).toEqual(["database", "database", "buffer"]);
+    const buffered = runIds[2] ?? "";
+    const drain = await eventually(`the drain span of ${buffered}`, () =>
+      spanOfRun(receiver.spans(), CONSUMER, buffered),
+    );
+    expect(drain.links).toEqual([{ traceId: request.traceId, spanId: itemOf(buffered).spanId }]);
   });
 
   test("a caller's traceparent makes the request span its child", async () => {
