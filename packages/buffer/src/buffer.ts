@@ -54,7 +54,9 @@ import {
   getEntry,
   getFailed,
   type ListEntriesRequest,
+  type ListFailedRequest,
   listEntries,
+  listFailed,
   oldestEntryAgeMs,
   position,
   stats,
@@ -231,6 +233,16 @@ export class MollifierBuffer<Payload = unknown> {
     return this.follow(() => getFailed(this.context, address)) as Promise<
       FailedEntryView<Payload> | undefined
     >;
+  }
+
+  /** An env's retained FAILED records, newest first, a page at a time. See {@link listFailed}. */
+  listFailed(
+    request: ListFailedRequest,
+  ): Promise<{ entries: FailedEntryView<Payload>[]; nextCursor?: string }> {
+    return this.follow(() => listFailed(this.context, request)) as Promise<{
+      entries: FailedEntryView<Payload>[];
+      nextCursor?: string;
+    }>;
   }
 
   /** Deletes a retained FAILED record (discarded or replayed by an operator). See {@link discardFailed}. */

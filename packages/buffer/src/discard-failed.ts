@@ -11,7 +11,7 @@ export type DiscardFailedResult = { outcome: "discarded" } | { outcome: "not_fou
 /**
  * Deletes a retained FAILED record (see `getFailed`) before its retention ends: an operator
  * discarded it, or replayed it (`getFailed`, then `accept` of its snapshot under the same run id,
- * then this). Its report, if still unsettled, is dropped with it. A second call answers `not_found`. A script rather than a `DEL`, so that a live
+ * then this). It leaves `listFailed`, and its report, if still unsettled, is dropped with it. A second call answers `not_found`. A script rather than a `DEL`, so that a live
  * reshard's shard fence holds it while the record's shard is copied (ADR 15).
  */
 export async function discardFailed(
@@ -19,10 +19,15 @@ export async function discardFailed(
   address: EntryAddress,
 ): Promise<DiscardFailedResult> {
   const key = withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId));
-  const { keys, member } = entryKeys(context.keys, address);
+  const { keys, member, runField } = entryKeys(context.keys, address);
   const deleted = replyNumber(
     discardFailedScript.name,
-    await runLuaScript(context.redis, discardFailedScript, [key, keys.unreported], [member]),
+    await runLuaScript(
+      context.redis,
+      discardFailedScript,
+      [key, keys.unreported, keys.failedIndex],
+      [member, runField],
+    ),
   );
   return deleted > 0 ? { outcome: "discarded" } : { outcome: "not_found" };
 }

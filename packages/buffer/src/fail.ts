@@ -20,17 +20,17 @@ export interface FailRequest {
 export type FailResult = { outcome: "failed" } | { outcome: "lease_lost" };
 
 /**
- * The six keys both fail scripts (`fail` and `fail-expired-lease`) take: the
+ * The seven keys both fail scripts (`fail` and `fail-expired-lease`) take: the
  * env's entries, the shard's leases and depth, the FAILED record, the
- * idempotency index (the entries hash stands in when the run has no key) and
- * the shard's unreported failures.
+ * idempotency index (the entries hash stands in when the run has no key), the
+ * shard's unreported failures and the env's FAILED index.
  */
 export function failedEntryKeys(
   context: BufferContext,
   address: EntryAddress,
   keys: EntryKeys["keys"],
   idempotencyKey: string | undefined,
-): [string, string, string, string, string, string] {
+): [string, string, string, string, string, string, string] {
   return [
     keys.entries,
     keys.leases,
@@ -38,6 +38,7 @@ export function failedEntryKeys(
     withValidIds(() => context.keys.failed(address.orgId, address.envId, address.runId)),
     idempotencyKey ?? keys.entries,
     keys.unreported,
+    keys.failedIndex,
   ];
 }
 

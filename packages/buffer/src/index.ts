@@ -77,7 +77,7 @@ export type {
   SetMetadataInput,
   SetMetadataResult,
 } from "./mutations.js";
-export type { BufferStats, DepthScope, ListEntriesRequest } from "./reads.js";
+export type { BufferStats, DepthScope, ListEntriesRequest, ListFailedRequest } from "./reads.js";
 export type { PromoteResult, ReapedFailure, ReapResult, SweepOptions } from "./reaper.js";
 export {
   DEFAULT_CLUSTER_READY_TIMEOUT_MS,

@@ -26,6 +26,8 @@
  * | `T:retries`                           | ZSET   | `<org>:<env>:<run>` scored by the time the retry is due (ms)           |
  * | `T:depth`                             | HASH   | `total`, `org:<org>`, `env:<org>:<env>` → entries buffered (any state) |
  * | `T:failed:<org>:<env>:<run>`          | HASH   | a terminally failed entry, kept for inspection, with a TTL             |
+ * | `T:failed-index:<org>:<env>`          | ZSET   | the env's runs with a FAILED record, scored by failedAt (ms); trimmed  |
+ * |                                       |        | to `failedRetentionMs` and expiring with its records (`listFailed`)    |
  * | `T:unreported`                        | ZSET   | `<org>:<env>:<run>` failed by the buffer itself, scored by the time    |
  * |                                       |        | its report is due (again) until settled (see `unreported.ts`)          |
  * | `T:idem:<org>:<env>:<task>:<key>`     | STRING | run id of the buffered run holding this idempotency key                |
@@ -96,6 +98,8 @@ export interface EnvKeys extends ShardKeys {
   readonly orgEnvs: string;
   readonly queue: string;
   readonly entries: string;
+  /** The env's FAILED index: its runs with a FAILED record, by failure time. */
+  readonly failedIndex: string;
   /** Field of {@link ShardKeys.depth} counting the org's entries. */
   readonly orgDepthField: string;
   /** Field of {@link ShardKeys.depth} counting the env's entries. */
@@ -282,6 +286,7 @@ export class BufferKeys {
       orgEnvs: `${shard.tag}:org-envs:${org}`,
       queue: `${shard.tag}:queue:${org}:${env}`,
       entries: `${shard.tag}:entries:${org}:${env}`,
+      failedIndex: `${shard.tag}:failed-index:${org}:${env}`,
       orgDepthField: `org:${org}`,
       envDepthField: `env:${org}:${env}`,
       gatePrefix: `${shard.tag}:gate:${org}:${env}`,

@@ -141,17 +141,7 @@ export async function listEntries(
   context: BufferContext,
   request: ListEntriesRequest,
 ): Promise<{ entries: BufferEntryView[]; nextCursor?: string }> {
-  const limit = request.limit ?? DEFAULT_LIST_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-    throw new BufferInputError("INVALID_INPUT", `limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
-  }
-  const start = request.cursor === undefined ? 0 : Number(request.cursor);
-  if (!Number.isSafeInteger(start) || start < 0) {
-    throw new BufferInputError(
-      "INVALID_INPUT",
-      `cursor ${JSON.stringify(request.cursor)} is not a listEntries cursor`,
-    );
-  }
+  const { start, limit } = pageOf("listEntries", request);
   const keys = envKeys(context.keys, request.orgId, request.envId);
   const runs = await context.redis.lrange(keys.queue, start, start + limit);
   const page = runs.slice(0, limit);
@@ -161,6 +151,60 @@ export async function listEntries(
     ),
   );
   const entries = views.filter((view): view is BufferEntryView => view !== undefined);
+  return runs.length > limit ? { entries, nextCursor: String(start + limit) } : { entries };
+}
+
+/** What `listFailed` takes. */
+export interface ListFailedRequest {
+  orgId: string;
+  envId: string;
+  /** From the previous page's `nextCursor`. */
+  cursor?: string;
+  /**
+   * Most records per page, 1 to 1,000.
+   * @default 100
+   */
+  limit?: number;
+}
+
+function pageOf(
+  what: string,
+  request: { cursor?: string; limit?: number },
+): { start: number; limit: number } {
+  const limit = request.limit ?? DEFAULT_LIST_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new BufferInputError("INVALID_INPUT", `limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+  }
+  const start = request.cursor === undefined ? 0 : Number(request.cursor);
+  if (!Number.isSafeInteger(start) || start < 0) {
+    throw new BufferInputError(
+      "INVALID_INPUT",
+      `cursor ${JSON.stringify(request.cursor)} is not a ${what} cursor`,
+    );
+  }
+  return { start, limit };
+}
+
+/**
+ * An env's retained FAILED records, newest failure first, a page at a time (the cursor is an
+ * offset, so records failed between pages shift it: a page may repeat one, never skip one).
+ * Records end with `failedRetentionMs`, or with `discardFailed`.
+ */
+export async function listFailed(
+  context: BufferContext,
+  request: ListFailedRequest,
+): Promise<{ entries: FailedEntryView[]; nextCursor?: string }> {
+  const { start, limit } = pageOf("listFailed", request);
+  const keys = envKeys(context.keys, request.orgId, request.envId);
+  const runs = await context.redis.zrevrange(keys.failedIndex, start, start + limit);
+  const page = runs.slice(0, limit);
+  const views = await Promise.all(
+    page.map((run) =>
+      getFailed(context, { orgId: request.orgId, envId: request.envId, runId: decodeSegment(run) }),
+    ),
+  );
+  // A record can end between the two reads (its retention, a discard): it is left out.
+  const entries = views.filter((view): view is FailedEntryView => view !== undefined);
   return runs.length > limit ? { entries, nextCursor: String(start + limit) } : { entries };
 }
 

@@ -82,6 +82,9 @@ async function observe(buffer: MollifierBuffer) {
       leased: (await buffer.getEntry({ orgId, envId: "leasing", runId: `${orgId}-leased` }))?.state,
       retried: (await buffer.getEntry({ orgId, envId: "retrying", runId: `${orgId}-retried` }))?.state,
       failed: (await buffer.getFailed({ orgId, envId: "failing", runId: `${orgId}-failed` }))?.error,
+      failedListed: (await buffer.listFailed({ orgId, envId: "failing" })).entries.map(
+        (entry) => entry.runId,
+      ),
       keyed: await buffer.lookupIdempotency({
         orgId,
         envId: "env",
@@ -108,6 +111,7 @@ describe.each(redisTopologies)("reshard on $name", ({ test }) => {
     const before = await observe(running);
     expect(before.depth).toBe(ORGS.length * 5);
     expect(before.leasesInFlight).toBe(ORGS.length);
+    expect(before.perOrg.map((org) => org.failedListed)).toEqual(ORGS.map((orgId) => [`${orgId}-failed`]));
 
     const steps: string[] = [];
     expect(await reshard({ redis, to: 64, onProgress: (progress) => steps.push(progress.step) })).toEqual({

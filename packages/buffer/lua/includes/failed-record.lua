@@ -18,3 +18,11 @@ local function write_failed_record(failed, entries, run, snapshot, accepted_at, 
     end
   end
 end
+
+-- Lists `run` in its env's FAILED index (newest last by score), drops what is older than the
+-- retention (those records have expired), and lets an idle env's index expire with its records.
+local function index_failed(failed_index, run, failed_at, retention_ms)
+  redis.call('ZADD', failed_index, failed_at, run)
+  redis.call('ZREMRANGEBYSCORE', failed_index, '-inf', failed_at - retention_ms)
+  redis.call('PEXPIRE', failed_index, retention_ms)
+end

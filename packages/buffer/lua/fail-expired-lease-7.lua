@@ -5,6 +5,7 @@
 -- KEYS[4] failed record of the run
 -- KEYS[5] idempotency index key; any key of the slot when ARGV[8] is ""
 -- KEYS[6] unreported-failures set of the shard
+-- KEYS[7] FAILED index of the env
 -- ARGV[1] run field (encoded run id)
 -- ARGV[2] lease member, "<org>:<env>:<run>"
 -- ARGV[3] most deliveries (the buffer's retry.maxAttempts)
@@ -24,6 +25,7 @@ local depth = KEYS[3]
 local failed = KEYS[4]
 local idempotency = KEYS[5]
 local unreported = KEYS[6]
+local failed_index = KEYS[7]
 local run = ARGV[1]
 local member = ARGV[2]
 local max_attempts = tonumber(ARGV[3])
@@ -56,6 +58,7 @@ end
 redis.call('ZREM', leases, member)
 write_failed_record(failed, entries, run, snapshot, accepted_at, attempts, error_text, 'attempts_exhausted', now)
 redis.call('PEXPIRE', failed, retention_ms)
+index_failed(failed_index, run, now, retention_ms)
 -- The reaper's caller reports it now; should that caller die first, claim-unreported hands it out again.
 redis.call('ZADD', unreported, now + report_retry_ms, member)
 delete_entry(entries, run)

@@ -5,6 +5,7 @@
 -- KEYS[4] failed record of the run
 -- KEYS[5] idempotency index key; any key of the slot when ARGV[9] is ""
 -- KEYS[6] unreported-failures set of the shard
+-- KEYS[7] FAILED index of the env
 -- ARGV[1] run field (encoded run id)
 -- ARGV[2] lease member, "<org>:<env>:<run>"
 -- ARGV[3] lease token
@@ -25,6 +26,7 @@ local depth = KEYS[3]
 local failed = KEYS[4]
 local idempotency = KEYS[5]
 local unreported = KEYS[6]
+local failed_index = KEYS[7]
 local run = ARGV[1]
 local member = ARGV[2]
 local token = ARGV[3]
@@ -52,6 +54,7 @@ local accepted_at = entry_accepted_at(kept[1])
 local now = now_ms()
 write_failed_record(failed, entries, run, snapshot, accepted_at, kept[2] or '0', error_text, kind, now)
 redis.call('PEXPIRE', failed, retention_ms)
+index_failed(failed_index, run, now, retention_ms)
 if report_retry_ms then
   -- Nobody has reported this failure yet: it waits in the unreported set until it is (claim-unreported).
   redis.call('ZADD', unreported, now + report_retry_ms, member)
