@@ -19,7 +19,6 @@ import {
 } from "./mollifier/materialise.server";
 import { createPackageGate } from "./mollifier/package-gate.server";
 import { teeRecorder } from "./mollifier/tee-recorder";
-import { recordFailedEntry } from "./observability/failed-entry-index.server";
 import { TenantActivity } from "./observability/tenant-activity";
 import type { TriggerTracing } from "./observability/trigger-tracing";
 
@@ -142,11 +141,7 @@ export async function createAppServices(options: CreateAppServicesOptions): Prom
     handler:
       tracing === undefined ? materialise : (entry) => tracing.traceDrain(entry, () => materialise(entry)),
     // Every terminal failure, the reaper's included, writes its failed row here.
-    onTerminalFailure: async (failure) => {
-      await materialiser.onTerminalFailure(failure);
-      // Noted for the inspector, whether or not the entry could become a row.
-      await recordFailedEntry(database, failure, Date.now());
-    },
+    onTerminalFailure: materialiser.onTerminalFailure,
     isRetryable: (error) => !(error instanceof TerminalDrainError),
     concurrency: config.drainConcurrency,
     rateLimiter: new SharedRateLimiter({ redis, ratePerSecond: config.drainRatePerSecond, prefix }),

@@ -4,7 +4,6 @@ import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect } from "vitest";
 import { defaultConfig } from "../app/config.server";
 import { runFromEntry } from "../app/mollifier/materialise.server";
-import { recordFailedEntry } from "../app/observability/failed-entry-index.server";
 import { createAppServices } from "../app/services.server";
 import { ARTIFACTS, ensureBuild, withBrowser } from "./browser";
 import { ACME_PROD, GLOBEX_PROD, openTestDatabase } from "./harness";
@@ -53,7 +52,6 @@ describe("dashboard operator pages in Chromium", () => {
         status: "SYSTEM_FAILURE",
         error: "TerminalDrainError: poison payload",
       });
-      await recordFailedEntry(database, poison, Date.now() - 1_000);
       // An entry whose stored snapshot no longer parses: the lease fails it, as the drainer's would.
       await services.buffer.accept(entryOf("run_corrupt"));
       const entries = services.buffer.keys.env(acme.orgId, acme.envId).entries;
@@ -61,7 +59,6 @@ describe("dashboard operator pages in Chromium", () => {
       await redis.hset(entries, "run_corrupt", `${acceptedAt}|{"taskId":"e2e",`);
       const corrupt = await services.buffer.lease({ orgId: acme.orgId, envId: acme.envId, count: 1 });
       expect(corrupt.invalid.map((entry) => entry.runId)).toEqual(["run_corrupt"]);
-      await recordFailedEntry(database, { ...acme, runId: "run_corrupt" }, Date.now());
       // A run a drainer holds.
       await services.buffer.accept(entryOf("run_e2e_leased"));
       const [leased] = (

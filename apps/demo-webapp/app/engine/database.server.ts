@@ -127,16 +127,6 @@ const SCHEMA_SQL = [
   `CREATE UNIQUE INDEX IF NOT EXISTS runs_one_time_use_token
      ON runs (env_id, one_time_use_token) WHERE one_time_use_token IS NOT NULL`,
   `CREATE INDEX IF NOT EXISTS runs_env ON runs (env_id, created_at)`,
-  // The buffer's FAILED records have no per-env index: the inspector lists an env's from here
-  // (app/observability/failed-entry-index.server.ts).
-  `CREATE TABLE IF NOT EXISTS failed_entries (
-     env_id text NOT NULL,
-     run_id text NOT NULL,
-     org_id text NOT NULL,
-     failed_at bigint NOT NULL,
-     PRIMARY KEY (env_id, run_id)
-   )`,
-  `CREATE INDEX IF NOT EXISTS failed_entries_newest ON failed_entries (env_id, failed_at)`,
   // A buffered run that met its idempotency key already held when it drained: its id answers
   // with the run holding the key (docs/adr/0008), so the id its caller holds never fails.
   `CREATE TABLE IF NOT EXISTS run_redirects (

@@ -2,7 +2,6 @@ import type { BufferEntryView, FailedEntryView } from "@mollifier/buffer";
 import type { SeededEnvironment } from "../engine/seed.server";
 import { runFromEntry } from "../mollifier/materialise.server";
 import type { AppServices } from "../services.server";
-import { failedEntryCandidates, forgetFailedEntries } from "./failed-entry-index.server";
 
 /** Largest page of the inspector's lists. */
 export const MAX_INSPECTOR_PAGE = 100;
@@ -171,23 +170,21 @@ function inspectedFailure(record: FailedEntryView): InspectedFailure {
 }
 
 /**
- * The env's FAILED records that are still retained, newest failure first, readable or not. The
- * buffer keeps them per run with no index, so the candidates are the failures the drainer's
- * terminal-failure hook noted (`failed-entry-index.server.ts`); an entry whose snapshot cannot be
- * read is listed with its decode error and the start of its stored text, for discarding.
+ * The env's FAILED records that are still retained, newest failure first, readable or not (the
+ * buffer's `listFailed`); an entry whose snapshot cannot be read is listed with its decode error
+ * and the start of its stored text, for discarding.
  */
 export async function listFailedRuns(
   services: AppServices,
   tenant: SeededEnvironment,
   options: { limit?: number } = {},
 ): Promise<InspectedFailure[]> {
-  const runIds = await failedEntryCandidates(services.database, tenant, pageSize(options.limit));
-  const records = await Promise.all(
-    runIds.map((runId) => services.buffer.getFailed({ orgId: tenant.orgId, envId: tenant.envId, runId })),
-  );
-  const gone = runIds.filter((_, index) => records[index] === undefined);
-  await forgetFailedEntries(services.database, tenant.envId, gone);
-  return records.filter((record): record is FailedEntryView => record !== undefined).map(inspectedFailure);
+  const { entries } = await services.buffer.listFailed({
+    orgId: tenant.orgId,
+    envId: tenant.envId,
+    limit: pageSize(options.limit),
+  });
+  return entries.map(inspectedFailure);
 }
 
 /**
@@ -243,7 +240,6 @@ export async function replayFailedRun(
   }
   if (accepted.outcome === "accepted") await reapplyMutations(services, address, mutations);
   await services.buffer.discardFailed(address);
-  await forgetFailedEntries(services.database, tenant.envId, [runId]);
   return accepted.outcome === "accepted"
     ? { outcome: "replayed", runId, position: accepted.position }
     : { outcome: "already_buffered", runId };
@@ -270,7 +266,5 @@ export async function discardFailedRun(
   tenant: SeededEnvironment,
   runId: string,
 ): Promise<{ outcome: "discarded" | "not_found" }> {
-  const discarded = await services.buffer.discardFailed({ orgId: tenant.orgId, envId: tenant.envId, runId });
-  if (discarded.outcome === "discarded") await forgetFailedEntries(services.database, tenant.envId, [runId]);
-  return discarded;
+  return services.buffer.discardFailed({ orgId: tenant.orgId, envId: tenant.envId, runId });
 }
