@@ -88,6 +88,22 @@ async function expectDrainLinkedToRequest(receiver: OtlpReceiver, runId: string,
   expect(drain.attributes[TRACE_ATTRIBUTES.envId]).toBe("env_acme_prod");
 }
 
+/** The `count` item spans under a batch request's span, and the one that names a run. */
+async function itemSpans(receiver: OtlpReceiver, request: ReceivedSpan, count: number) {
+  const items = await eventually(`the ${count} item spans`, () => {
+    const children = receiver
+      .spans()
+      .filter((span) => span.kind === INTERNAL && span.parentSpanId === request.spanId);
+    return children.length === count ? children : undefined;
+  });
+  const itemOf = (runId: string) => {
+    const item = items.find((span) => span.attributes[TRACE_ATTRIBUTES.runId] === runId);
+    if (item === undefined) throw new Error(`no item span names ${runId}`);
+    return item;
+  };
+  return { items, itemOf };
+}
+
 describe("a trace per trigger, with the in-process drainer", () => {
   let redis: RedisServerProcess;
   let receiver: OtlpReceiver;
@@ -140,17 +156,7 @@ describe("a trace per trigger, with the in-process drainer", () => {
       receiver.spans().find((span) => span.kind === SERVER && span.name === `POST ${BATCH_ROUTE}`),
     );
     expect(request.attributes).toMatchObject({ "http.route": BATCH_ROUTE, "http.response.status_code": 201 });
-    const items = await eventually("the four item spans", () => {
-      const children = receiver
-        .spans()
-        .filter((span) => span.kind === INTERNAL && span.parentSpanId === request.spanId);
-      return children.length === 4 ? children : undefined;
-    });
-    const itemOf = (runId: string) => {
-      const item = items.find((span) => span.attributes[TRACE_ATTRIBUTES.runId] === runId);
-      if (item === undefined) throw new Error(`no item span names ${runId}`);
-      return item;
-    };
+    const { items, itemOf } = await itemSpans(receiver, request, 4);
     for (const [index, runId] of runIds.entries()) {
       expect(itemOf(runId)).toMatchObject({
         name: BATCH_ITEM_SPAN,
@@ -208,17 +214,7 @@ describe("a trace per trigger, with the in-process drainer", () => {
       "http.route": BATCH_ITEMS_ROUTE,
       "http.response.status_code": 200,
     });
-    const items = await eventually("the three item spans", () => {
-      const children = receiver
-        .spans()
-        .filter((span) => span.kind === INTERNAL && span.parentSpanId === request.spanId);
-      return children.length === 3 ? children : undefined;
-    });
-    const itemOf = (runId: string) => {
-      const item = items.find((span) => span.attributes[TRACE_ATTRIBUTES.runId] === runId);
-      if (item === undefined) throw new Error(`no item span names ${runId}`);
-      return item;
-    };
+    const { itemOf } = await itemSpans(receiver, request, 3);
     for (const [index, runId] of runIds.entries()) {
       expect(itemOf(runId)).toMatchObject({
         name: BATCH_ITEM_SPAN,

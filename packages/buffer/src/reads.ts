@@ -7,7 +7,7 @@ import { activeEnvs, activeOrgs } from "./enumerate.js";
 import { BufferInputError } from "./errors.js";
 import { decodeMutationFields, MUTATION_FIELDS } from "./generated/entry-record.js";
 import { readEntryScript, readOldestEntryScript } from "./generated/lua-scripts.js";
-import { decodeSegment, type EntryAddress, encodeSegment } from "./keys.js";
+import { decodeSegment, type EntryAddress, type EnvKeys, encodeSegment } from "./keys.js";
 import { runLuaScript } from "./lua-script.js";
 import { replyArray, replyNumber, replyOptionalNumber, replyString, UnexpectedReplyError } from "./reply.js";
 import { decodeSnapshot } from "./snapshot.js";
@@ -131,6 +131,38 @@ export async function getFailed(
 }
 
 /**
+ * One page of an env's runs from an ordered index (`range` reads run fields `[start, stop]`),
+ * each read with `read`; runs that ended between the two reads are left out. The cursor is an
+ * offset into the index.
+ */
+async function listPage<View extends object>(
+  context: BufferContext,
+  what: string,
+  request: { orgId: string; envId: string; cursor?: string; limit?: number },
+  range: (keys: EnvKeys, start: number, stop: number) => Promise<string[]>,
+  read: (context: BufferContext, address: EntryAddress) => Promise<View | undefined>,
+): Promise<{ entries: View[]; nextCursor?: string }> {
+  const limit = request.limit ?? DEFAULT_LIST_LIMIT;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+    throw new BufferInputError("INVALID_INPUT", `limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+  }
+  const start = request.cursor === undefined ? 0 : Number(request.cursor);
+  if (!Number.isSafeInteger(start) || start < 0) {
+    throw new BufferInputError(
+      "INVALID_INPUT",
+      `cursor ${JSON.stringify(request.cursor)} is not a ${what} cursor`,
+    );
+  }
+  const { orgId, envId } = request;
+  const runs = await range(envKeys(context.keys, orgId, envId), start, start + limit);
+  const views: Array<View | undefined> = await Promise.all(
+    runs.slice(0, limit).map((run) => read(context, { orgId, envId, runId: decodeSegment(run) })),
+  );
+  const entries = views.filter((view): view is View => view !== undefined);
+  return runs.length > limit ? { entries, nextCursor: String(start + limit) } : { entries };
+}
+
+/**
  * An env's queued entries in the order they will be leased (oldest first,
  * apart from retries and reaped leases, which go back to the head), a page at
  * a time. The cursor is an offset into the queue, so entries leased between
@@ -141,17 +173,13 @@ export async function listEntries(
   context: BufferContext,
   request: ListEntriesRequest,
 ): Promise<{ entries: BufferEntryView[]; nextCursor?: string }> {
-  const { start, limit } = pageOf("listEntries", request);
-  const keys = envKeys(context.keys, request.orgId, request.envId);
-  const runs = await context.redis.lrange(keys.queue, start, start + limit);
-  const page = runs.slice(0, limit);
-  const views = await Promise.all(
-    page.map((run) =>
-      getEntry(context, { orgId: request.orgId, envId: request.envId, runId: decodeSegment(run) }),
-    ),
+  return listPage(
+    context,
+    "listEntries",
+    request,
+    (keys, start, stop) => context.redis.lrange(keys.queue, start, stop),
+    getEntry,
   );
-  const entries = views.filter((view): view is BufferEntryView => view !== undefined);
-  return runs.length > limit ? { entries, nextCursor: String(start + limit) } : { entries };
 }
 
 /** What `listFailed` takes. */
@@ -167,24 +195,6 @@ export interface ListFailedRequest {
   limit?: number;
 }
 
-function pageOf(
-  what: string,
-  request: { cursor?: string; limit?: number },
-): { start: number; limit: number } {
-  const limit = request.limit ?? DEFAULT_LIST_LIMIT;
-  if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-    throw new BufferInputError("INVALID_INPUT", `limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
-  }
-  const start = request.cursor === undefined ? 0 : Number(request.cursor);
-  if (!Number.isSafeInteger(start) || start < 0) {
-    throw new BufferInputError(
-      "INVALID_INPUT",
-      `cursor ${JSON.stringify(request.cursor)} is not a ${what} cursor`,
-    );
-  }
-  return { start, limit };
-}
-
 /**
  * An env's retained FAILED records, newest failure first, a page at a time (the cursor is an
  * offset, so records failed between pages shift it: a page may repeat one, never skip one).
@@ -194,18 +204,13 @@ export async function listFailed(
   context: BufferContext,
   request: ListFailedRequest,
 ): Promise<{ entries: FailedEntryView[]; nextCursor?: string }> {
-  const { start, limit } = pageOf("listFailed", request);
-  const keys = envKeys(context.keys, request.orgId, request.envId);
-  const runs = await context.redis.zrevrange(keys.failedIndex, start, start + limit);
-  const page = runs.slice(0, limit);
-  const views = await Promise.all(
-    page.map((run) =>
-      getFailed(context, { orgId: request.orgId, envId: request.envId, runId: decodeSegment(run) }),
-    ),
+  return listPage(
+    context,
+    "listFailed",
+    request,
+    (keys, start, stop) => context.redis.zrevrange(keys.failedIndex, start, stop),
+    getFailed,
   );
-  // A record can end between the two reads (its retention, a discard): it is left out.
-  const entries = views.filter((view): view is FailedEntryView => view !== undefined);
-  return runs.length > limit ? { entries, nextCursor: String(start + limit) } : { entries };
 }
 
 /** Entries buffered in any state, per env, org or shard. */
