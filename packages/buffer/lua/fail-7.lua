@@ -20,48 +20,25 @@
 -- Returns: {"lease_lost"}
 
 --@include shard-fence
-local entries = KEYS[1]
-local leases = KEYS[2]
-local depth = KEYS[3]
-local failed = KEYS[4]
-local idempotency = KEYS[5]
-local unreported = KEYS[6]
-local failed_index = KEYS[7]
+local keys = {
+  entries = KEYS[1], leases = KEYS[2], depth = KEYS[3], failed = KEYS[4],
+  idempotency = KEYS[5], unreported = KEYS[6], failed_index = KEYS[7],
+}
 local run = ARGV[1]
 local member = ARGV[2]
 local token = ARGV[3]
-local error_text = ARGV[4]
-local kind = ARGV[5]
-local retention_ms = tonumber(ARGV[6])
-local org_field = ARGV[7]
-local env_field = ARGV[8]
-local has_idempotency = ARGV[9] == '1'
-local report_retry_ms = tonumber(ARGV[10])
 
 --@include entry-record
 --@include now-ms
---@include entry-removal
---@include entry-value
 --@include failed-record
 
-if redis.call('HGET', entries, run .. F_LEASE) ~= token or redis.call('ZREM', leases, member) == 0 then
+if redis.call('HGET', keys.entries, run .. F_LEASE) ~= token or redis.call('ZREM', keys.leases, member) == 0 then
   return { 'lease_lost' }
 end
-local kept = redis.call('HMGET', entries, run, run .. F_ATTEMPTS)
--- The FAILED record keeps snapshot and acceptedAt as separate fields.
-local snapshot = entry_snapshot(kept[1])
-local accepted_at = entry_accepted_at(kept[1])
-local now = now_ms()
-write_failed_record(failed, entries, run, snapshot, accepted_at, kept[2] or '0', error_text, kind, now)
-redis.call('PEXPIRE', failed, retention_ms)
-index_failed(failed_index, run, now, retention_ms)
-if report_retry_ms then
-  -- Nobody has reported this failure yet: it waits in the unreported set until it is (claim-unreported).
-  redis.call('ZADD', unreported, now + report_retry_ms, member)
-end
-delete_entry(entries, run)
-decrement_depth(depth, org_field, env_field)
-if has_idempotency then
-  release_idempotency(idempotency, run)
-end
+local kept = redis.call('HMGET', keys.entries, run, run .. F_ATTEMPTS)
+fail_entry(keys, run, member, {
+  value = kept[1], attempts = kept[2] or '0', error_text = ARGV[4], kind = ARGV[5], now = now_ms(),
+  retention_ms = tonumber(ARGV[6]), org_field = ARGV[7], env_field = ARGV[8],
+  has_idempotency = ARGV[9] == '1', report_retry_ms = tonumber(ARGV[10]),
+})
 return { 'failed' }

@@ -19,51 +19,33 @@
 -- Returns: {"skipped"} the lease is gone, not yet expired, or its attempts are not used up (another reaper, an ack or an extend won)
 
 --@include shard-fence
-local entries = KEYS[1]
-local leases = KEYS[2]
-local depth = KEYS[3]
-local failed = KEYS[4]
-local idempotency = KEYS[5]
-local unreported = KEYS[6]
-local failed_index = KEYS[7]
+local keys = {
+  entries = KEYS[1], leases = KEYS[2], depth = KEYS[3], failed = KEYS[4],
+  idempotency = KEYS[5], unreported = KEYS[6], failed_index = KEYS[7],
+}
 local run = ARGV[1]
 local member = ARGV[2]
 local max_attempts = tonumber(ARGV[3])
-local error_text = ARGV[4]
-local retention_ms = tonumber(ARGV[5])
-local org_field = ARGV[6]
-local env_field = ARGV[7]
-local has_idempotency = ARGV[8] == '1'
-local report_retry_ms = tonumber(ARGV[9])
 
 --@include entry-record
 --@include now-ms
---@include entry-removal
---@include entry-value
 --@include failed-record
 
 local now = now_ms()
-local deadline = redis.call('ZSCORE', leases, member)
+local deadline = redis.call('ZSCORE', keys.leases, member)
 if not deadline or tonumber(deadline) > now then
   return { 'skipped' }
 end
-local kept = redis.call('HMGET', entries, run, run .. F_ATTEMPTS)
--- The FAILED record keeps snapshot and acceptedAt as separate fields.
-local snapshot = entry_snapshot(kept[1])
-local accepted_at = entry_accepted_at(kept[1])
+local kept = redis.call('HMGET', keys.entries, run, run .. F_ATTEMPTS)
 local attempts = tonumber(kept[2] or '0') + 1
 if not kept[1] or attempts < max_attempts then
   return { 'skipped' }
 end
-redis.call('ZREM', leases, member)
-write_failed_record(failed, entries, run, snapshot, accepted_at, attempts, error_text, 'attempts_exhausted', now)
-redis.call('PEXPIRE', failed, retention_ms)
-index_failed(failed_index, run, now, retention_ms)
+redis.call('ZREM', keys.leases, member)
 -- The reaper's caller reports it now; should that caller die first, claim-unreported hands it out again.
-redis.call('ZADD', unreported, now + report_retry_ms, member)
-delete_entry(entries, run)
-decrement_depth(depth, org_field, env_field)
-if has_idempotency then
-  release_idempotency(idempotency, run)
-end
+fail_entry(keys, run, member, {
+  value = kept[1], attempts = attempts, error_text = ARGV[4], kind = 'attempts_exhausted', now = now,
+  retention_ms = tonumber(ARGV[5]), org_field = ARGV[6], env_field = ARGV[7],
+  has_idempotency = ARGV[8] == '1', report_retry_ms = tonumber(ARGV[9]),
+})
 return { 'failed', attempts }
