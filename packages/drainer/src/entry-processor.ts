@@ -158,11 +158,10 @@ function settle<Entry extends DrainEntry>(
     return { durationMs: handlerDurationMs, failed: false };
   }
   const ref: RunRef = { orgId: entry.orgId, envId: entry.envId, runId: entry.runId };
-  const release = context.source.release;
-  if (failure.unavailable === true && release !== undefined) {
+  if (failure.unavailable === true && context.source.release !== undefined) {
     // Not the run failing: the sample does not count as a failed one.
-    return release
-      .call(context.source, entry)
+    return context.source
+      .release(entry)
       .then(
         (result) => {
           if (result.outcome === "lease_lost") {

@@ -67,9 +67,8 @@ export interface SourceFailure extends DrainRunAddress {
  * drainer or another (at least once, as a crashed drainer's would be).
  */
 export class SourceFailureReporter<Entry extends DrainEntry> {
-  private readonly running = new Set<Promise<void>>();
-  /** Runs whose report is being delivered here: a second hand-out of one waits for the next. */
-  private readonly delivering = new Set<string>();
+  /** Deliveries running, by run: a second hand-out of a run being delivered waits for the next. */
+  private readonly running = new Map<string, Promise<void>>();
 
   constructor(
     private readonly source: DrainSource<Entry>,
@@ -89,7 +88,7 @@ export class SourceFailureReporter<Entry extends DrainEntry> {
   report(failure: SourceFailure, redelivered = false): void {
     const { orgId, envId, runId, attempts, message } = failure;
     const run = `${orgId}\u0000${envId}\u0000${runId}`;
-    if (this.delivering.has(run)) return;
+    if (this.running.has(run)) return;
     if (!redelivered) {
       // Metrics keep the buffer's kinds: an entry reaped out of attempts is `attempts_exhausted` there.
       const kind = failure.kind === "lease_expired" ? "attempts_exhausted" : failure.kind;
@@ -99,17 +98,15 @@ export class SourceFailureReporter<Entry extends DrainEntry> {
         // A recorder that throws broke its contract; the hook still runs.
       }
     }
-    this.delivering.add(run);
-    const delivery: Promise<void> = this.deliver(failure).finally(() => {
-      this.running.delete(delivery);
-      this.delivering.delete(run);
-    });
-    this.running.add(delivery);
+    this.running.set(
+      run,
+      this.deliver(failure).finally(() => this.running.delete(run)),
+    );
   }
 
   /** Resolves once every hook started so far has finished. */
   async settled(): Promise<void> {
-    while (this.running.size > 0) await Promise.all(this.running);
+    while (this.running.size > 0) await Promise.all(this.running.values());
   }
 
   private async deliver(failure: SourceFailure): Promise<void> {
